@@ -48,8 +48,9 @@ init_database() {
     printf '\nhost all all all %s\n' "$POSTGRES_HOST_AUTH_METHOD" >> "$PGDATA/pg_hba.conf"
 
     log "Starting temporary server"
-    local args
-    args=$(printf '%q ' "${@:2}")
+    local args=''
+    # printf '%q' of no arguments would pass one empty argument to postgres.
+    if [ $# -gt 1 ]; then args=$(printf '%q ' "${@:2}"); fi
     pg_ctl -D "$PGDATA" -o "$args -c listen_addresses='' -p 5432" -w start >/dev/null
     if [ "$POSTGRES_DB" != postgres ]; then
         psql_init --dbname postgres --set db="$POSTGRES_DB" <<<'CREATE DATABASE :"db";'
