@@ -1,0 +1,21 @@
+# -*- coding: utf-8 -*-
+# Copyright: dbops.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # Options shared by every module that talks to a Docker engine. Set them
+    # once for all modules with module_defaults group/dbops.containers.db.
+    DOCUMENTATION = r'''
+options:
+  docker_host:
+    description:
+      - The Docker engine to talk to, for example V(unix:///var/run/docker.sock) or V(tcp://db1.example.com:2376).
+      - When not set, the module uses the E(DOCKER_HOST) environment variable, then the local socket.
+    type: str
+requirements:
+  - docker (Python library, 5.0 or later)
+'''

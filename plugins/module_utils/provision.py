@@ -1,0 +1,399 @@
+# -*- coding: utf-8 -*-
+# Copyright: dbops.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""db_container's logic: check everything, plan, then apply.
+
+Every check (parameters, host limits, image and version, settings, ports,
+networks, ownership, upgrades, secrets) runs before the first change, so bad
+input leaves containers and volumes exactly as they were.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import errno
+import socket
+import time
+
+from ansible_collections.dbops.containers.plugins.module_utils import sizes
+from ansible_collections.dbops.containers.plugins.module_utils.container_spec import (
+    Request, build_resources, build_spec, labels_for, resources_of, spec_of)
+from ansible_collections.dbops.containers.plugins.module_utils.docker_helper import (
+    APIError, DockerException, DockerHelper, FileEntry)
+from ansible_collections.dbops.containers.plugins.module_utils.engine_base import ROOT_PASSWORD_FILE, USER_PASSWORD_FILE
+from ansible_collections.dbops.containers.plugins.module_utils.engines import ADAPTERS, get_adapter
+from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.tuning import Resources
+from ansible_collections.dbops.containers.plugins.module_utils.versions import format_version, parse_version
+
+INIT_DIR = '/docker-entrypoint-initdb.d'
+
+
+def plan_actions(state, exists, running, same_spec, same_resources, same_config):
+    """The ordered actions that bring a container to ``state``. Pure, unit-tested."""
+    start = ['start', 'wait'] if state in ('started', 'restarted') else []
+    if not exists:
+        return ['create_volumes', 'write_config', 'write_secrets', 'create'] + start
+    if not same_spec:
+        # A new container on the same volumes: the data volume is kept.
+        return (['stop'] if running else []) + ['remove', 'create_volumes', 'write_config', 'create'] + start
+    actions = []
+    if not same_resources or not same_config:
+        if running:
+            actions.append('stop')  # no server runs with limits its settings were not sized for
+        if not same_resources:
+            actions.append('update_resources')
+        if not same_config:
+            actions.append('write_config')
+        if state != 'stopped' and (running or state in ('started', 'restarted')):
+            actions += start
+        return actions
+    if state == 'started' and not running:
+        return ['start', 'wait']
+    if state == 'stopped' and running:
+        return ['stop']
+    if state == 'restarted':
+        return (['stop'] if running else []) + start
+    return []
+
+
+class Provisioner(object):
+    def __init__(self, params, check_mode=False, warn=None):
+        self.params = params
+        self.check_mode = check_mode
+        self.warnings = []
+        self._warn = warn
+
+    def warn(self, message):
+        self.warnings.append(message)
+        if self._warn:
+            self._warn(message)
+
+    # ------------------------------------------------------------------ run
+    def run(self):
+        request = Request(self.params)
+        adapter = get_adapter(request.engine)
+        adapter.validate_identity(request.database, request.user)
+        docker = DockerHelper(self.params.get('docker_host'))
+        current = docker.container(request.name)
+        self._check_ownership(request, current)
+        if request.state == 'absent':
+            return self._absent(request, docker, current)
+
+        self._check_host_limits(request, docker)
+        image, image_info = self._resolve_image(request, adapter, docker)
+        version = self._resolve_version(request, adapter, image, image_info)
+        self._check_image_engine(adapter, image, image_info)
+        resources = Resources(request.memory, request.cpus, request.profile, version)
+        settings, setting_warnings = adapter.effective_settings(resources, request.settings)
+        for message in setting_warnings:
+            self.warn(message)
+        config_text = adapter.render_config(settings)
+        spec, digest = build_spec(request, adapter, image, version)
+        spec['labels'] = labels_for(spec, digest, adapter, version)
+        wanted_resources = build_resources(request)
+
+        self._check_networks(request, docker)
+        self._check_ports(request, docker)
+        self._check_data_volume(request, adapter, docker, current, version)
+        current_config = self._current_file(docker, current, '%s/%s' % (adapter.config_dir, adapter.config_file))
+        self._check_secrets(request, docker, current)
+
+        running = bool(current and current['State'].get('Running'))
+        same_spec = bool(current) and current['Config']['Labels'].get('dbops.spec-hash') == digest
+        same_resources = bool(current) and resources_of(current) == wanted_resources
+        actions = plan_actions(request.state, bool(current), running, same_spec, same_resources,
+                               current_config == config_text.encode('utf-8'))
+        result = {
+            'changed': bool(actions),
+            'actions': actions,
+            'engine': adapter.name,
+            'version': format_version(version),
+            'image': image,
+            'settings': settings,
+            'volumes': dict((kind, mount['source']) for kind, mount in request.volumes.items()),
+            'diff': self._diff(current, current_config, spec, wanted_resources, config_text),
+        }
+        if any(a in actions for a in ('create', 'update_resources')) and not self.check_mode:
+            self._check_engine_limits(request, docker, spec, wanted_resources)
+        if actions and not self.check_mode:
+            self._apply_or_roll_back(actions, request, adapter, docker, current, spec, wanted_resources,
+                                     config_text)
+        final = docker.container(request.name)
+        result['container'] = self._describe(final) if final else {'name': request.name, 'status': 'absent'}
+        return result
+
+    # --------------------------------------------------------------- checks
+    def _check_ownership(self, request, current):
+        if current is None:
+            return
+        labels = current['Config'].get('Labels') or {}
+        if labels.get('dbops.managed') != 'true':
+            raise DbopsError('a container named %r exists and was not created by dbops.containers.db_container; '
+                             'nothing was changed: choose another name or remove that container yourself'
+                             % request.name, 'name')
+        if labels.get('dbops.engine') != request.engine:
+            raise DbopsError('container %r runs %s and its data volume holds %s data: engine=%s would start '
+                             'another engine on it; nothing was changed' % (
+                                 request.name, labels.get('dbops.engine'), labels.get('dbops.engine'),
+                                 request.engine), 'engine')
+
+    def _check_host_limits(self, request, docker):
+        info = docker.info()
+        host_cpus = info.get('NCPU') or 0
+        if host_cpus and request.cpus > host_cpus:
+            raise DbopsError('cpus=%s but the Docker host has %d CPUs: lower cpus' % (request.cpus, host_cpus),
+                             'cpus')
+        host_memory = info.get('MemTotal') or 0
+        if host_memory and request.memory > host_memory:
+            raise DbopsError('memory=%s but the Docker host has %s: lower memory' % (
+                self.params['memory'], sizes.to_docker(sizes.round_down(host_memory, sizes.MIB))), 'memory')
+
+    def _resolve_image(self, request, adapter, docker):
+        image = self.params.get('image') or adapter.default_image(self.params.get('image_source') or 'official')
+        info = docker.image(image)
+        if info is None:
+            pull = self.params.get('pull') or 'missing'
+            if pull == 'never':
+                raise DbopsError('image %s is not on the Docker host and pull=never: load the image or allow '
+                                 'pulling' % image, 'image')
+            if not self.check_mode:
+                info = docker.pull(image)
+        elif self.params.get('pull') == 'always' and not self.check_mode:
+            info = docker.pull(image)
+        return image, info
+
+    def _resolve_version(self, request, adapter, image, image_info):
+        if self.params.get('engine_version'):
+            version = parse_version(self.params['engine_version'])
+            if version is None:
+                raise DbopsError('%r is not a version (e.g. 8.4 or 15.8)' % self.params['engine_version'],
+                                 'engine_version')
+            return version
+        env = ((image_info or {}).get('Config') or {}).get('Env') or []
+        version = adapter.version_of_image(image, env)
+        if version is None:
+            raise DbopsError('cannot tell the %s version of image %s (no version in its environment or tag); '
+                             'settings are checked per version: use a versioned tag or set engine_version'
+                             % (adapter.label, image), 'engine_version')
+        return version
+
+    def _check_image_engine(self, adapter, image, image_info):
+        env = ((image_info or {}).get('Config') or {}).get('Env') or []
+        names = set(item.split('=', 1)[0] for item in env)
+        if names & set(adapter.version_env):
+            return
+        for other in ADAPTERS.values():
+            if other.name != adapter.name and names & set(other.version_env):
+                raise DbopsError('image %s is a %s image but engine=%s: set engine=%s or choose a %s image'
+                                 % (image, other.label, adapter.name, other.name, adapter.label), 'image')
+
+    def _check_networks(self, request, docker):
+        for network in request.networks:
+            if not docker.network_exists(network['name']):
+                raise DbopsError('network %r does not exist: create it first (community.docker.docker_network)'
+                                 % network['name'], 'networks')
+
+    def _check_ports(self, request, docker):
+        taken = docker.containers_with_ports()
+        for host_ip, host_port, _container_port in request.published_ports:
+            for owner, owner_ip, owner_port in taken:
+                if owner == request.name or owner_port != host_port:
+                    continue
+                if '0.0.0.0' in (owner_ip, host_ip) or owner_ip in ('::', host_ip):
+                    raise DbopsError('%s:%d is already published by container %r: choose another host port'
+                                     % (host_ip, host_port, owner), 'published_ports')
+            if not any(owner == request.name and port == host_port for owner, _ip, port in taken):
+                self._check_port_free_locally(host_ip, host_port)
+
+    def _check_port_free_locally(self, host_ip, host_port):
+        if self.params.get('docker_host') and not str(self.params['docker_host']).startswith('unix://'):
+            return  # the engine is elsewhere: only its containers' ports are known
+        probe = socket.socket(socket.AF_INET6 if ':' in host_ip else socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            probe.bind((host_ip, host_port))
+        except (OSError, socket.error) as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise DbopsError('%s:%d is already in use on this host: choose another host port'
+                                 % (host_ip, host_port), 'published_ports')
+        finally:
+            probe.close()
+
+    def _check_data_volume(self, request, adapter, docker, current, version):
+        data = request.volumes['data']
+        if data['type'] == 'volume':
+            volume = docker.volume(data['source'])
+            labels = (volume or {}).get('Labels') or {}
+            if volume and labels.get('dbops.engine') and labels['dbops.engine'] != adapter.name:
+                raise DbopsError('volume %r holds %s data: engine=%s cannot use it; choose another data_volume'
+                                 % (data['source'], labels['dbops.engine'], adapter.name), 'data_volume')
+        if current:
+            old = parse_version(current['Config']['Labels'].get('dbops.version'))
+            adapter.check_upgrade(old, version)
+
+    def _check_engine_limits(self, request, docker, spec, resources):
+        """Runtime limits the engine cannot grant fail a container's start; find out first."""
+        engine_nofile = docker.preflight(spec['image'], resources, spec['security_opt'])
+        for limit in spec['ulimits']:
+            if limit['name'] != 'nofile' or engine_nofile is None or limit['hard'] <= engine_nofile:
+                continue
+            if request.ulimits_default:
+                # The default is a production value; a smaller engine limit is
+                # the operator's choice, not an input error.
+                self.warn('the Docker engine allows at most %d open files per container; nofile is set to '
+                          '%d instead of %d (raise LimitNOFILE of dockerd for production)'
+                          % (engine_nofile, engine_nofile, limit['hard']))
+                limit['soft'] = min(limit['soft'], engine_nofile)
+                limit['hard'] = engine_nofile
+            else:
+                raise DbopsError('nofile=%s:%s is above the Docker engine\'s own limit (%d): lower it to at most '
+                                 '%d or raise LimitNOFILE of dockerd' % (limit['soft'], limit['hard'],
+                                                                        engine_nofile, engine_nofile), 'ulimits')
+
+    def _current_file(self, docker, current, path):
+        return docker.read_file(current['Id'], path) if current else None
+
+    def _check_secrets(self, request, docker, current):
+        """The server was initialised with the password in the secrets volume; a
+        different root_password cannot take effect by rewriting the file."""
+        if not current:
+            return
+        for parameter, path, wanted in (('root_password', ROOT_PASSWORD_FILE, request.root_password),
+                                        ('password', USER_PASSWORD_FILE, request.password)):
+            stored = docker.read_file(current['Id'], path)
+            if stored is not None and wanted is not None and stored != wanted.encode('utf-8'):
+                raise DbopsError('differs from the password container %r was initialised with; db_container does '
+                                 'not change passwords of a running server: change it in the database first, '
+                                 'or pass the current one; nothing was changed' % request.name, parameter)
+
+    # --------------------------------------------------------------- absent
+    def _absent(self, request, docker, current):
+        purge = bool(self.params.get('purge_data'))
+        kinds = ('config', 'secrets') + (('data', 'logs') if purge else ())
+        volumes = [request.volumes[kind]['source'] for kind in kinds
+                   if request.volumes[kind]['type'] == 'volume' and docker.volume(request.volumes[kind]['source'])]
+        actions = (['stop', 'remove'] if current else []) + ['remove_volume:%s' % v for v in volumes]
+        if not self.check_mode:
+            if current:
+                docker.stop(current['Id'], request.stop_timeout)
+                docker.remove_container(current['Id'])
+            for volume in volumes:
+                docker.remove_volume(volume)
+        kept = [request.volumes[k]['source'] for k in ('data', 'logs') if not purge]
+        if purge and any(request.volumes[k]['type'] == 'bind' for k in ('data', 'logs')):
+            self.warn('purge_data does not delete host directories: remove them yourself')
+        return {'changed': bool(actions), 'actions': actions, 'engine': request.engine,
+                'container': {'name': request.name, 'status': 'absent'}, 'kept_volumes': kept,
+                'diff': {'before': {'state': 'present' if current else 'absent'}, 'after': {'state': 'absent'}}}
+
+    # ---------------------------------------------------------------- apply
+    def _apply_or_roll_back(self, actions, request, adapter, docker, current, spec, resources, config_text):
+        """Apply; when a new container fails, remove what this run created.
+
+        Only a first creation is rolled back: a container that existed before
+        keeps its volumes, and a failed recreate is reported with the data
+        volume untouched.
+        """
+        self._created = {'container': None, 'volumes': []}
+        try:
+            self._apply(actions, request, adapter, docker, current, spec, resources, config_text)
+        except (DbopsError, APIError, DockerException) as exc:
+            if current is None:
+                if self._created['container']:
+                    docker.remove_container(self._created['container'])
+                for volume in self._created['volumes']:
+                    docker.remove_volume(volume)
+            if isinstance(exc, DbopsError):
+                raise
+            raise DbopsError('the Docker engine refused a change (%s); %s' % (
+                getattr(exc, 'explanation', None) or exc,
+                'what this run created was removed' if current is None else 'the data volume was not touched'),
+                'name')
+
+    def _apply(self, actions, request, adapter, docker, current, spec, resources, config_text):
+        container_id = current['Id'] if current else None
+        uid = adapter.runtime_uid
+        for action in actions:
+            if action == 'stop':
+                docker.stop(container_id, request.stop_timeout)
+            elif action == 'remove':
+                docker.remove_container(container_id)
+                container_id = None
+            elif action == 'create_volumes':
+                self._create_volumes(request, adapter, docker, spec['image'])
+            elif action == 'write_config':
+                docker.write_to_mount(spec['image'], request.volumes['config'],
+                                      [FileEntry(adapter.config_file, config_text, 0o644)])
+            elif action == 'write_secrets':
+                entries = [FileEntry('root_password', request.root_password, 0o600, uid, uid)]
+                if request.password:
+                    entries.append(FileEntry('password', request.password, 0o600, uid, uid))
+                docker.write_to_mount(spec['image'], request.volumes['secrets'], entries)
+            elif action == 'create':
+                container_id = docker.create_container(request.name, spec, resources)
+                self._created['container'] = container_id
+                scripts = adapter.init_scripts(request.database, request.user)
+                if scripts:
+                    docker.put_files(container_id, INIT_DIR,
+                                     [FileEntry(name, text, 0o755) for name, text in scripts.items()])
+            elif action == 'update_resources':
+                docker.update_resources(container_id, resources)
+            elif action == 'start':
+                docker.start(container_id)
+            elif action == 'wait':
+                if self.params.get('wait', True):
+                    self._wait_ready(request, adapter, docker, container_id)
+
+    def _create_volumes(self, request, adapter, docker, image):
+        for kind, mount in sorted(request.volumes.items()):
+            if mount['type'] != 'volume' or docker.volume(mount['source']):
+                continue
+            docker.create_volume(mount['source'], {'dbops.managed': 'true', 'dbops.container': request.name,
+                                                   'dbops.engine': adapter.name, 'dbops.kind': kind})
+            self._created['volumes'].append(mount['source'])
+            if kind == 'logs' and adapter.log_dir:
+                # A new volume is root-owned; the server (uid 999) writes its logs there.
+                docker.write_to_mount(image, mount,
+                                      [FileEntry('.', None, 0o750, adapter.runtime_uid, adapter.runtime_uid)])
+
+    def _wait_ready(self, request, adapter, docker, container_id):
+        deadline = time.time() + request.wait_timeout
+        command = adapter.healthcheck()
+        while True:
+            state = (docker.container(container_id) or {}).get('State') or {}
+            if not state.get('Running'):
+                raise DbopsError('container %r stopped while starting (exit code %s). Last log lines:\n%s'
+                                 % (request.name, state.get('ExitCode'), docker.logs_tail(container_id)),
+                                 'state')
+            code, _output = docker.exec_shell(container_id, command)
+            if code == 0:
+                return
+            if time.time() > deadline:
+                raise DbopsError('%s in %r did not accept connections within %ss (wait_timeout). Last log '
+                                 'lines:\n%s' % (adapter.label, request.name, request.wait_timeout,
+                                                 docker.logs_tail(container_id)), 'wait_timeout')
+            time.sleep(0.5)
+
+    # --------------------------------------------------------------- output
+    def _diff(self, current, current_config, spec, resources, config_text):
+        after_spec = dict((k, v) for k, v in spec.items() if k not in ('labels', 'healthcheck'))
+        before = {}
+        if current:
+            before_spec = dict((k, v) for k, v in spec_of(current).items() if k not in ('labels', 'healthcheck'))
+            before = {'container': before_spec, 'resources': resources_of(current),
+                      'config': (current_config or b'').decode('utf-8', 'replace')}
+        return {'before': before, 'after': {'container': after_spec, 'resources': resources, 'config': config_text}}
+
+    @staticmethod
+    def _describe(inspect):
+        networks = (inspect.get('NetworkSettings') or {}).get('Networks') or {}
+        state = inspect.get('State') or {}
+        return {
+            'name': inspect['Name'].lstrip('/'),
+            'id': inspect['Id'],
+            'image': inspect['Config']['Image'],
+            'status': state.get('Status'),
+            'health': (state.get('Health') or {}).get('Status'),
+            'ip_addresses': dict((name, net.get('IPAddress')) for name, net in networks.items()),
+            'ports': (inspect.get('NetworkSettings') or {}).get('Ports') or {},
+        }
