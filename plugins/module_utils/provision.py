@@ -81,13 +81,17 @@ class Provisioner(object):
             return self._absent(request, docker, current)
 
         self._check_host_limits(request, docker)
-        image, image_info = self._resolve_image(request, adapter, docker)
-        version = self._resolve_version(request, adapter, image, image_info)
+        image = self.params.get('image') or adapter.default_image(self.params.get('image_source') or 'official')
+        image_info = docker.image(image)
+        if image_info is None:
+            # Settings are checked against the tag's version before any pull.
+            self._effective_settings(request, adapter, self._resolve_version(adapter, image, None))
+            image_info = self._pull(docker, image)
+        elif self.params.get('pull') == 'always' and not self.check_mode:
+            image_info = docker.pull(image)
+        version = self._resolve_version(adapter, image, image_info)
         self._check_image_engine(adapter, image, image_info)
-        resources = Resources(request.memory, request.cpus, request.profile, version)
-        settings, setting_warnings = adapter.effective_settings(resources, request.settings)
-        for message in setting_warnings:
-            self.warn(message)
+        settings = self._effective_settings(request, adapter, version)
         config_text = adapter.render_config(settings)
         spec, digest = build_spec(request, adapter, image, version)
         spec['labels'] = labels_for(spec, digest, adapter, version)
@@ -149,21 +153,21 @@ class Provisioner(object):
             raise DbopsError('memory=%s but the Docker host has %s: lower memory' % (
                 self.params['memory'], sizes.to_docker(sizes.round_down(host_memory, sizes.MIB))), 'memory')
 
-    def _resolve_image(self, request, adapter, docker):
-        image = self.params.get('image') or adapter.default_image(self.params.get('image_source') or 'official')
-        info = docker.image(image)
-        if info is None:
-            pull = self.params.get('pull') or 'missing'
-            if pull == 'never':
-                raise DbopsError('image %s is not on the Docker host and pull=never: load the image or allow '
-                                 'pulling' % image, 'image')
-            if not self.check_mode:
-                info = docker.pull(image)
-        elif self.params.get('pull') == 'always' and not self.check_mode:
-            info = docker.pull(image)
-        return image, info
+    def _pull(self, docker, image):
+        if (self.params.get('pull') or 'missing') == 'never':
+            raise DbopsError('image %s is not on the Docker host and pull=never: load the image or allow '
+                             'pulling' % image, 'image')
+        return None if self.check_mode else docker.pull(image)
 
-    def _resolve_version(self, request, adapter, image, image_info):
+    def _effective_settings(self, request, adapter, version):
+        resources = Resources(request.memory, request.cpus, request.profile, version)
+        settings, warnings = adapter.effective_settings(resources, request.settings)
+        for message in warnings:
+            if message not in self.warnings:
+                self.warn(message)
+        return settings
+
+    def _resolve_version(self, adapter, image, image_info):
         if self.params.get('engine_version'):
             version = parse_version(self.params['engine_version'])
             if version is None:
@@ -360,12 +364,18 @@ class Provisioner(object):
         deadline = time.time() + request.wait_timeout
         command = adapter.healthcheck()
         while True:
-            state = (docker.container(container_id) or {}).get('State') or {}
-            if not state.get('Running'):
-                raise DbopsError('container %r stopped while starting (exit code %s). Last log lines:\n%s'
-                                 % (request.name, state.get('ExitCode'), docker.logs_tail(container_id)),
-                                 'state')
-            code, _output = docker.exec_shell(container_id, command)
+            inspect = docker.container(container_id) or {}
+            state = inspect.get('State') or {}
+            # A server that exits is restarted by the restart policy: that is a
+            # failed start too, not something to wait out.
+            if not state.get('Running') or state.get('Restarting') or inspect.get('RestartCount'):
+                raise DbopsError('%s in container %r stopped while starting (exit code %s). Last log lines:\n%s'
+                                 % (adapter.label, request.name, state.get('ExitCode'),
+                                    docker.logs_tail(container_id)), 'settings')
+            try:
+                code, _output = docker.exec_shell(container_id, command)
+            except (APIError, DockerException):
+                code = None  # the container went away between inspect and exec
             if code == 0:
                 return
             if time.time() > deadline:

@@ -1,0 +1,48 @@
+# dbops.containers: the two commands a fresh machine needs are `make demo` and `make test`.
+SHELL := /bin/bash
+ROOT := $(abspath .)
+VENV := $(ROOT)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/.build/collections
+export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
+# Tests and the demo run the images this project builds (no registry here).
+export DBOPS_IMAGE_SOURCE ?= local
+PYTEST := $(VENV)/bin/python -m pytest
+
+.PHONY: demo test images venv lint sanity units integration molecule clean-test-containers demo-clean
+
+## make demo: provision a tuned MariaDB and a tuned PostgreSQL on the local Docker engine
+demo: venv images
+	ansible-playbook -i inventory/local.yml playbooks/demo.yml
+
+demo-clean: venv
+	ansible-playbook -i inventory/local.yml playbooks/demo.yml -e demo_state=absent
+
+## make test: every test (lint, sanity, unit, integration on real servers, Molecule)
+test: venv images lint sanity units integration molecule
+
+venv:
+	@scripts/venv.sh
+
+images:
+	@scripts/build-images.sh
+
+lint: venv
+	ansible-lint --profile production
+	@if command -v shellcheck >/dev/null; then shellcheck scripts/*.sh images/*/docker-entrypoint.sh .ci/run; fi
+
+sanity: venv
+	scripts/sanity.sh
+
+units: venv
+	$(PYTEST) -q tests/unit
+
+integration: venv images
+	$(PYTEST) -q tests/integration
+
+molecule: venv images
+	molecule test --all
+
+clean-test-containers:
+	docker ps -aq --filter label=dbops.test=true | xargs -r docker rm -f
+	docker volume ls -q --filter label=dbops.test=true | xargs -r docker volume rm

@@ -1,0 +1,177 @@
+# -*- coding: utf-8 -*-
+"""Fixtures for integration tests: real database servers in real containers.
+
+Every container a test starts carries the label ``test.dbops=true`` and is
+removed, with its volumes, when the test ends, whether it passed or not.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+COLLECTIONS = os.path.join(ROOT, '.build', 'collections')
+MODULES = os.path.join(ROOT, 'plugins', 'modules')
+TEST_LABEL = {'test.dbops': 'true'}
+LOCAL_IMAGES = {'mariadb': 'localhost/dbops/mariadb:10.11', 'postgres': 'localhost/dbops/postgres:15'}
+
+if COLLECTIONS not in sys.path:
+    sys.path.insert(0, COLLECTIONS)
+
+docker = pytest.importorskip('docker')
+
+
+class ModuleResult(dict):
+    @property
+    def failed(self):
+        return bool(self.get('failed'))
+
+
+def run_module(module, args, check_mode=False, diff=False, env=None):
+    """Run a collection module as Ansible does (JSON arguments in, JSON out)."""
+    payload = dict(args)
+    payload['_ansible_check_mode'] = check_mode
+    payload['_ansible_diff'] = diff
+    payload['_ansible_tmpdir'] = None
+    payload['_ansible_remote_tmp'] = '/tmp'
+    argsfile = '/tmp/dbops-args-%s.json' % uuid.uuid4().hex[:8]
+    with open(argsfile, 'w') as handle:
+        json.dump({'ANSIBLE_MODULE_ARGS': payload}, handle)
+    environment = dict(os.environ, PYTHONPATH=COLLECTIONS)
+    environment.update(env or {})
+    try:
+        proc = subprocess.run([sys.executable, os.path.join(MODULES, module + '.py'), argsfile],
+                              capture_output=True, text=True, env=environment, timeout=600)
+    finally:
+        os.unlink(argsfile)
+    try:
+        result = ModuleResult(json.loads(proc.stdout.strip().splitlines()[-1]))
+    except (ValueError, IndexError):
+        raise AssertionError('module printed no JSON (rc=%s)\nstdout:%s\nstderr:%s'
+                             % (proc.returncode, proc.stdout, proc.stderr))
+    result['_stdout'] = proc.stdout
+    result['_stderr'] = proc.stderr
+    return result
+
+
+@pytest.fixture(scope='session')
+def docker_client():
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means no engine
+        pytest.fail('no Docker engine answers (%s): run `make images` first, it starts dockerd' % exc)
+    return client
+
+
+@pytest.fixture(scope='session')
+def local_images(docker_client):
+    for image in LOCAL_IMAGES.values():
+        try:
+            docker_client.images.get(image)
+        except docker.errors.ImageNotFound:
+            pytest.fail('image %s is missing: run `make images`' % image)
+    return LOCAL_IMAGES
+
+
+def image_available(client, image):
+    """True when the image is on the Docker host (or can be pulled from a registry)."""
+    try:
+        client.images.get(image)
+        return True
+    except docker.errors.ImageNotFound:
+        pass
+    try:
+        client.images.pull(image)
+        return True
+    except Exception:  # noqa: BLE001 - no registry, or no such image
+        return False
+
+
+def remove_everything(client, name):
+    for container in client.containers.list(all=True, filters={'name': '^/%s$' % name}):
+        container.remove(force=True)
+    for volume in client.volumes.list():
+        if volume.name.startswith(name + '-'):
+            try:
+                volume.remove(force=True)
+            except docker.errors.APIError:
+                pass
+
+
+@pytest.fixture
+def container_name(docker_client, request):
+    """Unique container names; everything named after them is removed at the end."""
+    names = []
+
+    def make(suffix='db'):
+        name = 'dbt-%s-%s' % (uuid.uuid4().hex[:6], suffix)
+        names.append(name)
+        return name
+
+    yield make
+    for name in names:
+        remove_everything(docker_client, name)
+
+
+def base_args(name, engine, **overrides):
+    args = {
+        'name': name, 'engine': engine, 'image_source': 'local', 'memory': '1g', 'cpus': 1,
+        'root_password': 'R00t-pass;word"x', 'database': 'app', 'user': 'app', 'password': 'app-Pa55',
+        'labels': dict(TEST_LABEL), 'wait_timeout': 120,
+    }
+    args.update(overrides)
+    return args
+
+
+def container_ip(result):
+    addresses = result['container']['ip_addresses']
+    return next(iter(addresses.values()))
+
+
+def retry(function, attempts=30, delay=0.5):
+    for attempt in range(attempts):
+        try:
+            return function()
+        except Exception:  # noqa: BLE001 - the server may still be starting
+            if attempt == attempts - 1:
+                raise
+            time.sleep(delay)
+
+
+def mysql_query(host, sql, user='root', password='R00t-pass;word"x', database=None):
+    import pymysql
+
+    def go():
+        conn = pymysql.connect(host=host, user=user, password=password, database=database,
+                               connect_timeout=5, autocommit=True)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql)
+                return cur.fetchall()
+        finally:
+            conn.close()
+    return retry(go)
+
+
+def pg_query(host, sql, user='postgres', password='R00t-pass;word"x', database='postgres'):
+    import psycopg2
+
+    def go():
+        conn = psycopg2.connect(host=host, user=user, password=password, dbname=database, connect_timeout=5)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql)
+                return cur.fetchall() if cur.description else []
+        finally:
+            conn.close()
+    return retry(go)
