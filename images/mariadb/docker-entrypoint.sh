@@ -109,6 +109,12 @@ if [ "${1:0:1}" = '-' ]; then
 fi
 
 if [ "$1" = mariadbd ] || [ "$1" = mysqld ]; then
+    # As the official image: read the configuration once, and say why it fails.
+    if ! help_output=$("$@" --verbose --help 2>&1 >/dev/null); then
+        die "mariadbd failed while attempting to check config
+    command was: $* --verbose --help
+    $help_output"
+    fi
     DATADIR=$("$@" --verbose --help 2>/dev/null | awk '$1 == "datadir" { print $2; exit }')
     DATADIR=${DATADIR:-/var/lib/mysql}
     if [ "$(id -u)" = 0 ]; then
