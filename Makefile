@@ -41,7 +41,7 @@ integration: venv images
 	$(PYTEST) -q tests/integration
 
 molecule: venv images
-	molecule test --all
+	scripts/molecule.sh
 
 clean-test-containers:
 	docker ps -aq --filter label=dbops.test=true | xargs -r docker rm -f
