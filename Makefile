@@ -9,7 +9,7 @@ export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export DBOPS_IMAGE_SOURCE ?= local
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: demo test images venv lint sanity units integration molecule clean-test-containers demo-clean
+.PHONY: demo test images venv lint sanity units integration molecule clean-test-containers demo-clean bench-provision
 
 ## make demo: provision a tuned MariaDB and a tuned PostgreSQL on the local Docker engine
 demo: venv images
@@ -46,3 +46,7 @@ molecule: venv images
 clean-test-containers:
 	docker ps -aq --filter label=dbops.test=true | xargs -r docker rm -f
 	docker volume ls -q --filter label=dbops.test=true | xargs -r docker volume rm
+
+## make bench-provision: time db_container (create, no-op rerun, resize) on the local engine
+bench-provision: venv images
+	TRIALS=$${TRIALS:-5} $(VENV)/bin/python bench/bench_provision.py
