@@ -36,7 +36,7 @@ mariadb_env() {
 sql_escape() { local s=${1//\\/\\\\}; printf '%s' "${s//\'/\\\'}"; }
 
 SOCKET=/run/mysqld/mysqld.sock
-client() { mariadb --protocol=socket --socket="$SOCKET" -uroot "$@"; }
+client() { mariadb --protocol=socket --socket="$SOCKET" -uroot; }
 
 temp_server_start() {
     "$@" --skip-networking --socket="$SOCKET" --wsrep_on=OFF &
@@ -92,6 +92,7 @@ init_database() {
     } | client
     local f
     for f in /docker-entrypoint-initdb.d/*; do
+        # shellcheck disable=SC1090 # init scripts are the operator's
         case "$f" in
             *.sh)     log "running $f"; . "$f" ;;
             *.sql)    log "running $f"; { echo "SET @@SESSION.SQL_LOG_BIN=0;"; cat "$f"; } | MYSQL_PWD="$MARIADB_ROOT_PASSWORD" client ;;
@@ -122,7 +123,7 @@ if [ "$1" = mariadbd ] || [ "$1" = mysqld ]; then
         chown mysql:mysql "$DATADIR" /run/mysqld
         # A named log volume starts root-owned; the server writes the slow log there.
         [ -d /var/log/mysql ] && chown mysql:mysql /var/log/mysql
-        exec gosu mysql "$BASH_SOURCE" "$@"
+        exec gosu mysql "${BASH_SOURCE[0]}" "$@"
     fi
     if [ ! -d "$DATADIR/mysql" ]; then
         init_database "$@"

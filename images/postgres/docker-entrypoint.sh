@@ -30,7 +30,7 @@ setup_env() {
 }
 
 psql_init() {
-    PGPASSWORD= psql -v ON_ERROR_STOP=1 --no-password --no-psqlrc -U "$POSTGRES_USER" "$@"
+    PGPASSWORD='' psql -v ON_ERROR_STOP=1 --no-password --no-psqlrc -U "$POSTGRES_USER" "$@"
 }
 
 init_database() {
@@ -57,6 +57,7 @@ init_database() {
     fi
     local f
     for f in /docker-entrypoint-initdb.d/*; do
+        # shellcheck disable=SC1090 # init scripts are the operator's
         case "$f" in
             *.sh)     log "running $f"; if [ -x "$f" ]; then "$f"; else . "$f"; fi ;;
             *.sql)    log "running $f"; psql_init --dbname "$POSTGRES_DB" -f "$f" ;;
@@ -79,7 +80,7 @@ if [ "$1" = postgres ]; then
         chown postgres:postgres "$PGDATA" /var/run/postgresql
         chmod 700 "$PGDATA"
         [ -d /var/log/postgresql ] && chown postgres:postgres /var/log/postgresql
-        exec gosu postgres "$BASH_SOURCE" "$@"
+        exec gosu postgres "${BASH_SOURCE[0]}" "$@"
     fi
     if [ ! -s "$PGDATA/PG_VERSION" ]; then
         setup_env
