@@ -147,11 +147,11 @@ def retry(function, attempts=30, delay=0.5):
             time.sleep(delay)
 
 
-def mysql_query(host, sql, user='root', password='R00t-pass;word"x', database=None):
+def mysql_query(host, sql, user='root', password='R00t-pass;word"x', database=None, port=3306):
     import pymysql
 
     def go():
-        conn = pymysql.connect(host=host, user=user, password=password, database=database,
+        conn = pymysql.connect(host=host, port=port, user=user, password=password, database=database,
                                connect_timeout=5, autocommit=True)
         try:
             with conn.cursor() as cur:
@@ -162,11 +162,11 @@ def mysql_query(host, sql, user='root', password='R00t-pass;word"x', database=No
     return retry(go)
 
 
-def pg_query(host, sql, user='postgres', password='R00t-pass;word"x', database='postgres'):
+def pg_query(host, sql, user='postgres', password='R00t-pass;word"x', database='postgres', port=5432):
     import psycopg2
 
     def go():
-        conn = psycopg2.connect(host=host, user=user, password=password, dbname=database, connect_timeout=5)
+        conn = psycopg2.connect(host=host, port=port, user=user, password=password, dbname=database, connect_timeout=5)
         conn.autocommit = True
         try:
             with conn.cursor() as cur:
