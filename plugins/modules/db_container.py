@@ -23,7 +23,7 @@ description:
   - Data, configuration and logs live in volumes (named volumes or host paths). A change that needs a new
     container recreates it on the same data volume. The data volume is removed only by O(state=absent) with
     O(purge_data=true).
-  - Every check runs before the first change: bad input changes nothing.
+  - Every check runs before the first change, so bad input changes nothing.
 author:
   - dbops.containers contributors
 extends_documentation_fragment:
