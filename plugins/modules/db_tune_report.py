@@ -1,0 +1,167 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: dbops.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: db_tune_report
+short_description: Audit a running database server and recommend concrete tuning fixes
+version_added: 0.1.0
+description:
+  - Reads a running MySQL, MariaDB, PostgreSQL or MongoDB server and never changes it. It reads settings, status
+    counters, the container's memory and CPU limits (cgroup v1 or v2; host values only as a fallback, and the report
+    says so), data size, statement statistics, index use, cache hit ratios, connections, replication and security
+    basics.
+  - Runs the engine's checks (rules kept as data, each with its source) and returns findings with a severity, the
+    current and recommended values, the evidence, the reason and a concrete fix (a setting and value, SQL, or a
+    M(dbops.containers.db_container) argument). Recommended sizes are what M(dbops.containers.db_container) derives
+    for the same limits.
+  - Writes the report as JSON, Markdown or HTML to O(dest) when given.
+author:
+  - dbops.containers contributors
+extends_documentation_fragment:
+  - dbops.containers.docker
+  - dbops.containers.login
+attributes:
+  check_mode:
+    support: full
+    description: The audit only reads; in check mode the report file is not written.
+  diff_mode:
+    support: none
+options:
+  memory:
+    description:
+      - The memory the server may use, when it cannot be read from a container (a network target), e.g. V(4g).
+      - Given for a container, it overrides what the cgroup says.
+    type: str
+  cpus:
+    description: The CPUs the server may use, with O(memory).
+    type: float
+  profile:
+    description: The workload the recommendations are sized for.
+    type: str
+    choices: [oltp, web, dw, mixed]
+    default: oltp
+  format:
+    description: Format of the file written to O(dest).
+    type: str
+    choices: [json, markdown, html]
+    default: markdown
+  dest:
+    description: File to write the report to. Its directory must exist.
+    type: path
+'''
+
+EXAMPLES = r'''
+- name: Audit a container made by db_container (address and password found by the module)
+  dbops.containers.db_tune_report:
+    container: orders-db
+    dest: /var/tmp/orders-db-report.md
+
+- name: Audit a server over the network, declaring its limits
+  dbops.containers.db_tune_report:
+    login_host: 10.0.0.12
+    login_port: 5432
+    login_user: auditor
+    login_password_file: /etc/dbops/auditor.pass
+    memory: 16g
+    cpus: 8
+    format: html
+    dest: /var/www/reports/db12.html
+  register: audit
+
+- name: Fail the pipeline on a critical finding
+  ansible.builtin.assert:
+    that: audit.summary.critical == 0
+'''
+
+RETURN = r'''
+findings:
+  description: One entry per problem found, critical first.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    id: {description: Stable identifier of the check., type: str, sample: mysql.memory.buffer_pool_small}
+    severity: {description: "C(critical), C(warning) or C(info).", type: str}
+    category: {description: "memory, cache, connections, indexes, statements, logging, security, replication, ...", type: str}
+    title: {description: What is wrong., type: str}
+    current: {description: The value now., type: raw}
+    recommended: {description: The value to use., type: raw}
+    evidence: {description: The numbers that show it., type: str}
+    rationale: {description: Why it matters., type: str}
+    fix: {description: "The concrete change: a setting and value, SQL, or a db_container argument.", type: str}
+    source: {description: Where the rule comes from., type: str}
+summary:
+  description: Counts per severity, a score out of 100 and how many checks ran.
+  returned: success
+  type: dict
+  sample: {critical: 1, warning: 3, info: 2, score: 63, checks: 62, findings: 6, not_evaluated: 0}
+server:
+  description: The server audited, its version and support status, and the limits used.
+  returned: success
+  type: dict
+report:
+  description: The rendered report in O(format).
+  returned: success
+  type: str
+not_evaluated:
+  description: Checks that could not run (missing facts), with the reason.
+  returned: success
+  type: list
+  elements: dict
+notes:
+  description: What could not be read and why (e.g. performance_schema off).
+  returned: success
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.dbops.containers.plugins.module_utils.audit import Auditor, write_report
+from ansible_collections.dbops.containers.plugins.module_utils.audit_core import render
+from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+
+
+def argument_spec():
+    return dict(
+        container=dict(type='str'),
+        engine=dict(type='str', choices=['mysql', 'mariadb', 'postgres', 'mongodb']),
+        login_host=dict(type='str'),
+        login_port=dict(type='int'),
+        login_user=dict(type='str'),
+        login_password=dict(type='str', no_log=True),
+        login_password_file=dict(type='path'),
+        login_db=dict(type='str'),
+        connect_timeout=dict(type='int', default=10),
+        memory=dict(type='str'),
+        cpus=dict(type='float'),
+        profile=dict(type='str', default='oltp', choices=['oltp', 'web', 'dw', 'mixed']),
+        format=dict(type='str', default='markdown', choices=['json', 'markdown', 'html']),
+        dest=dict(type='path'),
+        docker_host=dict(type='str'),
+    )
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           required_one_of=[('container', 'login_host')],
+                           mutually_exclusive=[('login_password', 'login_password_file')])
+    try:
+        report = Auditor(module.params).run()
+        changed = False
+        if module.params['dest'] and not module.check_mode:
+            changed = write_report(report, module.params['format'], module.params['dest'])
+    except DbopsError as exc:
+        module.fail_json(msg=str(exc), parameter=exc.parameter, changed=False)
+    report['report'] = render(report, module.params['format'])
+    module.exit_json(changed=changed, **report)
+
+
+if __name__ == '__main__':
+    main()
