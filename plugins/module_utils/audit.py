@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import datetime
 import os
+import socket
 
 from ansible_collections.dbops.containers.plugins.module_utils import audit_core, audit_limits, sizes
 from ansible_collections.dbops.containers.plugins.module_utils.audit_core import Check, finding
@@ -103,6 +104,7 @@ class Auditor(object):
         engine = params.get('engine')
         port = params.get('login_port')
         if not engine:
+            port = port or self._first_open_port(params['login_host'])
             engine = PORT_ENGINES.get(port or 0)
             if not engine:
                 raise DbopsError('cannot tell the engine of %s:%s: set engine' % (params['login_host'], port),
@@ -113,6 +115,16 @@ class Auditor(object):
                   else audit_limits.unknown_limits())
         return Target(engine, params['login_host'], port, params.get('login_user') or adapter.superuser,
                       self._password(), params.get('login_db'), limits, '%s:%s' % (params['login_host'], port))
+
+    def _first_open_port(self, host):
+        """The first engine port that accepts a TCP connection, or None."""
+        for port in sorted(PORT_ENGINES):
+            try:
+                socket.create_connection((host, port), timeout=min(3, self.params.get('connect_timeout') or 3)).close()
+                return port
+            except (OSError, socket.error):
+                continue
+        return None
 
     def _container_target(self):
         from ansible_collections.dbops.containers.plugins.module_utils.docker_helper import DockerHelper

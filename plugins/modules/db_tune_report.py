@@ -136,7 +136,7 @@ def argument_spec():
         login_port=dict(type='int'),
         login_user=dict(type='str'),
         login_password=dict(type='str', no_log=True),
-        login_password_file=dict(type='path'),
+        login_password_file=dict(type='path', no_log=False),
         login_db=dict(type='str'),
         connect_timeout=dict(type='int', default=10),
         memory=dict(type='str'),
