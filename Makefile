@@ -9,7 +9,7 @@ export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export DBOPS_IMAGE_SOURCE ?= local
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: demo test images venv lint sanity units integration molecule clean-test-containers demo-clean bench-provision
+.PHONY: demo test images venv lint sanity units integration molecule clean-test-containers demo-clean bench-provision bench-audit
 
 ## make demo: provision a tuned MariaDB and a tuned PostgreSQL on the local Docker engine
 demo: venv images
@@ -50,3 +50,7 @@ clean-test-containers:
 ## make bench-provision: time db_container (create, no-op rerun, resize) on the local engine
 bench-provision: venv images
 	TRIALS=$${TRIALS:-5} $(VENV)/bin/python bench/bench_provision.py
+
+## make bench-audit: db_tune_report side by side with mysqltuner on one MariaDB
+bench-audit: venv images
+	RUNS=$${RUNS:-3} $(VENV)/bin/python bench/bench_audit.py

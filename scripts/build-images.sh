@@ -12,8 +12,9 @@ declare -A TAGS=(
     [mariadb]=localhost/dbops/mariadb:10.11
     [postgres]=localhost/dbops/postgres:15
     [dbhost]=localhost/dbops/dbhost:bookworm
+    [tools]=localhost/dbops/tools:bookworm
 )
-ONLY=${*:-mariadb postgres dbhost}
+ONLY=${*:-mariadb postgres dbhost tools}
 
 label_of() {  # image label -> value, or empty when the image is absent
     docker image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true

@@ -5,12 +5,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import threading
+import uuid
 
-import pymysql
 import pytest
 
-from conftest import base_args, container_ip, mysql_query, run_module
+from conftest import base_args, mysql_query, remove_everything, run_module
+from scenarios import make_misconfigured_mariadb
 
 ROOT_PW = 'R00t-pass;word"x'
 
@@ -21,35 +21,9 @@ def by_id(report):
 
 @pytest.fixture(scope='module')
 def misconfigured(docker_client, local_images):
-    """MariaDB with the usual mistakes, made on purpose."""
-    import uuid
-    from conftest import remove_everything
+    """MariaDB with the usual mistakes, made on purpose (see scenarios.py)."""
     name = 'dbt-%s-badmaria' % uuid.uuid4().hex[:6]
-    result = run_module('db_container', base_args(name, 'mariadb', memory='2g', cpus=1, settings={
-        'innodb_buffer_pool_size': '128M', 'max_connections': 12, 'general_log': 'ON',
-        'performance_schema': 'ON'}))
-    assert not result.failed, result.get('msg')
-    host = container_ip(result)
-    statements = [
-        "CREATE TABLE app.orders (id INT PRIMARY KEY AUTO_INCREMENT, customer VARCHAR(20), status VARCHAR(10), "
-        "KEY idx_status (status), KEY idx_status_customer (status, customer), KEY idx_never_used (customer, id))",
-        "INSERT INTO app.orders (customer, status) SELECT CONCAT('c', seq), IF(seq % 7 = 0, 'open', 'done') "
-        "FROM seq_1_to_3000",
-        "CREATE TABLE app.events (id INT PRIMARY KEY AUTO_INCREMENT, kind VARCHAR(20), payload VARCHAR(50))",
-        "INSERT INTO app.events (kind, payload) SELECT CONCAT('k', seq % 50), 'x' FROM seq_1_to_3000",
-        "CREATE USER ''@'%'",
-    ]
-    for sql in statements:
-        mysql_query(host, sql, database="app")
-    # A table read by full scans: no index on kind.
-    for _ in range(5):
-        mysql_query(host, "SELECT COUNT(*) FROM app.events WHERE kind = 'k7'")
-    # Index reads through idx_status / PRIMARY, never through idx_never_used.
-    mysql_query(host, "SELECT COUNT(*) FROM app.orders WHERE status = 'open'")
-    # Push connections to their limit: 11 clients held open at once.
-    held = [pymysql.connect(host=host, user='root', password=ROOT_PW) for _ in range(11)]
-    for conn in held:
-        conn.close()
+    make_misconfigured_mariadb(name, ROOT_PW)
     yield name
     remove_everything(docker_client, name)
 
