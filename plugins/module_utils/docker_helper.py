@@ -163,7 +163,7 @@ class DockerHelper(object):
         self.api.stop(container_id, timeout=timeout)
 
     def remove_container(self, container_id):
-        self.api.remove_container(container_id, force=True)
+        self.api.remove_container(container_id, force=True, v=True)
 
     def update_resources(self, container_id, resources):
         self.api.update_container(
@@ -243,7 +243,7 @@ class DockerHelper(object):
             self.api.wait(probe['Id'], timeout=60)
             output = self.api.logs(probe['Id']).decode('utf-8', 'replace').strip()
         finally:
-            self.api.remove_container(probe['Id'], force=True)
+            self.api.remove_container(probe['Id'], force=True, v=True)
         if output == 'unlimited':
             return None
         try:
@@ -261,4 +261,4 @@ class DockerHelper(object):
         try:
             self.api.put_archive(carrier['Id'], '/carrier', make_tar(entries))
         finally:
-            self.api.remove_container(carrier['Id'], force=True)
+            self.api.remove_container(carrier['Id'], force=True, v=True)

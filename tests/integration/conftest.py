@@ -98,7 +98,7 @@ def image_available(client, image):
 
 def remove_everything(client, name):
     for container in client.containers.list(all=True, filters={'name': '^/%s$' % name}):
-        container.remove(force=True)
+        container.remove(force=True, v=True)
     for volume in client.volumes.list():
         if volume.name.startswith(name + '-'):
             try:

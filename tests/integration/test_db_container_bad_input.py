@@ -41,7 +41,7 @@ def port_holder(docker_client):
     listener.listen(1)
     yield {'container': name, 'container_port': published, 'process_port': listener.getsockname()[1]}
     listener.close()
-    container.remove(force=True)
+    container.remove(force=True, v=True)
 
 
 def snapshot(client, prefix_names):
@@ -159,4 +159,4 @@ def test_unmanaged_container_with_the_same_name(docker_client, local_images):
         absent = run_module('db_container', base_args(name, 'mariadb', state='absent'))
         assert absent.failed and docker_client.containers.get(name).id == foreign.id
     finally:
-        foreign.remove(force=True)
+        foreign.remove(force=True, v=True)
