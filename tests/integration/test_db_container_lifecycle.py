@@ -162,6 +162,7 @@ def test_check_mode_creates_nothing(engine, local_images, docker_client, contain
 @pytest.mark.parametrize('engine', ENGINES)
 def test_settings_override_and_stop_absent(engine, local_images, docker_client, container_name):
     name = container_name()
+    dangling_before = len(docker_client.volumes.list(filters={'dangling': True}))
     override = {'mariadb': {'max_connections': 77}, 'postgres': {'max_connections': 77}}[engine.engine]
     args = base_args(name, engine.engine, settings=override)
     result = run_module('db_container', args)
@@ -179,6 +180,8 @@ def test_settings_override_and_stop_absent(engine, local_images, docker_client, 
     purged = run_module('db_container', dict(args, state='absent', purge_data=True))
     assert purged['changed']
     assert [v for v in docker_client.volumes.list() if v.name.startswith(name)] == []
+    # Carriers and preflight containers leave no anonymous volumes behind.
+    assert len(docker_client.volumes.list(filters={'dangling': True})) == dangling_before
 
 
 def test_start_failure_reports_logs_and_leaves_nothing(local_images, docker_client, container_name):
