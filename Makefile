@@ -11,9 +11,11 @@ PYTEST := $(VENV)/bin/python -m pytest
 
 .PHONY: demo test images venv lint sanity units integration molecule clean-test-containers demo-clean bench-provision bench-audit
 
-## make demo: provision a tuned MariaDB and a tuned PostgreSQL on the local Docker engine
+## make demo: provision a tuned MariaDB and a tuned PostgreSQL on the local Docker engine, then audit them
 demo: venv images
 	ansible-playbook -i inventory/local.yml playbooks/demo.yml
+	ansible-playbook -i inventory/local.yml playbooks/tune_audit.yml
+	@echo; cat .build/tune-reports/index.md; echo; echo "Reports: $(ROOT)/.build/tune-reports/"
 
 demo-clean: venv
 	ansible-playbook -i inventory/local.yml playbooks/demo.yml -e demo_state=absent
