@@ -46,8 +46,8 @@ molecule: venv images
 	scripts/molecule.sh
 
 clean-test-containers:
-	docker ps -aq --filter label=dbops.test=true | xargs -r docker rm -f
-	docker volume ls -q --filter label=dbops.test=true | xargs -r docker volume rm
+	docker ps -aq --filter label=test.dbops=true | xargs -r docker rm -fv
+	docker volume ls -q | grep -E '^(dbt|dbbench)-' | xargs -r docker volume rm
 
 ## make bench-provision: time db_container (create, no-op rerun, resize) on the local engine
 bench-provision: venv images
