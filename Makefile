@@ -37,7 +37,7 @@ sanity: venv
 	scripts/sanity.sh
 
 units: venv
-	$(PYTEST) -q tests/unit
+	$(PYTEST) -q tests/unit tests/packaging
 
 integration: venv images
 	$(PYTEST) -q tests/integration
