@@ -6,7 +6,7 @@ __metaclass__ = type
 
 import pymysql
 
-from conftest import base_args, container_ip, mysql_query, run_module
+from conftest import base_args, container_ip, mysql_query, pg_query, run_module
 
 MISCONFIGURED_MARIADB_SETTINGS = {
     'innodb_buffer_pool_size': '128M',   # in a 2g container: db_container would give 1G
@@ -42,4 +42,34 @@ def make_misconfigured_mariadb(name, root_password):
     held = [pymysql.connect(host=host, user='root', password=root_password) for _ in range(11)]
     for conn in held:
         conn.close()
+    return host
+
+
+MISCONFIGURED_POSTGRES_SETTINGS = {
+    'shared_buffers': '128MB',            # in a 2g container: db_container would give 512MB
+    'shared_preload_libraries': '',       # pg_stat_statements absent
+}
+
+
+def make_misconfigured_postgres(name, root_password):
+    """A PostgreSQL with the usual mistakes; returns its address."""
+    result = run_module('db_container', base_args(name, 'postgres', memory='2g', cpus=1,
+                                                  settings=MISCONFIGURED_POSTGRES_SETTINGS))
+    assert not result.failed, result.get('msg')
+    host = container_ip(result)
+    statements = [
+        # events.kind has no index and is filtered on: sequential scans.
+        "CREATE TABLE events (id serial PRIMARY KEY, kind text, payload text)",
+        "INSERT INTO events (kind, payload) SELECT 'k' || (g % 50), 'x' FROM generate_series(1, 20000) g",
+        # orders_never_used is never read.
+        "CREATE TABLE orders (id serial PRIMARY KEY, customer text, status text)",
+        "CREATE INDEX orders_never_used ON orders (customer)",
+        "INSERT INTO orders (customer, status) SELECT 'c' || g, 'done' FROM generate_series(1, 2000) g",
+        "ANALYZE",
+    ]
+    for sql in statements:
+        pg_query(host, sql, password=root_password, database='app')
+    for _ in range(20):
+        pg_query(host, "SELECT count(*) FROM events WHERE kind = 'k7'", password=root_password, database='app')
+    pg_query(host, "SELECT count(*) FROM orders WHERE id = 5", password=root_password, database='app')
     return host
