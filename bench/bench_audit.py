@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """db_tune_report side by side with MySQLTuner (Debian's package) on one MariaDB.
 
 The server is the misconfigured MariaDB of the integration tests (2 GiB, 1 CPU,
@@ -41,8 +41,8 @@ MATCHES = [
                                   'mysql.cache.buffer_pool_hit_ratio']),
     (r'max_connections|too many connections|connection usage', ['mysql.connections.near_peak']),
     (r'general.log|general_log', ['mysql.logging.general_log']),
-    (r'anonymous|user\(s\) with blank|user without password|empty password', ['mysql.security.anonymous',
-                                                                            'mysql.security.no_password']),
+    (r'anonymous|user\(s\) with blank|user without password|empty password',
+     ['mysql.security.anonymous', 'mysql.security.no_password']),
     (r'redundant|duplicate', ['mysql.index.duplicate']),
     (r'unused ind', ['mysql.index.unused']),
     (r'without.*index|full table scan|join_buffer_size|select_full_join|joins without indexes',
@@ -95,7 +95,7 @@ def main():
         tools = client.containers.run(TOOLS, name=name + '-tools', detach=True, labels={'test.dbops': 'true'})
         ours_times, tuner_times = [], []
         report = tuner_output = None
-        for _ in range(runs):
+        for _run in range(runs):
             started = time.perf_counter()
             report = run_module('db_tune_report', {'login_host': host, 'login_password': ROOT_PW,
                                                    'memory': '2g', 'cpus': 1, 'format': 'json'})

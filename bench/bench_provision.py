@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """How long db_container takes, measured on the local Docker engine.
 
 For MariaDB and PostgreSQL (the project's local images): a fresh container
@@ -40,10 +40,10 @@ def trial(client, engine):
     name = 'dbbench-%s-%s' % (engine, uuid.uuid4().hex[:6])
     args = base_args(name, engine, memory='1g', cpus=1)
     try:
-        create_s, _ = timed(args)
+        create_s = timed(args)[0]
         noop_s, noop = timed(args)
         assert noop['changed'] is False
-        resize_s, _ = timed(dict(args, memory='2g'))
+        resize_s = timed(dict(args, memory="2g"))[0]
         stats = client.api.stats(name, stream=False)
         peak = stats.get('memory_stats', {}).get('max_usage') or stats.get('memory_stats', {}).get('usage')
         return {'create_s': create_s, 'noop_s': noop_s, 'resize_s': resize_s, 'memory_bytes': peak}
@@ -56,7 +56,7 @@ def main():
     client = docker.from_env()
     report = {'trials': trials}
     for engine in ('mariadb', 'postgres'):
-        runs = [trial(client, engine) for _ in range(trials)]
+        runs = [trial(client, engine) for _trial in range(trials)]
         report[engine] = dict((key, round(statistics.median(r[key] for r in runs), 3))
                               for key in ('create_s', 'noop_s', 'resize_s'))
         report[engine]['peak_memory_mib'] = round(max(r['memory_bytes'] or 0 for r in runs) / 2 ** 20, 1)

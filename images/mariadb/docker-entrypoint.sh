@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Entrypoint with the official mariadb image's contract (a subset of it).
 set -eo pipefail
 

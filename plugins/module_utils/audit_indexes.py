@@ -32,8 +32,8 @@ def redundant_indexes(indexes):
                 cols, other_cols = list(index['columns']), list(other['columns'])
                 if len(cols) > len(other_cols) or other_cols[:len(cols)] != cols:
                     continue
-                if (index['unique'] or index['primary']) and not (cols == other_cols and
-                                                                   (other['unique'] or other['primary'])):
+                same_constraint = cols == other_cols and (other['unique'] or other['primary'])
+                if (index['unique'] or index['primary']) and not same_constraint:
                     continue
                 if cols == other_cols:
                     # Same definition: keep the constraint (primary, unique) or the first name.

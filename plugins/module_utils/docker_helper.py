@@ -237,9 +237,10 @@ class DockerHelper(object):
             try:
                 self.api.start(probe['Id'])
             except APIError as exc:
+                cpus = resources['cpu_quota'] / 100000.0
                 raise DbopsError('the Docker engine cannot start a container with memory=%s, cpus=%s and '
-                                 'security_opts=%s: %s' % (resources['memory'], resources['cpu_quota'] / 100000.0,
-                                                            security_opt, exc.explanation or exc), 'memory')
+                                 'security_opts=%s: %s' % (resources['memory'], cpus, security_opt,
+                                                           exc.explanation or exc), 'memory')
             self.api.wait(probe['Id'], timeout=60)
             output = self.api.logs(probe['Id']).decode('utf-8', 'replace').strip()
         finally:

@@ -251,8 +251,8 @@ class Provisioner(object):
                 limit['hard'] = engine_nofile
             else:
                 raise DbopsError('nofile=%s:%s is above the Docker engine\'s own limit (%d): lower it to at most '
-                                 '%d or raise LimitNOFILE of dockerd' % (limit['soft'], limit['hard'],
-                                                                        engine_nofile, engine_nofile), 'ulimits')
+                                 '%d or raise LimitNOFILE of dockerd'
+                                 % (limit['soft'], limit['hard'], engine_nofile, engine_nofile), 'ulimits')
 
     def _current_file(self, docker, current, path):
         return docker.read_file(current['Id'], path) if current else None

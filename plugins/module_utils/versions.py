@@ -45,5 +45,7 @@ def at_least(version, minimum):
     if version is None:
         return False
     width = max(len(version), len(minimum))
-    pad = (lambda v: tuple(v) + (0,) * (width - len(v)))
+
+    def pad(parts):
+        return tuple(parts) + (0,) * (width - len(parts))
     return pad(version) >= pad(minimum)

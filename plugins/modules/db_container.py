@@ -25,7 +25,7 @@ description:
     O(purge_data=true).
   - Every check runs before the first change, so bad input changes nothing.
 author:
-  - dbops.containers contributors
+  - dbops.containers contributors (@dbops)
 extends_documentation_fragment:
   - dbops.containers.docker
 attributes:

@@ -22,7 +22,7 @@ description:
     for the same limits.
   - Writes the report as JSON, Markdown or HTML to O(dest) when given.
 author:
-  - dbops.containers contributors
+  - dbops.containers contributors (@dbops)
 extends_documentation_fragment:
   - dbops.containers.docker
   - dbops.containers.login
@@ -32,6 +32,7 @@ attributes:
     description: The audit only reads; in check mode the report file is not written.
   diff_mode:
     support: none
+    description: The module changes no server, so there is nothing to diff.
 options:
   memory:
     description:

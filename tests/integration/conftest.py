@@ -49,7 +49,7 @@ def run_module(module, args, check_mode=False, diff=False, env=None):
     environment.update(env or {})
     try:
         proc = subprocess.run([sys.executable, os.path.join(MODULES, module + '.py'), argsfile],
-                              capture_output=True, text=True, env=environment, timeout=600)
+                              capture_output=True, text=True, env=environment, timeout=600, check=False)
     finally:
         os.unlink(argsfile)
     try:

@@ -35,11 +35,11 @@ def make_misconfigured_mariadb(name, root_password):
     ]
     for sql in statements:
         mysql_query(host, sql, password=root_password, database='app')
-    for _ in range(5):
+    for _scan in range(5):
         mysql_query(host, "SELECT COUNT(*) FROM app.events WHERE kind = 'k7'", password=root_password)
     mysql_query(host, "SELECT COUNT(*) FROM app.orders WHERE status = 'open'", password=root_password)
     # 11 clients at once, plus this one's own: the peak reaches max_connections.
-    held = [pymysql.connect(host=host, user='root', password=root_password) for _ in range(11)]
+    held = [pymysql.connect(host=host, user='root', password=root_password) for _client in range(11)]
     for conn in held:
         conn.close()
     return host
@@ -69,7 +69,7 @@ def make_misconfigured_postgres(name, root_password):
     ]
     for sql in statements:
         pg_query(host, sql, password=root_password, database='app')
-    for _ in range(20):
+    for _scan in range(20):
         pg_query(host, "SELECT count(*) FROM events WHERE kind = 'k7'", password=root_password, database='app')
     pg_query(host, "SELECT count(*) FROM orders WHERE id = 5", password=root_password, database='app')
     return host

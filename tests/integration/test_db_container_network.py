@@ -23,8 +23,8 @@ def free_port():
 
 
 @pytest.mark.parametrize('engine', ['mariadb', 'postgres'])
-def test_published_port_binds_loopback_and_health_turns_healthy(engine, docker_client, local_images,
-                                                                 container_name):
+def test_published_port_binds_loopback_and_health_turns_healthy(
+        engine, docker_client, local_images, container_name):
     name = container_name(engine)
     port = free_port()
     args = base_args(name, engine, published_ports=['%d:%d' % (port, PORTS[engine])])
