@@ -22,6 +22,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.errors import Dbo
 NAME_RE = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$')
 ULIMIT_NAMES = ('core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile',
                 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack')
+MIN_MEMORY = 256 * sizes.MIB  # below this no engine starts with its own defaults
 CPU_PERIOD = 100000  # CFS period in microseconds; cpus x period = quota (as docker --cpus)
 DEFAULT_ULIMITS = {'nofile': '65536:65536'}  # the seed's production value
 SPEC_VERSION = 1     # bump when the spec layout changes (forces one recreate)
@@ -36,6 +37,9 @@ class Request(object):
         self.engine = params['engine']
         self.state = params['state']
         self.memory = sizes.parse_size(params['memory'], 'memory')
+        if self.memory < MIN_MEMORY:
+            raise DbopsError('%s is too little for a database server: give it at least 256m' % params['memory'],
+                             'memory')
         self.memory_swap = self._memory_swap(params.get('memory_swap'))
         self.cpus = _cpus(params['cpus'])
         self.profile = params['profile']

@@ -36,6 +36,7 @@ class MariaDBAdapter(MySQLAdapter):
     catalog = MARIADB_CATALOG
     client = 'mariadb'  # MariaDB 11 images no longer ship the mysql name
     env_prefix = 'MARIADB'
+    max_user_length = 80  # MariaDB KB: user names are up to 80 characters
 
     def environment(self, database, user, has_password, version):
         env = super(MariaDBAdapter, self).environment(database, user, has_password, version)

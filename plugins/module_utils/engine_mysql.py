@@ -70,6 +70,7 @@ class MySQLAdapter(EngineAdapter):
     superuser = 'root'
     client = 'mysql'
     env_prefix = 'MYSQL'
+    max_user_length = 32  # MySQL manual: user names are up to 32 characters
 
     def normalize_name(self, setting):
         # mysqld treats dashes and underscores in option names alike.
@@ -115,10 +116,10 @@ class MySQLAdapter(EngineAdapter):
         if user and user.lower() == 'root':
             raise DbopsError("'root' is the superuser (root_password); name the application user differently",
                              'user')
-        for parameter, value in (('database', database), ('user', user)):
-            if value and ('`' in value or "'" in value or len(value) > 64):
-                raise DbopsError("%r is not a usable name: at most 64 characters, no quotes or backticks"
-                                 % value, parameter)
+        for parameter, value, limit in (('database', database, 64), ('user', user, self.max_user_length)):
+            if value and ('`' in value or "'" in value or len(value) > limit):
+                raise DbopsError("%r is not a usable name: at most %d characters, no quotes or backticks"
+                                 % (value, limit), parameter)
 
 
 def _mysql_connect(host, port, user, password, database, timeout):

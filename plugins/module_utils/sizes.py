@@ -57,7 +57,14 @@ def to_mysql(size):
 
 
 def to_postgres(size):
-    """PostgreSQL memory units (base 1024): 1GB, 256MB, 4096kB."""
+    """PostgreSQL memory units (base 1024): 1GB, 256MB, 4096kB.
+
+    kB is PostgreSQL's smallest memory unit: a size that is not a whole number
+    of kB is rounded down to one (never written bare, which PostgreSQL would
+    read in the setting's own unit).
+    """
+    if size % KIB:
+        return '%dkB' % max(1, size // KIB)
     return _largest_exact_unit(size, (('GB', GIB), ('MB', MIB), ('kB', KIB)))
 
 
