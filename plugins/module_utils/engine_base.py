@@ -209,3 +209,14 @@ class EngineAdapter(object):
     def validate_identity(self, database, user):
         """Engine-specific checks on database and user names."""
         return None
+
+    # --- audit (db_tune_report) -----------------------------------------------
+    @staticmethod
+    def connect(host, port, user, password, database, timeout):
+        """A client connection; DbopsError naming login_host or login_password when it fails."""
+        raise NotImplementedError
+
+    @staticmethod
+    def audit_hooks():
+        """(collect(connection) -> facts, CHECKS): the engine's audit."""
+        raise NotImplementedError
