@@ -95,10 +95,49 @@ def collect(connection, flavor_hint=None):
         notes.append('performance_schema is OFF: per-index and per-statement statistics are not available')
 
     facts['accounts'] = _accounts(cursor, notes)
-    replica_sql = 'SHOW REPLICA STATUS' if flavor == 'mysql' and at_least(version, (8, 0, 22)) else 'SHOW SLAVE STATUS'
-    facts['replication'] = _try_rows(cursor, replica_sql, notes, 'replication status') or []
+    facts['replication'] = _try_rows(cursor, _replica_status_sql(flavor, version), notes, 'replication status') or []
+    facts['innodb_metrics'] = _innodb_metrics(cursor, notes)
+    facts['innodb_transactions'] = _try_rows(cursor, (
+        "SELECT trx_mysql_thread_id AS thread_id, trx_state AS state, "
+        "TIMESTAMPDIFF(SECOND, trx_started, NOW()) AS age_s, trx_rows_locked AS rows_locked "
+        "FROM information_schema.innodb_trx ORDER BY trx_started LIMIT 20"), notes, 'InnoDB transactions')
+    # information_schema.tables.auto_increment is cached on MySQL 8 (information_schema_stats_expiry):
+    # close enough to see a counter near its type's maximum.
+    facts['auto_increment'] = _try_rows(cursor, (
+        "SELECT t.table_schema AS `schema`, t.table_name AS `table`, c.column_name AS `column`, c.column_type, "
+        "t.auto_increment FROM information_schema.tables t JOIN information_schema.columns c "
+        "ON c.table_schema = t.table_schema AND c.table_name = t.table_name "
+        "WHERE c.extra LIKE '%%auto_increment%%' AND t.auto_increment IS NOT NULL "
+        "AND t.table_schema NOT IN (%s)" % _SYSTEM_LIST), notes, 'auto-increment counters')
     cursor.close()
     return facts
+
+
+def _replica_status_sql(flavor, version):
+    if flavor == 'mariadb':
+        # Every replication connection (multi-source), not only the default one.
+        return 'SHOW ALL SLAVES STATUS'
+    return 'SHOW REPLICA STATUS' if at_least(version, (8, 0, 22)) else 'SHOW SLAVE STATUS'
+
+
+# InnoDB counters that are not status variables on MySQL (MariaDB has Innodb_deadlocks and
+# Innodb_history_list_length in SHOW GLOBAL STATUS).
+INNODB_METRICS = ('lock_deadlocks', 'trx_rseg_history_len')
+
+
+def _innodb_metrics(cursor, notes):
+    """{metric: count} for the enabled metrics of INNODB_METRICS, None when unreadable."""
+    rows = _try_rows(cursor, "SELECT * FROM information_schema.innodb_metrics WHERE name IN (%s)"
+                     % ', '.join("'%s'" % name for name in INNODB_METRICS), notes, 'InnoDB metrics')
+    if rows is None:
+        return None
+    metrics = {}
+    for row in rows:
+        # MySQL has a STATUS column ('enabled'), MariaDB an ENABLED column (1).
+        enabled = str(row.get('status', row.get('enabled', ''))).lower() in ('enabled', '1')
+        if enabled:
+            metrics[row['name'].lower()] = int(row['count'] or 0)
+    return metrics
 
 
 def _accounts(cursor, notes):
