@@ -74,6 +74,7 @@ class Auditor(object):
         facts['support'] = support_status(adapter.name if facts['engine'] != 'mariadb' else 'mariadb',
                                           facts['version'])
         facts['default_image'] = get_adapter(facts['engine']).official_image
+        facts['profile'] = self.params.get('profile') or 'oltp'
         facts['recommended'] = self._recommended(facts)
         all_checks = COMMON_CHECKS + tuple(checks)
         findings, skipped = audit_core.run_checks(all_checks, facts)
@@ -158,7 +159,11 @@ class Auditor(object):
         else:
             code, output = docker.exec_shell(inspect['Id'], audit_limits.CGROUP_PROBE)
             limits = audit_limits.parse_cgroup_probe(output)
-        return Target(engine, host, params.get('login_port') or adapter.port, user, password, params.get('login_db'),
+        # PostgreSQL keeps table statistics per database: by default read the
+        # application database the container was created with.
+        env = dict(item.split('=', 1) for item in inspect['Config'].get('Env') or [] if '=' in item)
+        database = params.get('login_db') or (env.get('POSTGRES_DB') if engine == 'postgres' else None)
+        return Target(engine, host, params.get('login_port') or adapter.port, user, password, database,
                       limits, params['container'], container=inspect)
 
     @staticmethod

@@ -136,14 +136,19 @@ def buffer_pool_too_small(facts):
     pool = num(facts, 'innodb_buffer_pool_size')
     wanted = int(facts['recommended']['innodb_buffer_pool_size_bytes'])
     data = facts['data_size'] + facts['index_size']
-    # Small enough to matter: below 60% of what the limits allow, and the data does not already fit.
-    if pool >= wanted * 0.6 or pool >= data * 1.1:
+    # Small enough to matter: below 60% of what the limits allow.
+    if pool >= wanted * 0.6:
         return None
+    # Critical when the data no longer fits and the pool is a fraction of what it
+    # could be: reads go to disk. While the data still fits, the container pays
+    # for memory the server leaves unused, and growth will hit the disk.
+    outgrown = data > pool * 0.9
     return finding(human(pool), human(wanted),
-                   'buffer pool %s is %.0f%% of the %s memory limit; data + indexes are %s'
-                   % (human(pool), 100.0 * pool / memory, human(memory), human(data)),
+                   'buffer pool %s is %.0f%% of the %s memory limit; data + indexes are %s%s'
+                   % (human(pool), 100.0 * pool / memory, human(memory), human(data),
+                      '' if outgrown else ' (they still fit, growth will not)'),
                    setting_fix('innodb_buffer_pool_size', human(wanted), facts),
-                   severity='critical' if pool < wanted * 0.25 else None)
+                   severity='critical' if outgrown and pool < wanted * 0.25 else 'warning')
 
 
 def buffer_pool_too_large(facts):

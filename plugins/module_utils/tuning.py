@@ -216,6 +216,8 @@ _INNODB_COMMON_RULES = (
     # Source: MySQL manual binlog_expire_logs_seconds (>= 8.0.1), MariaDB KB (>= 10.6.1):
     # a week of binary logs, as the seed's expire_logs_days = 7.
     Rule('binlog_expire_logs_seconds', NUMBER, constant(7 * 24 * 3600), 'seed my.cnf (7 days)'),
+    # MyISAM's index cache: 128 MiB by default and idle on an InnoDB-only server.
+    Rule('key_buffer_size', SIZE, constant(8 * MIB), 'MySQL manual: key_buffer_size caches MyISAM indexes only'),
 )
 
 MYSQL_RULES = _INNODB_MEMORY_RULES + (
@@ -237,6 +239,8 @@ MARIADB_RULES = _INNODB_MEMORY_RULES + (
     Rule('character_set_server', TEXT, constant('utf8mb4'), 'MariaDB KB: utf8mb4 stores all of Unicode'),
     Rule('collation_server', TEXT, constant('utf8mb4_unicode_ci'), 'seed my.cnf'),
     Rule('binlog_format', TEXT, constant('ROW'), 'MariaDB KB: row-based replication is the safe format'),
+    Rule('gtid_strict_mode', TEXT, constant('ON'),
+         'MariaDB KB: GTID strict mode keeps replicas from diverging silently'),
     # performance_schema costs memory; below 2 GiB it would crowd out the buffer pool.
     Rule('performance_schema', TEXT, lambda r, d: 'ON' if r.memory >= 2 * GIB else None,
          'MariaDB KB: Performance Schema (statement digests for db_tune_report)'),

@@ -114,6 +114,7 @@ INNODB_COMMON = {
     'log_bin': same('mysql-bin'),
     # 7 days x 24 h x 3600 s = 604800
     'binlog_expire_logs_seconds': same(604800),
+    'key_buffer_size': same(8 * MIB),
 }
 
 MYSQL_EXPECTED = dict(INNODB_COMMON, **{
@@ -150,6 +151,7 @@ MARIADB_EXPECTED = dict(INNODB_COMMON, **{
     'character_set_server': same('utf8mb4'),
     'collation_server': same('utf8mb4_unicode_ci'),
     'binlog_format': same('ROW'),
+    'gtid_strict_mode': same('ON'),
     # ON from 2 GiB of memory.
     'performance_schema': {'1g': None, '4g': 'ON', '16g': 'ON'},
 })
