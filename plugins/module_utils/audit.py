@@ -74,7 +74,7 @@ class Auditor(object):
         facts['support'] = support_status(adapter.name if facts['engine'] != 'mariadb' else 'mariadb',
                                           facts['version'])
         facts['default_image'] = get_adapter(facts['engine']).official_image
-        facts['profile'] = self.params.get('profile') or 'oltp'
+        facts['workload_profile'] = self.params.get('profile') or 'oltp'
         facts['recommended'] = self._recommended(facts)
         all_checks = COMMON_CHECKS + tuple(checks)
         findings, skipped = audit_core.run_checks(all_checks, facts)

@@ -253,7 +253,7 @@ def effective_io_concurrency_low(facts):
 
 
 def jit_for_oltp(facts):
-    profile = facts.get('profile') or 'oltp'
+    profile = facts.get('workload_profile') or 'oltp'
     if profile not in ('oltp', 'web') or not is_on(facts, 'jit'):
         return None
     return finding('on', 'off', 'profile %s: short queries above jit_above_cost pay compilation time '

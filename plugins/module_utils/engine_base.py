@@ -198,7 +198,7 @@ class EngineAdapter(object):
     def environment(self, database, user, has_password, version):
         raise NotImplementedError
 
-    def init_scripts(self, database, user):
+    def init_scripts(self, database, user, settings=None):
         """{file name: content} for /docker-entrypoint-initdb.d (first start only)."""
         return {}
 

@@ -93,7 +93,7 @@ class MongoDBAdapter(EngineAdapter):
             env['MONGO_INITDB_DATABASE'] = database
         return env
 
-    def init_scripts(self, database, user):
+    def init_scripts(self, database, user, settings=None):
         if not user:
             return {}
         target = database or 'admin'

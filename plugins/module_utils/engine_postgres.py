@@ -137,9 +137,15 @@ class PostgresAdapter(EngineAdapter):
             env['PGDATA'] = self.data_dir
         return env
 
-    def init_scripts(self, database, user):
+    def init_scripts(self, database, user, settings=None):
+        scripts = {}
+        if 'pg_stat_statements' in str((settings or {}).get('shared_preload_libraries', '')):
+            # Preloading only collects; the views exist once the extension is created.
+            scripts['05-dbops-pg-stat-statements.sql'] = (
+                '-- Written by dbops.containers.db_container: statement statistics for db_tune_report.\n'
+                'CREATE EXTENSION IF NOT EXISTS pg_stat_statements;\n')
         if not user:
-            return {}
+            return scripts
         owner = ''
         if database:
             # PostgreSQL 15 revoked CREATE on schema public from everyone: the
@@ -156,7 +162,8 @@ class PostgresAdapter(EngineAdapter):
             'CREATE ROLE :"app_user" LOGIN PASSWORD :\'app_password\';\n'
             '%s'
             'SQL\n' % (user, USER_PASSWORD_FILE, owner))
-        return {'10-dbops-app-user.sh': script}
+        scripts['10-dbops-app-user.sh'] = script
+        return scripts
 
     def healthcheck(self):
         # A real query over TCP: the init-time server listens on the socket only.

@@ -14,6 +14,7 @@ __metaclass__ = type
 import errno
 import socket
 import time
+from collections import namedtuple
 
 from ansible_collections.dbops.containers.plugins.module_utils import sizes
 from ansible_collections.dbops.containers.plugins.module_utils.container_spec import (
@@ -27,6 +28,10 @@ from ansible_collections.dbops.containers.plugins.module_utils.tuning import Res
 from ansible_collections.dbops.containers.plugins.module_utils.versions import format_version, parse_version
 
 INIT_DIR = '/docker-entrypoint-initdb.d'
+
+# What the container should be: its create-time spec, the limits docker update
+# can change, the rendered configuration and the first-start init scripts.
+Desired = namedtuple('Desired', 'spec resources config_text init_scripts')
 
 
 def plan_actions(state, exists, running, same_spec, same_resources, same_config):
@@ -121,8 +126,9 @@ class Provisioner(object):
         if any(a in actions for a in ('create', 'update_resources')) and not self.check_mode:
             self._check_engine_limits(request, docker, spec, wanted_resources)
         if actions and not self.check_mode:
-            self._apply_or_roll_back(actions, request, adapter, docker, current, spec, wanted_resources,
-                                     config_text)
+            desired = Desired(spec, wanted_resources, config_text,
+                              adapter.init_scripts(request.database, request.user, settings))
+            self._apply_or_roll_back(actions, request, adapter, docker, current, desired)
         final = docker.container(request.name)
         result['container'] = self._describe(final) if final else {'name': request.name, 'status': 'absent'}
         return result
@@ -291,7 +297,7 @@ class Provisioner(object):
                 'diff': {'before': {'state': 'present' if current else 'absent'}, 'after': {'state': 'absent'}}}
 
     # ---------------------------------------------------------------- apply
-    def _apply_or_roll_back(self, actions, request, adapter, docker, current, spec, resources, config_text):
+    def _apply_or_roll_back(self, actions, request, adapter, docker, current, desired):
         """Apply; when a new container fails, remove what this run created.
 
         Only a first creation is rolled back: a container that existed before
@@ -300,7 +306,7 @@ class Provisioner(object):
         """
         self._created = {'container': None, 'volumes': []}
         try:
-            self._apply(actions, request, adapter, docker, current, spec, resources, config_text)
+            self._apply(actions, request, adapter, docker, current, desired)
         except (DbopsError, APIError, DockerException) as exc:
             if current is None:
                 if self._created['container']:
@@ -314,7 +320,8 @@ class Provisioner(object):
                 'what this run created was removed' if current is None else 'the data volume was not touched'),
                 'name')
 
-    def _apply(self, actions, request, adapter, docker, current, spec, resources, config_text):
+    def _apply(self, actions, request, adapter, docker, current, desired):
+        spec = desired.spec
         container_id = current['Id'] if current else None
         uid = adapter.runtime_uid
         for action in actions:
@@ -327,21 +334,20 @@ class Provisioner(object):
                 self._create_volumes(request, adapter, docker, spec['image'])
             elif action == 'write_config':
                 docker.write_to_mount(spec['image'], request.volumes['config'],
-                                      [FileEntry(adapter.config_file, config_text, 0o644)])
+                                      [FileEntry(adapter.config_file, desired.config_text, 0o644)])
             elif action == 'write_secrets':
                 entries = [FileEntry('root_password', request.root_password, 0o600, uid, uid)]
                 if request.password:
                     entries.append(FileEntry('password', request.password, 0o600, uid, uid))
                 docker.write_to_mount(spec['image'], request.volumes['secrets'], entries)
             elif action == 'create':
-                container_id = docker.create_container(request.name, spec, resources)
+                container_id = docker.create_container(request.name, spec, desired.resources)
                 self._created['container'] = container_id
-                scripts = adapter.init_scripts(request.database, request.user)
-                if scripts:
-                    docker.put_files(container_id, INIT_DIR,
-                                     [FileEntry(name, text, 0o755) for name, text in scripts.items()])
+                if desired.init_scripts:
+                    docker.put_files(container_id, INIT_DIR, [FileEntry(name, text, 0o755)
+                                                              for name, text in desired.init_scripts.items()])
             elif action == 'update_resources':
-                docker.update_resources(container_id, resources)
+                docker.update_resources(container_id, desired.resources)
             elif action == 'start':
                 docker.start(container_id)
             elif action == 'wait':

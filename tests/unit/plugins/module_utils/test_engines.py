@@ -593,3 +593,12 @@ def test_default_shm_size(engine, memory, shm):
 ])
 def test_server_args(engine, args):
     assert adapter(engine).server_args() == args
+
+
+def test_postgres_creates_pg_stat_statements_only_when_preloaded():
+    preloaded = adapter('postgres').init_scripts('appdb', None, {'shared_preload_libraries': 'pg_stat_statements'})
+    assert preloaded == {'05-dbops-pg-stat-statements.sql': preloaded['05-dbops-pg-stat-statements.sql']}
+    assert 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' in preloaded['05-dbops-pg-stat-statements.sql']
+    assert adapter('postgres').init_scripts('appdb', None, {'shared_preload_libraries': ''}) == {}
+    both = adapter('postgres').init_scripts('appdb', 'app', {'shared_preload_libraries': 'pg_stat_statements'})
+    assert sorted(both) == ['05-dbops-pg-stat-statements.sql', '10-dbops-app-user.sh']
