@@ -55,7 +55,57 @@ def _yaml_lines(tree, indent=0):
     return lines
 
 
+def _mongodb_connect(host, port, user, password, database, timeout):
+    """A pymongo client that has already answered a ping: a wrong address or
+    password fails here, with the parameter to fix, not halfway through the audit."""
+    try:
+        import pymongo
+        from pymongo import errors
+    except ImportError:
+        raise DbopsError("the Python library pymongo is required on the host that runs the module "
+                         "(pip install pymongo)", 'login_host')
+    credentials = {}
+    if user:
+        # The superuser db_container creates (and clusterMonitor grants) live in admin.
+        credentials = {'username': user, 'password': password or '', 'authSource': 'admin'}
+    milliseconds = int(timeout * 1000)
+    # directConnection: audit this one server, even when it is a replica set member
+    # whose configured host names are not resolvable from here.
+    try:
+        client = pymongo.MongoClient(host, int(port), serverSelectionTimeoutMS=milliseconds,
+                                     connectTimeoutMS=milliseconds, socketTimeoutMS=60000,
+                                     directConnection=True, **credentials)
+    except errors.ConfigurationError as exc:
+        raise DbopsError('cannot use %s:%s as a MongoDB address (%s)' % (host, port, exc), 'login_host')
+    try:
+        # MongoClient connects lazily: a round trip makes unreachable servers and
+        # bad passwords fail now.
+        client['admin'].command('ping')
+    except errors.OperationFailure as exc:
+        client.close()
+        if exc.code == _AUTHENTICATION_FAILED:
+            raise DbopsError('authentication failed for %r at %s:%s (authSource admin): check login_user '
+                             'and login_password' % (user, host, port), 'login_password')
+        raise DbopsError('MongoDB at %s:%s refused ping (%s): check login_host and login_port'
+                         % (host, port, exc), 'login_host')
+    except (errors.ConnectionFailure, errors.ConfigurationError) as exc:
+        # ServerSelectionTimeoutError is a ConnectionFailure: nothing answered in time.
+        client.close()
+        raise DbopsError('cannot connect to MongoDB at %s:%s (%s): check login_host and login_port, '
+                         'and that the server runs' % (host, port, exc), 'login_host')
+    return client
+
+
+def _audit_hooks():
+    # Imported here: the provisioning path does not need the audit code.
+    from ansible_collections.dbops.containers.plugins.module_utils import audit_mongodb, audit_mongodb_checks
+    return audit_mongodb.collect, audit_mongodb_checks.CHECKS
+
+
 class MongoDBAdapter(EngineAdapter):
+    # db_tune_report: how to connect, and the engine's audit (collector and checks).
+    connect = staticmethod(_mongodb_connect)
+    audit_hooks = staticmethod(_audit_hooks)
     name = 'mongodb'
     label = 'MongoDB'
     port = 27017
@@ -120,54 +170,3 @@ class MongoDBAdapter(EngineAdapter):
 
 # MongoDB server error codes (src/mongo/base/error_codes.yml).
 _AUTHENTICATION_FAILED = 18
-
-
-def _mongodb_connect(host, port, user, password, database, timeout):
-    """A pymongo client that has already answered a ping: a wrong address or
-    password fails here, with the parameter to fix, not halfway through the audit."""
-    try:
-        import pymongo
-        from pymongo import errors
-    except ImportError:
-        raise DbopsError("the Python library pymongo is required on the host that runs the module "
-                         "(pip install pymongo)", 'login_host')
-    credentials = {}
-    if user:
-        # The superuser db_container creates (and clusterMonitor grants) live in admin.
-        credentials = {'username': user, 'password': password or '', 'authSource': 'admin'}
-    milliseconds = int(timeout * 1000)
-    # directConnection: audit this one server, even when it is a replica set member
-    # whose configured host names are not resolvable from here.
-    try:
-        client = pymongo.MongoClient(host, int(port), serverSelectionTimeoutMS=milliseconds,
-                                     connectTimeoutMS=milliseconds, socketTimeoutMS=60000,
-                                     directConnection=True, **credentials)
-    except errors.ConfigurationError as exc:
-        raise DbopsError('cannot use %s:%s as a MongoDB address (%s)' % (host, port, exc), 'login_host')
-    try:
-        # MongoClient connects lazily: a round trip makes unreachable servers and
-        # bad passwords fail now.
-        client['admin'].command('ping')
-    except errors.OperationFailure as exc:
-        client.close()
-        if exc.code == _AUTHENTICATION_FAILED:
-            raise DbopsError('authentication failed for %r at %s:%s (authSource admin): check login_user '
-                             'and login_password' % (user, host, port), 'login_password')
-        raise DbopsError('MongoDB at %s:%s refused ping (%s): check login_host and login_port'
-                         % (host, port, exc), 'login_host')
-    except (errors.ConnectionFailure, errors.ConfigurationError) as exc:
-        # ServerSelectionTimeoutError is a ConnectionFailure: nothing answered in time.
-        client.close()
-        raise DbopsError('cannot connect to MongoDB at %s:%s (%s): check login_host and login_port, '
-                         'and that the server runs' % (host, port, exc), 'login_host')
-    return client
-
-
-def _audit_hooks():
-    # Imported here: the provisioning path does not need the audit code.
-    from ansible_collections.dbops.containers.plugins.module_utils import audit_mongodb, audit_mongodb_checks
-    return audit_mongodb.collect, audit_mongodb_checks.CHECKS
-
-
-MongoDBAdapter.connect = staticmethod(_mongodb_connect)
-MongoDBAdapter.audit_hooks = staticmethod(_audit_hooks)

@@ -51,7 +51,36 @@ MYSQL_CATALOG = tuple(
     ])
 
 
+def _mysql_connect(host, port, user, password, database, timeout):
+    try:
+        import pymysql
+    except ImportError:
+        raise DbopsError("the Python library PyMySQL is required on the host that runs the module "
+                         "(pip install PyMySQL)", 'login_host')
+    try:
+        return pymysql.connect(host=host, port=int(port), user=user, password=password or '',
+                               database=database or None, connect_timeout=timeout, read_timeout=60,
+                               autocommit=True)
+    except pymysql.err.OperationalError as exc:
+        code = exc.args[0] if exc.args else None
+        if code == 1045:
+            raise DbopsError('access denied for %r at %s:%s: check login_user and login_password'
+                             % (user, host, port), 'login_password')
+        raise DbopsError('cannot connect to MySQL/MariaDB at %s:%s (%s): check login_host and login_port, '
+                         'and that the server runs' % (host, port, exc.args[-1] if exc.args else exc),
+                         'login_host')
+
+
+def _audit_hooks():
+    # Imported here: the provisioning path does not need the audit code.
+    from ansible_collections.dbops.containers.plugins.module_utils import audit_mysql, audit_mysql_checks
+    return audit_mysql.collect, audit_mysql_checks.CHECKS
+
+
 class MySQLAdapter(EngineAdapter):
+    # db_tune_report: how to connect, and the engine's audit (collector and checks).
+    connect = staticmethod(_mysql_connect)
+    audit_hooks = staticmethod(_audit_hooks)
     name = 'mysql'
     label = 'MySQL'
     port = 3306
@@ -120,33 +149,3 @@ class MySQLAdapter(EngineAdapter):
             if value and ('`' in value or "'" in value or len(value) > limit):
                 raise DbopsError("%r is not a usable name: at most %d characters, no quotes or backticks"
                                  % (value, limit), parameter)
-
-
-def _mysql_connect(host, port, user, password, database, timeout):
-    try:
-        import pymysql
-    except ImportError:
-        raise DbopsError("the Python library PyMySQL is required on the host that runs the module "
-                         "(pip install PyMySQL)", 'login_host')
-    try:
-        return pymysql.connect(host=host, port=int(port), user=user, password=password or '',
-                               database=database or None, connect_timeout=timeout, read_timeout=60,
-                               autocommit=True)
-    except pymysql.err.OperationalError as exc:
-        code = exc.args[0] if exc.args else None
-        if code == 1045:
-            raise DbopsError('access denied for %r at %s:%s: check login_user and login_password'
-                             % (user, host, port), 'login_password')
-        raise DbopsError('cannot connect to MySQL/MariaDB at %s:%s (%s): check login_host and login_port, '
-                         'and that the server runs' % (host, port, exc.args[-1] if exc.args else exc),
-                         'login_host')
-
-
-def _audit_hooks():
-    # Imported here: the provisioning path does not need the audit code.
-    from ansible_collections.dbops.containers.plugins.module_utils import audit_mysql, audit_mysql_checks
-    return audit_mysql.collect, audit_mysql_checks.CHECKS
-
-
-MySQLAdapter.connect = staticmethod(_mysql_connect)
-MySQLAdapter.audit_hooks = staticmethod(_audit_hooks)

@@ -48,7 +48,45 @@ _IDENTIFIER = re.compile(r'^[A-Za-z_][A-Za-z0-9_]{0,62}$')
 _LOOSE_SIZE = re.compile(r'^(?!\d+(kB|MB|GB|TB)$)\d+(\.\d+)?\s*([kKmMgGtT]|[kKmMgGtT]i?[bB])$')
 
 
+def _postgres_connect(host, port, user, password, database, timeout):
+    try:
+        import psycopg2
+    except ImportError:
+        raise DbopsError("the Python library psycopg2 is required on the host that runs the module "
+                         "(pip install psycopg2-binary)", 'login_host')
+    try:
+        connection = psycopg2.connect(
+            host=host, port=int(port), user=user, password=password or '', dbname=database or 'postgres',
+            connect_timeout=int(timeout), application_name='dbops-tune-report',
+            # The audit only reads: a read-only session makes that a guarantee, and a
+            # statement timeout keeps a lock wait from hanging the play.
+            options='-c default_transaction_read_only=on -c statement_timeout=60000')
+    except psycopg2.OperationalError as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        # "no password supplied": the server wants one and none was given.
+        if 'password authentication failed' in detail or 'no password supplied' in detail:
+            raise DbopsError('password authentication failed for %r at %s:%s: check login_user and login_password'
+                             '%s' % (user, host, port, '' if password else ' (no password was given)'),
+                             'login_password')
+        if 'database "%s" does not exist' % (database or 'postgres') in detail:
+            raise DbopsError('PostgreSQL at %s:%s has no database %r: check login_db' % (host, port, database),
+                             'login_db')
+        raise DbopsError('cannot connect to PostgreSQL at %s:%s (%s): check login_host and login_port, '
+                         'and that the server runs' % (host, port, detail), 'login_host')
+    connection.autocommit = True
+    return connection
+
+
+def _audit_hooks():
+    # Imported here: the provisioning path does not need the audit code.
+    from ansible_collections.dbops.containers.plugins.module_utils import audit_postgres, audit_postgres_checks
+    return audit_postgres.collect, audit_postgres_checks.CHECKS
+
+
 class PostgresAdapter(EngineAdapter):
+    # db_tune_report: how to connect, and the engine's audit (collector and checks).
+    connect = staticmethod(_postgres_connect)
+    audit_hooks = staticmethod(_audit_hooks)
     name = 'postgres'
     label = 'PostgreSQL'
     port = 5432
@@ -178,42 +216,3 @@ class PostgresAdapter(EngineAdapter):
             if value and not _IDENTIFIER.match(value):
                 raise DbopsError("%r is not a plain identifier: use letters, digits and underscores, "
                                  "at most 63 characters, not starting with a digit" % value, parameter)
-
-
-def _postgres_connect(host, port, user, password, database, timeout):
-    try:
-        import psycopg2
-    except ImportError:
-        raise DbopsError("the Python library psycopg2 is required on the host that runs the module "
-                         "(pip install psycopg2-binary)", 'login_host')
-    try:
-        connection = psycopg2.connect(
-            host=host, port=int(port), user=user, password=password or '', dbname=database or 'postgres',
-            connect_timeout=int(timeout), application_name='dbops-tune-report',
-            # The audit only reads: a read-only session makes that a guarantee, and a
-            # statement timeout keeps a lock wait from hanging the play.
-            options='-c default_transaction_read_only=on -c statement_timeout=60000')
-    except psycopg2.OperationalError as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-        # "no password supplied": the server wants one and none was given.
-        if 'password authentication failed' in detail or 'no password supplied' in detail:
-            raise DbopsError('password authentication failed for %r at %s:%s: check login_user and login_password'
-                             '%s' % (user, host, port, '' if password else ' (no password was given)'),
-                             'login_password')
-        if 'database "%s" does not exist' % (database or 'postgres') in detail:
-            raise DbopsError('PostgreSQL at %s:%s has no database %r: check login_db' % (host, port, database),
-                             'login_db')
-        raise DbopsError('cannot connect to PostgreSQL at %s:%s (%s): check login_host and login_port, '
-                         'and that the server runs' % (host, port, detail), 'login_host')
-    connection.autocommit = True
-    return connection
-
-
-def _audit_hooks():
-    # Imported here: the provisioning path does not need the audit code.
-    from ansible_collections.dbops.containers.plugins.module_utils import audit_postgres, audit_postgres_checks
-    return audit_postgres.collect, audit_postgres_checks.CHECKS
-
-
-PostgresAdapter.connect = staticmethod(_postgres_connect)
-PostgresAdapter.audit_hooks = staticmethod(_audit_hooks)
