@@ -148,11 +148,11 @@ def cache_too_small(facts):
     # so data on disk counts twice. Data that fits needs no bigger cache.
     if configured >= wanted * GIB * 0.5 or data * 2 <= configured:
         return None
-    return finding('%s GB' % gb(configured / GIB), wanted,
-                   'WiredTiger cache %s GB is %.0f%% of the %s GB the %s memory limit allows; the databases '
-                   'take %s on disk, compressed' % (gb(configured / GIB), 100.0 * configured / (wanted * GIB),
-                                                   gb(wanted), human(facts['limits']['memory']), human(data)),
-                   cache_fix(wanted))
+    share = 100.0 * configured / (wanted * GIB)
+    evidence = ('WiredTiger cache %s GB is %.0f%% of the %s GB the %s memory limit allows; the databases '
+                'take %s on disk, compressed' % (gb(configured / GIB), share, gb(wanted),
+                                                 human(facts['limits']['memory']), human(data)))
+    return finding('%s GB' % gb(configured / GIB), wanted, evidence, cache_fix(wanted))
 
 
 def page_fault_rate(facts):
@@ -446,10 +446,10 @@ def oplog_window(facts):
     not_full = float(oplog['size_bytes']) < 0.9 * float(oplog['max_bytes'])
     if window >= OPLOG_WINDOW_HOURS or retention >= OPLOG_WINDOW_HOURS or not_full:
         return None
-    wanted_mb = max(OPLOG_MIN_MB, int(math.ceil(oplog['max_bytes'] / MIB * OPLOG_WINDOW_HOURS
-                                                 / max(window, 1 / 60.0))))
-    return finding('%.1f h' % window, '>= %d h (an oplog of %d MB at this write rate)' % (OPLOG_WINDOW_HOURS,
-                                                                                       wanted_mb),
+    hours_per_mb = max(window, 1 / 60.0) / (oplog['max_bytes'] / MIB)
+    wanted_mb = max(OPLOG_MIN_MB, int(math.ceil(OPLOG_WINDOW_HOURS / hours_per_mb)))
+    wanted = '>= %d h (an oplog of %d MB at this write rate)' % (OPLOG_WINDOW_HOURS, wanted_mb)
+    return finding('%.1f h' % window, wanted,
                    'the oplog (%s) spans %.1f h: a member down longer than that needs a full initial sync'
                    % (human(oplog['max_bytes']), window),
                    "mongosh --eval \"db.adminCommand({replSetResizeOplog: 1, size: %d})\" on every member (MB); "

@@ -18,7 +18,7 @@ MISCONFIGURED_MARIADB_SETTINGS = {
 
 def make_misconfigured_mariadb(name, root_password):
     """A MariaDB with the usual mistakes; returns its address."""
-    result = run_module('db_container', base_args(name, 'mariadb', memory='2g', cpus=1,
+    result = run_module('db_container', base_args(name, 'mariadb', memory='2g', cpus=1, root_password=root_password,
                                                   settings=MISCONFIGURED_MARIADB_SETTINGS))
     assert not result.failed, result.get('msg')
     host = container_ip(result)
@@ -53,7 +53,7 @@ MISCONFIGURED_POSTGRES_SETTINGS = {
 
 def make_misconfigured_postgres(name, root_password):
     """A PostgreSQL with the usual mistakes; returns its address."""
-    result = run_module('db_container', base_args(name, 'postgres', memory='2g', cpus=1,
+    result = run_module('db_container', base_args(name, 'postgres', memory='2g', cpus=1, root_password=root_password,
                                                   settings=MISCONFIGURED_POSTGRES_SETTINGS))
     assert not result.failed, result.get('msg')
     host = container_ip(result)

@@ -103,7 +103,7 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize('key, value, parameter', BAD, ids=['%s=%r' % (k, v) for k, v, _ in BAD])
+@pytest.mark.parametrize('key, value, parameter', BAD, ids=['%s=%r' % (k, v) for k, v, _param in BAD])
 def test_request_rejects(key, value, parameter):
     with pytest.raises(DbopsError) as info:
         Request(params(**{key: value}))
@@ -245,7 +245,7 @@ def test_mariadb_spec_holds_no_password():
 
 
 def test_mariadb_spec_mounts():
-    spec, _ = spec_for()
+    spec, _unused = spec_for()
     mounts = mounts_by_target(spec)
     assert sorted(mounts) == ['/etc/mysql/conf.d', '/run/secrets/dbops', '/var/lib/mysql', '/var/log/mysql']
     assert mounts['/var/lib/mysql'] == {'type': 'volume', 'source': 'dbt-app-data', 'target': '/var/lib/mysql',
@@ -258,7 +258,7 @@ def test_mariadb_spec_mounts():
 
 
 def test_bind_data_volume_in_spec():
-    spec, _ = spec_for(data_volume='/srv/orders')
+    spec, _unused = spec_for(data_volume='/srv/orders')
     assert mounts_by_target(spec)['/var/lib/mysql'] == {'type': 'bind', 'source': '/srv/orders',
                                                         'target': '/var/lib/mysql', 'read_only': False}
 
@@ -288,7 +288,7 @@ def test_mariadb_spec_contents():
     ((15, 8), '/var/lib/postgresql/data', '/var/lib/postgresql/data'),
 ])
 def test_postgres_data_mount(version, target, pgdata):
-    spec, _ = spec_for('postgres', 'postgres:%d' % version[0], version)
+    spec, _unused = spec_for('postgres', 'postgres:%d' % version[0], version)
     data = [m for m in spec['mounts'] if m['source'] == 'dbt-app-data']
     assert len(data) == 1 and data[0]['target'] == target
     assert spec['environment'].get('PGDATA') == pgdata
@@ -297,7 +297,7 @@ def test_postgres_data_mount(version, target, pgdata):
 
 
 def test_mongodb_spec_has_no_logs_mount():
-    spec, _ = spec_for('mongodb', 'mongo:8.0', (8, 0, 0))
+    spec, _unused = spec_for('mongodb', 'mongo:8.0', (8, 0, 0))
     assert sorted(mounts_by_target(spec)) == ['/data/db', '/etc/mongo', '/run/secrets/dbops']
 
 

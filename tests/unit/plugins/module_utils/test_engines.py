@@ -44,7 +44,7 @@ def adapter(engine):
                                          ('postgres', PostgresAdapter), ('mongodb', MongoDBAdapter)])
 def test_get_adapter(engine, cls):
     got = engines.get_adapter(engine)
-    assert type(got) is cls
+    assert type(got) is cls  # pylint: disable=unidiomatic-typecheck  # exactly cls, not a subclass
     assert got.name == engine
 
 
@@ -165,14 +165,14 @@ def test_mysql_dashed_removed_setting_names_the_raw_parameter():
 
 
 def test_mysql_dashed_name_overrides_the_derived_setting():
-    settings, _ = adapter('mysql').effective_settings(Resources(4 * GIB, 2, 'oltp', (8, 4, 3)),
-                                                      {'innodb-buffer-pool-size': '1g'})
+    settings, _unused = adapter('mysql').effective_settings(Resources(4 * GIB, 2, 'oltp', (8, 4, 3)),
+                                                            {'innodb-buffer-pool-size': '1g'})
     assert settings['innodb_buffer_pool_size'] == '1G'
     assert 'innodb-buffer-pool-size' not in settings
 
 
 def test_postgres_names_lowercased():
-    result, _ = adapter('postgres').validate_settings({' Work_Mem ': '4MB'}, (16, 0))
+    result, _unused = adapter('postgres').validate_settings({' Work_Mem ': '4MB'}, (16, 0))
     assert result == {'work_mem': '4MB'}
 
 
@@ -224,7 +224,7 @@ def test_mariadb_before_10_6_1_uses_expire_logs_days():
     ('mongodb', (7, 0), 4 * GIB, 2, {'storage.wiredTiger.engineConfig.cacheSizeGB': 1.5}),
 ])
 def test_effective_settings_in_engine_syntax(engine, version, memory, cpus, expected):
-    settings, _ = adapter(engine).effective_settings(Resources(memory, cpus, 'oltp', version), {})
+    settings, _unused = adapter(engine).effective_settings(Resources(memory, cpus, 'oltp', version), {})
     for name, value in expected.items():
         assert settings[name] == value, name
 
@@ -275,7 +275,7 @@ def test_memory_bound(engine, version, setting, value):
     ('mongodb', (7, 0), 'storage.wiredTiger.engineConfig.cacheSizeGB', 0.5),
 ])
 def test_memory_bound_allows_what_fits(engine, version, setting, value):
-    settings, _ = adapter(engine).effective_settings(Resources(GIB, 1, 'oltp', version), {setting: value})
+    settings, _unused = adapter(engine).effective_settings(Resources(GIB, 1, 'oltp', version), {setting: value})
     assert setting in settings
 
 
@@ -294,8 +294,8 @@ def test_postgres_bare_number_is_refused_for_sized_settings():
 ])
 def test_postgres_loose_sizes_written_as_postgres_accepts(value, expected):
     """Any setting, sized by the module or not (autovacuum_work_mem here)."""
-    settings, _ = adapter('postgres').effective_settings(Resources(GIB, 1, 'oltp', (16, 0)),
-                                                         {'autovacuum_work_mem': value})
+    settings, _unused = adapter('postgres').effective_settings(Resources(GIB, 1, 'oltp', (16, 0)),
+                                                               {'autovacuum_work_mem': value})
     assert settings['autovacuum_work_mem'] == expected
 
 
@@ -303,8 +303,8 @@ def test_postgres_size_not_a_whole_kb_is_rounded_to_kb():
     assert sizes.to_postgres(1000000) == '976kB'
 
 
-@pytest.mark.parametrize('engine, length, ok', [('mysql', 32, True), ('mysql', 33, False),
-                                                 ('mariadb', 80, True), ('mariadb', 81, False)])
+@pytest.mark.parametrize('engine, length, ok', [
+    ('mysql', 32, True), ('mysql', 33, False), ('mariadb', 80, True), ('mariadb', 81, False)])
 def test_user_name_length_per_engine(engine, length, ok):
     name = 'u' * length
     if ok:
@@ -361,7 +361,7 @@ def test_render_mongodb():
 
 def test_render_mongodb_is_yaml_of_the_nested_settings():
     yaml = pytest.importorskip('yaml')
-    settings, _ = adapter('mongodb').effective_settings(Resources(4 * GIB, 2, 'oltp', (7, 0)), {})
+    settings, _unused = adapter('mongodb').effective_settings(Resources(4 * GIB, 2, 'oltp', (7, 0)), {})
     loaded = yaml.safe_load(adapter('mongodb').render_config(settings))
     assert loaded == {
         'storage': {'wiredTiger': {'engineConfig': {'cacheSizeGB': 1.5}}},
