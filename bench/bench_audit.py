@@ -35,44 +35,51 @@ from ansible_collections.dbops.containers.plugins.module_utils import audit_mysq
 ROOT_PW = 'bench-Root-pw1'
 TOOLS = 'localhost/dbops/tools:bookworm'
 
-# MySQLTuner recommendation (regex) -> our check ids that make the same recommendation.
+# MySQLTuner recommendation (regex, first match wins) -> our check ids that make the same recommendation.
 MATCHES = [
-    (r'innodb_buffer_pool_size', ['mysql.memory.buffer_pool_small', 'mysql.memory.buffer_pool_large',
-                                  'mysql.cache.buffer_pool_hit_ratio']),
-    (r'max_connections|too many connections|connection usage', ['mysql.connections.near_peak']),
+    (r"User ''@", ['mysql.security.anonymous']),
+    (r"User 'root'@%", ['mysql.security.remote_root']),
+    # The redo log outgrowing a too-small pool: the fix is the pool (which brings the ratio back to 25%).
+    (r'log file size|innodb_log_file_size', ['mysql.innodb.redo_log_small', 'mysql.innodb.log_file_size',
+                                             'mysql.memory.buffer_pool_small']),
+    (r'innodb_buffer_pool_size|buffer pool', ['mysql.memory.buffer_pool_small', 'mysql.memory.buffer_pool_large',
+                                              'mysql.cache.buffer_pool_hit_ratio']),
+    (r'max_connections|connection usage', ['mysql.connections.near_peak']),
     (r'general.log|general_log', ['mysql.logging.general_log']),
-    (r'anonymous|user\(s\) with blank|user without password|empty password',
-     ['mysql.security.anonymous', 'mysql.security.no_password']),
+    (r'anonymous|blank password|without password', ['mysql.security.anonymous', 'mysql.security.no_password']),
     (r'redundant|duplicate', ['mysql.index.duplicate']),
     (r'unused ind', ['mysql.index.unused']),
-    (r'without.*index|full table scan|join_buffer_size|select_full_join|joins without indexes',
-     ['mysql.index.full_scans', 'mysql.joins.full_join', 'mysql.scans.read_rnd_next']),
-    (r'innodb_log_file_size|log file size', ['mysql.innodb.redo_log_small', 'mysql.innodb.log_file_size']),
+    (r'joins without indexes|join_buffer_size|full table scan', ['mysql.joins.full_join', 'mysql.scans.read_rnd_next',
+                                                                'mysql.index.full_scans']),
     (r'primary key', ['mysql.schema.no_primary_key']),
     (r'tmp_table_size|max_heap_table_size|temporary table', ['mysql.temp.disk_tables', 'mysql.temp.size_mismatch']),
     (r'thread_cache_size', ['mysql.threads.cache_hit']),
-    (r'table_open_cache|table_definition_cache', ['mysql.tables.open_cache', 'mysql.tables.definition_cache']),
+    (r'table_open_cache|table_definition_cache|table cache', ['mysql.tables.open_cache',
+                                                              'mysql.tables.definition_cache']),
+    (r'binlog cache', ['mysql.binlog.cache_disk_use']),
     (r'skip.name.resolve|name resolution', ['mysql.security.skip_name_resolve']),
     (r'query_cache', ['mysql.cache.query_cache']),
     (r'performance.schema', ['mysql.observability.performance_schema']),
     (r'slow.query|long_query_time', ['mysql.logging.slow_log', 'mysql.logging.long_query_time']),
     (r'innodb_flush_log_at_trx_commit|sync_binlog', ['mysql.durability.flush_log', 'mysql.durability.sync_binlog']),
-    (r'remote root|root.*%', ['mysql.security.remote_root']),
+    (r'EOL software', ['common.version.support']),
 ]
 
 
 def mysqltuner_recommendations(output):
-    """The lines of MySQLTuner's Recommendations section (general advice and variables)."""
+    """MySQLTuner's advice: its final Recommendations section when it gets there,
+    else every line it flags with [!!] (Debian's 1.9.9 stops with a division by
+    zero on MariaDB >= 10.6, which has no innodb_buffer_pool_instances)."""
     lines = output.splitlines()
-    start = next((i for i, line in enumerate(lines) if 'Recommendations' in line), None)
+    start = next((i for i, line in enumerate(lines) if line.startswith('-------- Recommendations')), None)
     if start is None:
-        return []
+        return [line.strip() for line in lines if line.startswith('[!!]')]
     recs = []
     for line in lines[start + 1:]:
         text = line.strip()
         if not text or text.startswith(('General recommendations', 'Variables to adjust')):
             continue
-        if text.startswith('---') or text.startswith('[--]'):
+        if text.startswith('---'):
             break
         recs.append(text)
     return recs
@@ -94,7 +101,7 @@ def main():
         host = make_misconfigured_mariadb(name, ROOT_PW)
         tools = client.containers.run(TOOLS, name=name + '-tools', detach=True, labels={'test.dbops': 'true'})
         ours_times, tuner_times = [], []
-        report = tuner_output = None
+        report = tuner_output = tuner_code = None
         for _run in range(runs):
             started = time.perf_counter()
             report = run_module('db_tune_report', {'login_host': host, 'login_password': ROOT_PW,
@@ -107,6 +114,7 @@ def main():
                                         '--nocolor'], environment={'BENCH_PW': ROOT_PW})
             tuner_times.append(time.perf_counter() - started)
             tuner_output = raw.decode('utf-8', 'replace')
+            tuner_code = code
         recs = mysqltuner_recommendations(tuner_output)
         ours = set(f['id'] for f in report['findings'])
         shared, missing = [], []
@@ -121,6 +129,8 @@ def main():
             'shared_recommendations': len(shared),
             'checks': {'mariadb': len(audit_mysql_checks.CHECKS), 'postgres': len(audit_postgres_checks.CHECKS)},
             'our_findings': len(report['findings']),
+            'mysqltuner_exit_code': tuner_code,
+            'mysqltuner_completed': '-------- Recommendations' in tuner_output,
             'shared': shared,
             'not_shared': missing,
             'runs': runs,
