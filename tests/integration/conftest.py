@@ -132,6 +132,11 @@ def base_args(name, engine, **overrides):
     return args
 
 
+def findings_by_id(report):
+    """db_tune_report's findings keyed by check id."""
+    return dict((f['id'], f) for f in report['findings'])
+
+
 def container_ip(result):
     addresses = result['container']['ip_addresses']
     return next(iter(addresses.values()))

@@ -9,14 +9,10 @@ import uuid
 
 import pytest
 
-from conftest import base_args, mysql_query, remove_everything, run_module
+from conftest import base_args, findings_by_id, mysql_query, remove_everything, run_module
 from scenarios import make_misconfigured_mariadb
 
 ROOT_PW = 'R00t-pass;word"x'
-
-
-def by_id(report):
-    return dict((f['id'], f) for f in report['findings'])
 
 
 @pytest.fixture(scope='module')
@@ -32,7 +28,7 @@ def test_every_injected_problem_is_found(misconfigured, tmp_path):
     dest = tmp_path / 'report.json'
     result = run_module('db_tune_report', {'container': misconfigured, 'format': 'json', 'dest': str(dest)})
     assert not result.failed, result.get('msg')
-    found = by_id(result)
+    found = findings_by_id(result)
     pool = found['mysql.memory.buffer_pool_small']
     assert pool['current'] == '128M' and pool['recommended'] == '1G'
     assert 'innodb_buffer_pool_size' in pool['fix']
@@ -80,7 +76,7 @@ def test_db_container_defaults_give_no_critical_finding(docker_client, local_ima
     assert not result.failed, result.get('msg')
     critical = [f for f in result['findings'] if f['severity'] == 'critical']
     assert critical == []
-    assert 'mysql.memory.buffer_pool_small' not in by_id(result)
+    assert 'mysql.memory.buffer_pool_small' not in findings_by_id(result)
     assert result['server']['limits_source'].startswith('cgroup')
     assert result['server']['memory'] == 2 * 1024 ** 3
 
@@ -92,15 +88,15 @@ def test_network_target_with_declared_limits(misconfigured, docker_client):
     assert not result.failed, result.get('msg')
     assert result['server']['engine'] == 'mariadb'
     assert result['server']['limits_source'].startswith('declared')
-    assert 'mysql.memory.buffer_pool_small' in by_id(result)
+    assert 'mysql.memory.buffer_pool_small' in findings_by_id(result)
 
 
 def test_network_target_without_limits_says_so(misconfigured, docker_client):
     host = docker_client.api.inspect_container(misconfigured)['NetworkSettings']['IPAddress']
     result = run_module('db_tune_report', {'login_host': host, 'login_password': ROOT_PW, 'format': 'json'})
     assert not result.failed, result.get('msg')
-    assert 'common.limits.unknown' in by_id(result)
-    assert 'mysql.memory.buffer_pool_small' not in by_id(result)
+    assert 'common.limits.unknown' in findings_by_id(result)
+    assert 'mysql.memory.buffer_pool_small' not in findings_by_id(result)
 
 
 BAD = [

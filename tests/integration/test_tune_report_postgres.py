@@ -8,14 +8,10 @@ import uuid
 
 import pytest
 
-from conftest import base_args, pg_query, remove_everything, run_module
+from conftest import base_args, findings_by_id, pg_query, remove_everything, run_module
 from scenarios import make_misconfigured_postgres
 
 ROOT_PW = 'R00t-pass;word"x'
-
-
-def by_id(report):
-    return dict((f['id'], f) for f in report['findings'])
 
 
 @pytest.fixture(scope='module')
@@ -32,7 +28,7 @@ def misconfigured(docker_client, local_images):
 def test_every_injected_problem_is_found(misconfigured):
     result = run_module('db_tune_report', {'container': misconfigured, 'format': 'json'})
     assert not result.failed, result.get('msg')
-    found = by_id(result)
+    found = findings_by_id(result)
     shared = found['postgres.memory.shared_buffers_small']
     assert shared['current'] == '128MB' and shared['recommended'] == '512MB'
     assert 'shared_buffers' in shared['fix'] and 'restart' in shared['fix'].lower()
@@ -70,7 +66,7 @@ def test_db_container_defaults_give_no_critical_finding(docker_client, local_ima
     assert [f['id'] for f in result['findings'] if f['severity'] == 'critical'] == []
     for quiet in ('postgres.memory.shared_buffers_small', 'postgres.statements.extension_missing',
                   'postgres.memory.work_mem_high'):
-        assert quiet not in by_id(result)
+        assert quiet not in findings_by_id(result)
 
 
 BAD = [
