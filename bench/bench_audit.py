@@ -129,6 +129,7 @@ def main():
             'shared_recommendations': len(shared),
             'checks': {'mariadb': len(audit_mysql_checks.CHECKS), 'postgres': len(audit_postgres_checks.CHECKS)},
             'our_findings': len(report['findings']),
+            'our_finding_ids': sorted(ours),
             'mysqltuner_exit_code': tuner_code,
             'mysqltuner_completed': '-------- Recommendations' in tuner_output,
             'shared': shared,
