@@ -166,8 +166,9 @@ class PostgresAdapter(EngineAdapter):
         env = {
             'POSTGRES_PASSWORD_FILE': ROOT_PASSWORD_FILE,
             'POSTGRES_USER': self.superuser,
-            # SCRAM for every network client, and for the superuser's own password.
-            'POSTGRES_INITDB_ARGS': '--auth-host=scram-sha-256 --data-checksums',
+            # SCRAM for every network client; on the socket only the OS user of the same name
+            # (the official image trusts every local connection).
+            'POSTGRES_INITDB_ARGS': '--auth-host=scram-sha-256 --auth-local=peer --data-checksums',
         }
         if database:
             env['POSTGRES_DB'] = database
