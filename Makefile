@@ -9,7 +9,7 @@ export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export DBOPS_IMAGE_SOURCE ?= local
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: demo test images venv lint sanity units integration molecule clean-test-containers demo-clean bench-provision bench-audit
+.PHONY: demo test images venv lint sanity units ansible-test-units integration molecule clean-test-containers demo-clean bench-provision bench-audit
 
 ## make demo: provision a tuned MariaDB and a tuned PostgreSQL on the local Docker engine, then audit them
 demo: venv images
@@ -21,7 +21,7 @@ demo-clean: venv
 	ansible-playbook -i inventory/local.yml playbooks/demo.yml -e demo_state=absent
 
 ## make test: every test (lint, sanity, unit, integration on real servers, Molecule)
-test: venv images lint sanity units integration molecule
+test: venv images lint sanity units ansible-test-units integration molecule
 
 venv:
 	@scripts/venv.sh
@@ -34,7 +34,11 @@ lint: venv
 	@if command -v shellcheck >/dev/null; then shellcheck scripts/*.sh images/*/docker-entrypoint.sh .ci/run; fi
 
 sanity: venv
-	scripts/sanity.sh
+	scripts/ansible-test.sh sanity
+
+## ansible-test's own unit runner over tests/unit (make units runs the same tests with pytest)
+ansible-test-units: venv
+	scripts/ansible-test.sh units
 
 units: venv
 	$(PYTEST) -q tests/unit tests/packaging

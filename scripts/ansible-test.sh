@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# `ansible-test sanity` offline, from a copy of the collection under
-# .build/sanity/ansible_collections/dbops/containers (ansible-test wants that
-# layout). Extra arguments go to ansible-test, e.g.
-#   scripts/sanity.sh --test validate-modules
+# `ansible-test sanity` or `ansible-test units` offline, from a copy of the
+# collection under .build/sanity/ansible_collections/dbops/containers
+# (ansible-test wants that layout). Extra arguments go to ansible-test, e.g.
+#   scripts/ansible-test.sh sanity --test validate-modules
+#   scripts/ansible-test.sh units
 # Exits with ansible-test's status.
 #
 # Offline: ansible-test bootstraps pip in each virtual environment it creates
@@ -13,6 +14,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+COMMAND=${1:?usage: scripts/ansible-test.sh sanity|units [ansible-test options]}
+shift
+case "$COMMAND" in sanity|units) ;; *) echo "ansible-test.sh: sanity or units, not $COMMAND" >&2; exit 2 ;; esac
 VENV=${VENV:-$ROOT/.venv}
 PYTHON_VERSION=${SANITY_PYTHON:-3.11}
 DEST=$ROOT/.build/sanity/ansible_collections/dbops/containers
@@ -45,7 +49,7 @@ if [ ! -s "$cache" ]; then
     echo "sanity: writing offline pip bootstrap $cache" >&2
     mkdir -p "$(dirname "$cache")"
     cat > "$cache.tmp" <<'EOF'
-"""Offline stand-in for get-pip.py, written by dbops.containers scripts/sanity.sh.
+"""Offline stand-in for get-pip.py, written by dbops.containers scripts/ansible-test.sh.
 
 ansible-test runs it as `python get_pip.py [pip options] pip==X [--no-setuptools] [--no-wheel]`
 in a virtual environment created without pip. It bootstraps pip from the
@@ -104,7 +108,7 @@ git -C "$DEST" -c user.name=sanity -c user.email=sanity@localhost \
 
 # 3. Run it.
 cd "$DEST"
-echo "sanity: ansible-test sanity --venv --python $PYTHON_VERSION $* (in $DEST)" >&2
+echo "ansible-test: $COMMAND --venv --python $PYTHON_VERSION $* (in $DEST)" >&2
 status=0
-ansible-test sanity --venv --python "$PYTHON_VERSION" "$@" || status=$?
+ansible-test "$COMMAND" --venv --python "$PYTHON_VERSION" "$@" || status=$?
 exit "$status"
