@@ -72,7 +72,8 @@ def test_networks_and_aliases(docker_client, local_images, container_name):
         assert 'pg-primary' in attached[network.name]['Aliases']
         # Another container on the network reaches the server by its alias.
         output = docker_client.containers.run(
-            'localhost/dbops/postgres:15', ['pg_isready', '-h', 'pg-primary', '-t', '20'],
+            # The tools image has the client and no VOLUME: nothing is left behind.
+            'localhost/dbops/tools:bookworm', ['pg_isready', '-h', 'pg-primary', '-t', '20'],
             network=network.name, remove=True, entrypoint=[]).decode()
         assert 'accepting connections' in output
     finally:
