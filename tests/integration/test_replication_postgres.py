@@ -175,7 +175,9 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
         with pytest.raises(DbopsError) as err:
             repl.seed_standby(helper, broken, IMAGE, 'pg-primary', 5432, REPL_USER, 'wrong', slot)
         assert err.value.parameter == 'primary_host' and 'password authentication failed' in str(err.value)
-        left = docker_client.containers.run(IMAGE, ['sh', '-c', 'ls -A /d'], entrypoint=[], remove=True,
+        # The tools image declares no VOLUME, so this look leaves no anonymous volume behind.
+        left = docker_client.containers.run('localhost/dbops/tools:bookworm', ['sh', '-c', 'ls -A /d'],
+                                            entrypoint=[], remove=True,
                                             volumes={broken + '-data': {'bind': '/d', 'mode': 'ro'}})
         assert left.strip() == b''
         # No one-shot container is left behind.
