@@ -8,6 +8,7 @@ __metaclass__ = type
 
 from ansible_collections.dbops.containers.plugins.module_utils.audit_indexes import redundant_indexes
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.sql_rows import fetch_dicts, try_fetch_dicts
 from ansible_collections.dbops.containers.plugins.module_utils.versions import at_least, parse_version
 
 SYSTEM_SCHEMAS = ('mysql', 'information_schema', 'performance_schema', 'sys')
@@ -17,17 +18,12 @@ SYSTEM_ACCOUNTS = ('mariadb.sys', 'mysql.sys', 'mysql.session', 'mysql.infoschem
 
 
 def _rows(cursor, sql):
-    cursor.execute(sql)
-    columns = [d[0].lower() for d in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+    # SHOW statements name their columns in capitals: the facts use lower case.
+    return fetch_dicts(cursor, sql, lower_names=True)
 
 
 def _try_rows(cursor, sql, notes, what):
-    try:
-        return _rows(cursor, sql)
-    except Exception as exc:  # noqa: BLE001 - any server error: the fact is missing, say so
-        notes.append('%s not read: %s' % (what, exc))
-        return None
+    return try_fetch_dicts(cursor, sql, notes, what, lower_names=True)
 
 
 def collect(connection, flavor_hint=None):

@@ -18,6 +18,7 @@ import decimal
 
 from ansible_collections.dbops.containers.plugins.module_utils.audit_indexes import redundant_indexes
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.sql_rows import fetch_dicts, try_fetch_dicts
 
 # pg_settings units of memory settings, in bytes ('8kB' is one block).
 SETTING_UNITS = {'B': 1, 'kB': 1024, '8kB': 8192, 'MB': 1024 ** 2, 'GB': 1024 ** 3, 'TB': 1024 ** 4}
@@ -121,9 +122,7 @@ def _plain(value):
 
 
 def _rows(cursor, sql):
-    cursor.execute(sql)
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, [_plain(v) for v in row])) for row in cursor.fetchall()]
+    return fetch_dicts(cursor, sql, convert=_plain)
 
 
 def _one(cursor, sql):
@@ -132,11 +131,7 @@ def _one(cursor, sql):
 
 
 def _try_rows(cursor, sql, notes, what):
-    try:
-        return _rows(cursor, sql)
-    except Exception as exc:  # noqa: BLE001 - any server error: the fact is missing, say so
-        notes.append('%s not read: %s' % (what, str(exc).strip().splitlines()[0]))
-        return None
+    return try_fetch_dicts(cursor, sql, notes, what, convert=_plain)
 
 
 def _require_monitoring_role(cursor):

@@ -31,6 +31,7 @@ import re
 import time
 
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.sql_rows import query_dicts
 from ansible_collections.dbops.containers.plugins.module_utils.versions import at_least, parse_version
 
 MARIADB = 'mariadb'
@@ -281,15 +282,7 @@ def assess(node):
 # ---------------------------------------------------------------------------
 
 def _rows(conn, sql, params=None):
-    cursor = conn.cursor()
-    try:
-        cursor.execute(sql, params)
-        if not cursor.description:
-            return []
-        columns = [column[0] for column in cursor.description]
-        return [dict(zip(columns, row)) for row in cursor.fetchall()]
-    finally:
-        cursor.close()
+    return query_dicts(conn, sql, params)
 
 
 def _execute(conn, sql, params=None):

@@ -62,6 +62,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.docker_helper imp
     CARRIER_LABEL, APIError, DockerException, FileEntry)
 from ansible_collections.dbops.containers.plugins.module_utils.engine_base import SECRETS_DIR
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.sql_rows import query_dicts
 
 DATA_DIR = '/var/lib/postgresql/data'
 RUNTIME_UID = 999
@@ -320,15 +321,7 @@ def seed_decision(facts, primary_sysid, standby_name):
 
 # ------------------------------------------------------------------ SQL helpers
 def _rows(conn, sql, params=()):
-    cursor = conn.cursor()
-    try:
-        cursor.execute(sql, params)
-        if cursor.description is None:
-            return []
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
-    finally:
-        cursor.close()
+    return query_dicts(conn, sql, params)
 
 
 def _value(conn, sql, params=()):
