@@ -13,8 +13,23 @@ declare -A TAGS=(
     [postgres]=localhost/dbops/postgres:15
     [dbhost]=localhost/dbops/dbhost:bookworm
     [tools]=localhost/dbops/tools:bookworm
+    [haproxy]=localhost/dbops/haproxy:2.6
+    [pgbouncer]=localhost/dbops/pgbouncer:1.18
+    [prometheus]=localhost/dbops/prometheus:2.42
+    [alertmanager]=localhost/dbops/alertmanager:0.25
+    [mysqld-exporter]=localhost/dbops/mysqld-exporter:0.14
+    [postgres-exporter]=localhost/dbops/postgres-exporter:0.11
 )
-ONLY=${*:-mariadb postgres dbhost tools}
+# Every image whose directory exists, in a fixed order (the base images first).
+DEFAULT_ORDER=(mariadb postgres dbhost tools haproxy pgbouncer prometheus alertmanager mysqld-exporter postgres-exporter)
+if [ $# -gt 0 ]; then
+    ONLY="$*"
+else
+    ONLY=""
+    for name in "${DEFAULT_ORDER[@]}"; do
+        [ -d "$ROOT/images/$name" ] && ONLY="$ONLY $name"
+    done
+fi
 
 label_of() {  # image label -> value, or empty when the image is absent
     docker image inspect --format "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true

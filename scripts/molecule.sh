@@ -7,15 +7,24 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
 # scenario -> official image it needs ("" when the project's local images suffice)
-declare -A NEEDS=([default]="" [mongodb]="mongo:8.0")
+declare -A NEEDS=([mongodb]="mongo:8.0" [mongodb_replicaset]="mongo:8.0")
 
 has_image() {
     docker image inspect "$1" >/dev/null 2>&1 || docker pull -q "$1" >/dev/null 2>&1
 }
 
 status=0
-for scenario in "${!NEEDS[@]}"; do
-    image=${NEEDS[$scenario]}
+# Every scenario under molecule/, or the ones named on the command line.
+if [ $# -gt 0 ]; then
+    scenarios=("$@")
+else
+    scenarios=()
+    for dir in molecule/*/; do
+        scenarios+=("$(basename "$dir")")
+    done
+fi
+for scenario in "${scenarios[@]}"; do
+    image=${NEEDS[$scenario]:-}
     if [ -n "$image" ] && ! has_image "$image"; then
         echo "molecule: SKIPPED scenario $scenario: image $image is not on this Docker host and cannot be pulled (no registry); it runs wherever the image exists"
         continue
