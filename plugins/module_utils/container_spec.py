@@ -75,8 +75,11 @@ class Request(object):
         if self.stop_timeout <= 0:
             raise DbopsError('must be a positive number of seconds (the server needs time to flush)',
                              'stop_timeout')
+        self.cluster_key = None
         if self.state != 'absent':
             self._check_secrets()
+            if params.get('cluster_key_file'):
+                self.cluster_key = read_cluster_key(params['cluster_key_file'])
 
     def _memory_swap(self, value):
         if value in (None, ''):
@@ -102,6 +105,35 @@ class Request(object):
             raise DbopsError('user %r needs a password: set password' % self.user, 'password')
         if self.password and not self.user:
             raise DbopsError('password is set but user is not: set user (the application account)', 'user')
+
+
+def cluster_key(text):
+    """A MongoDB key file's key, as the server reads it: whitespace removed, then
+    6 to 1024 characters of the base64 set (MongoDB manual, internal
+    authentication, keyfiles). One key; DbopsError naming cluster_key_file."""
+    key = re.sub(r'\s+', '', text or '')
+    if not 6 <= len(key) <= 1024:
+        raise DbopsError('the key has %d characters; MongoDB needs 6 to 1024 characters of the base64 set '
+                         '(e.g. openssl rand -base64 756)' % len(key), 'cluster_key_file')
+    if not re.match(r'^[A-Za-z0-9+/=]+$', key):
+        raise DbopsError('the key may only contain characters of the base64 set (A-Z a-z 0-9 + / =), one key per '
+                         'file (e.g. openssl rand -base64 756)', 'cluster_key_file')
+    return key
+
+
+def read_cluster_key(path):
+    try:
+        with open(path, 'rb') as handle:
+            raw = handle.read(64 * 1024)
+    except (IOError, OSError) as exc:
+        raise DbopsError('cannot read %s on the host that runs the module (%s)' % (path, exc.strerror or exc),
+                         'cluster_key_file')
+    try:
+        text = raw.decode('ascii')
+    except UnicodeDecodeError:
+        raise DbopsError('%s is not a text key file: the key may only contain characters of the base64 set'
+                         % path, 'cluster_key_file')
+    return cluster_key(text)
 
 
 def _container_name(name):

@@ -22,6 +22,8 @@ from ansible_collections.dbops.containers.plugins.module_utils.versions import (
 SECRETS_DIR = '/run/secrets/dbops'
 ROOT_PASSWORD_FILE = SECRETS_DIR + '/root_password'
 USER_PASSWORD_FILE = SECRETS_DIR + '/password'
+# MongoDB replica sets: the members' shared key (internal authentication).
+CLUSTER_KEY_FILE = SECRETS_DIR + '/cluster_key'
 
 # A change in an engine's settings catalog.
 #   removed:    refused from `version` on; `replacement` says what to use instead.
@@ -60,6 +62,7 @@ class EngineAdapter(object):
     catalog = ()                # SettingChange entries
     memory_bounded = ()         # settings that must stay below the memory limit
     superuser = None
+    login_db_env = None         # image variable naming the database to log in to by default
 
     # --- images and versions ------------------------------------------------
     def default_image(self, source):
@@ -210,10 +213,22 @@ class EngineAdapter(object):
         """Engine-specific checks on database and user names."""
         return None
 
+    def cluster_key_settings(self, settings):
+        """``settings`` plus what makes the server read the cluster key file
+        (db_container's cluster_key_file). Engines without one refuse it."""
+        raise DbopsError('%s has no cluster key file (it is MongoDB\'s replica set internal authentication): '
+                         'remove cluster_key_file' % self.label, 'cluster_key_file')
+
     # --- audit (db_tune_report) -----------------------------------------------
     @staticmethod
     def connect(host, port, user, password, database, timeout):
         """A client connection; DbopsError naming login_host or login_password when it fails."""
+        raise NotImplementedError
+
+    @staticmethod
+    def replication_driver():
+        """db_replication: the class that runs roles primary, replica, replicaset and status (a Driver
+        taking a replication.Context), from replication_<engine>.py."""
         raise NotImplementedError
 
     @staticmethod

@@ -13,7 +13,7 @@ import re
 
 from ansible_collections.dbops.containers.plugins.module_utils import sizes, tuning
 from ansible_collections.dbops.containers.plugins.module_utils.engine_base import (
-    EngineAdapter, ROOT_PASSWORD_FILE, USER_PASSWORD_FILE, removed, renamed)
+    CLUSTER_KEY_FILE, EngineAdapter, ROOT_PASSWORD_FILE, USER_PASSWORD_FILE, removed, renamed)
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
 
 # Source: MongoDB release notes 4.2 (MMAPv1 removed, ssl -> tls) and 6.1
@@ -102,10 +102,17 @@ def _audit_hooks():
     return audit_mongodb.collect, audit_mongodb_checks.CHECKS
 
 
+def _replication_driver():
+    # Imported here: provisioning and the audit do not need the replication code.
+    from ansible_collections.dbops.containers.plugins.module_utils import replication_mongodb
+    return replication_mongodb.Driver
+
+
 class MongoDBAdapter(EngineAdapter):
     # db_tune_report: how to connect, and the engine's audit (collector and checks).
     connect = staticmethod(_mongodb_connect)
     audit_hooks = staticmethod(_audit_hooks)
+    replication_driver = staticmethod(_replication_driver)
     name = 'mongodb'
     label = 'MongoDB'
     port = 27017
@@ -160,6 +167,18 @@ class MongoDBAdapter(EngineAdapter):
         # the entrypoint's init-time mongod listens on 127.0.0.1 only.
         return ('mongosh --quiet --norc --host "$(hostname -i | cut -d" " -f1)" '
                 '--eval "quit(db.adminCommand({ping: 1}).ok ? 0 : 1)" >/dev/null')
+
+    def cluster_key_settings(self, settings):
+        # The official image's entrypoint leaves security and replication out of
+        # its first, initialising start, and uses them from the real start on.
+        key_file = settings.get('security.keyFile')
+        if key_file not in (None, CLUSTER_KEY_FILE):
+            raise DbopsError('%s would replace the key file db_container writes from cluster_key_file (%s): '
+                             'remove settings.security.keyFile' % (key_file, CLUSTER_KEY_FILE),
+                             'settings.security.keyFile')
+        result = dict(settings)
+        result['security.keyFile'] = CLUSTER_KEY_FILE
+        return result
 
     def validate_identity(self, database, user):
         for parameter, value in (('database', database), ('user', user)):

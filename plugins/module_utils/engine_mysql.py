@@ -77,10 +77,17 @@ def _audit_hooks():
     return audit_mysql.collect, audit_mysql_checks.CHECKS
 
 
+def _replication_driver():
+    # Imported here: provisioning and the audit do not need the replication code.
+    from ansible_collections.dbops.containers.plugins.module_utils import replication_mysql
+    return replication_mysql.Driver
+
+
 class MySQLAdapter(EngineAdapter):
     # db_tune_report: how to connect, and the engine's audit (collector and checks).
     connect = staticmethod(_mysql_connect)
     audit_hooks = staticmethod(_audit_hooks)
+    replication_driver = staticmethod(_replication_driver)
     name = 'mysql'
     label = 'MySQL'
     port = 3306

@@ -83,10 +83,17 @@ def _audit_hooks():
     return audit_postgres.collect, audit_postgres_checks.CHECKS
 
 
+def _replication_driver():
+    # Imported here: provisioning and the audit do not need the replication code.
+    from ansible_collections.dbops.containers.plugins.module_utils import replication_postgres
+    return replication_postgres.Driver
+
+
 class PostgresAdapter(EngineAdapter):
     # db_tune_report: how to connect, and the engine's audit (collector and checks).
     connect = staticmethod(_postgres_connect)
     audit_hooks = staticmethod(_audit_hooks)
+    replication_driver = staticmethod(_replication_driver)
     name = 'postgres'
     label = 'PostgreSQL'
     port = 5432
@@ -101,6 +108,7 @@ class PostgresAdapter(EngineAdapter):
     rules = tuning.POSTGRES_RULES
     catalog = POSTGRES_CATALOG
     memory_bounded = ('shared_buffers', 'work_mem', 'maintenance_work_mem', 'wal_buffers')
+    login_db_env = 'POSTGRES_DB'
     superuser = 'postgres'
 
     def default_shm_size_for(self, memory):

@@ -21,7 +21,8 @@ from ansible_collections.dbops.containers.plugins.module_utils.container_spec im
     Request, build_resources, build_spec, labels_for, resources_of, spec_of)
 from ansible_collections.dbops.containers.plugins.module_utils.docker_helper import (
     APIError, DockerException, DockerHelper, FileEntry)
-from ansible_collections.dbops.containers.plugins.module_utils.engine_base import ROOT_PASSWORD_FILE, USER_PASSWORD_FILE
+from ansible_collections.dbops.containers.plugins.module_utils.engine_base import (
+    CLUSTER_KEY_FILE, ROOT_PASSWORD_FILE, USER_PASSWORD_FILE)
 from ansible_collections.dbops.containers.plugins.module_utils.engines import ADAPTERS, get_adapter
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.tuning import Resources
@@ -62,6 +63,18 @@ def plan_actions(state, exists, running, same_spec, same_resources, same_config)
     return []
 
 
+def with_secrets_written(actions, running):
+    """``actions`` plus writing the secrets volume, before the configuration
+    that needs them is used (an existing container given a cluster key)."""
+    if 'write_secrets' in actions:
+        return actions
+    for anchor in ('write_config', 'create', 'start'):
+        if anchor in actions:
+            index = actions.index(anchor)
+            return actions[:index] + ['write_secrets'] + actions[index:]
+    return actions + ['write_secrets'] + (['stop', 'start', 'wait'] if running else [])
+
+
 class Provisioner(object):
     def __init__(self, params, check_mode=False, warn=None):
         self.params = params
@@ -79,6 +92,8 @@ class Provisioner(object):
         request = Request(self.params)
         adapter = get_adapter(request.engine)
         adapter.validate_identity(request.database, request.user)
+        if request.cluster_key:
+            request.settings = adapter.cluster_key_settings(request.settings)
         docker = DockerHelper(self.params.get('docker_host'))
         current = docker.container(request.name)
         self._check_ownership(request, current)
@@ -113,6 +128,8 @@ class Provisioner(object):
         same_resources = bool(current) and resources_of(current) == wanted_resources
         actions = plan_actions(request.state, bool(current), running, same_spec, same_resources,
                                current_config == config_text.encode('utf-8'))
+        if current and request.cluster_key and docker.read_file(current['Id'], CLUSTER_KEY_FILE) is None:
+            actions = with_secrets_written(actions, running)
         result = {
             'changed': bool(actions),
             'actions': actions,
@@ -264,6 +281,22 @@ class Provisioner(object):
         return docker.read_file(current['Id'], path) if current else None
 
     def _check_secrets(self, request, docker, current):
+        self._check_cluster_key(request, docker, current)
+        self._check_passwords(request, docker, current)
+
+    def _check_cluster_key(self, request, docker, current):
+        """A replica set's members share one key: a different key would lock this
+        member out of its set, so it is refused like a changed password."""
+        if not current or not request.cluster_key:
+            return
+        stored = docker.read_file(current['Id'], CLUSTER_KEY_FILE)
+        if stored is not None and stored != request.cluster_key.encode('ascii'):
+            raise DbopsError('holds a different key from the one container %r uses; every member of a replica set '
+                             'needs the same key, and db_container does not rotate keys (MongoDB\'s rolling key '
+                             'rotation puts both keys in the file); nothing was changed' % request.name,
+                             'cluster_key_file')
+
+    def _check_passwords(self, request, docker, current):
         """The server was initialised with the password in the secrets volume; a
         different root_password cannot take effect by rewriting the file."""
         if not current:
@@ -339,6 +372,9 @@ class Provisioner(object):
                 entries = [FileEntry('root_password', request.root_password, 0o600, uid, uid)]
                 if request.password:
                     entries.append(FileEntry('password', request.password, 0o600, uid, uid))
+                if request.cluster_key:
+                    # mongod refuses a key file that group or others may read.
+                    entries.append(FileEntry('cluster_key', request.cluster_key, 0o400, uid, uid))
                 docker.write_to_mount(spec['image'], request.volumes['secrets'], entries)
             elif action == 'create':
                 container_id = docker.create_container(request.name, spec, desired.resources)

@@ -39,6 +39,7 @@ MYSQL = 'mysql'
 
 LAG_WARNING_SECONDS = 60
 ACCESS_DENIED = 1045
+BINLOG_GONE = 1236      # ER_SOURCE_FATAL_ERROR_READING_BINLOG: purged logs, or a replica ahead of its source
 
 
 # ---------------------------------------------------------------------------
@@ -155,7 +156,20 @@ def normalize_status(row):
         # MariaDB: Gtid_Slave_Pos (applied); MySQL: Executed_Gtid_Set.
         'executed_gtid': _pick(row, 'Gtid_Slave_Pos', 'Executed_Gtid_Set') or '',
         'relay_log_file': _pick(row, 'Relay_Log_File') or '',
+        'lag_bytes': _lag_bytes(row),
     }
+
+
+def _lag_bytes(row):
+    """Bytes of the source's binary log received but not yet applied, when both
+    positions are in the same file (else unknown: None)."""
+    read_file = _pick(row, 'Source_Log_File', 'Master_Log_File')
+    exec_file = _pick(row, 'Relay_Source_Log_File', 'Relay_Master_Log_File')
+    read_pos = _int_or_none(_pick(row, 'Read_Source_Log_Pos', 'Read_Master_Log_Pos'))
+    exec_pos = _int_or_none(_pick(row, 'Exec_Source_Log_Pos', 'Exec_Master_Log_Pos'))
+    if read_file and read_file == exec_file and read_pos is not None and exec_pos is not None:
+        return max(read_pos - exec_pos, 0)
+    return None
 
 
 def semi_sync_names(flavor, version):
@@ -277,6 +291,66 @@ def assess(node):
     return severity, reasons
 
 
+def parse_mariadb_gtids(text):
+    """'0-1-100,1-2-5' -> {domain: (server_id, seq_no)} (MariaDB keeps one position per domain)."""
+    positions = {}
+    for item in (text or '').replace('\n', '').split(','):
+        item = item.strip()
+        if not item:
+            continue
+        parts = item.split('-')
+        if len(parts) != 3:
+            raise ValueError('not a MariaDB GTID: %r' % item)
+        domain, server, seq = (int(part) for part in parts)
+        positions[domain] = (server, seq)
+    return positions
+
+
+def parse_mariadb_gtid_state(text):
+    """gtid_binlog_state '0-1-100,0-4-7' -> {(domain, server_id): seq_no} (one entry per pair)."""
+    state = {}
+    for item in (text or '').replace('\n', '').split(','):
+        item = item.strip()
+        if item:
+            domain, server, seq = (int(part) for part in item.split('-'))
+            state[(domain, server)] = max(seq, state.get((domain, server), 0))
+    return state
+
+
+def mariadb_seed_problem(replica_pos, source_state):
+    """Why a MariaDB replica cannot start from its data as it is: (kind, text), or None.
+
+    ``replica_pos``: the replica's gtid_current_pos (its last GTID per domain);
+    ``source_state``: the source's gtid_binlog_state (the last GTID of every
+    domain and server_id pair in its binary logs). The replica's last GTID must be
+    in the source's history: same domain and server_id, a sequence number the
+    source reached. Otherwise the replica holds transactions the source never had
+    (errant), which gtid_strict_mode stops on (MariaDB KB, "GTID", strict mode).
+    """
+    replica, source = parse_mariadb_gtids(replica_pos), parse_mariadb_gtid_state(source_state)
+    errant = sorted('%d-%d-%d' % (domain, server, seq) for domain, (server, seq) in replica.items()
+                    if seq > source.get((domain, server), 0))
+    if errant:
+        return ('errant', 'the replica has transactions its source does not have (%s): it was written to '
+                          'directly or belongs to another cluster' % ', '.join(errant))
+    return None
+
+
+def mysql_seed_problem(subset_of_source):
+    """The same for MySQL, from the server's own GTID arithmetic:
+    ``subset_of_source`` = GTID_SUBSET(replica gtid_executed, source gtid_executed)."""
+    if not subset_of_source:
+        return ('errant', 'the replica has transactions its source does not have: it was written to directly '
+                          'or belongs to another cluster')
+    return None
+
+
+SEED_HELP = ('seed the replica from a consistent copy of the primary first: on MariaDB '
+             '`mariadb-dump --all-databases --single-transaction --gtid --master-data=1` loaded into an empty '
+             'replica; on MySQL the CLONE plugin or `mysqldump --set-gtid-purged=ON`. '
+             'See docs/guide-cluster.md, "Seeding a replica"')
+
+
 # ---------------------------------------------------------------------------
 # Server access
 # ---------------------------------------------------------------------------
@@ -336,7 +410,7 @@ def replica_status(conn, info=None):
 # ---------------------------------------------------------------------------
 
 def configure_primary(conn, replication_user, replication_password, replica_host_pattern='%',
-                      semi_sync=True, semi_sync_timeout_ms=1000, reset_password=False):
+                      semi_sync=True, semi_sync_timeout_ms=1000, reset_password=False, dry_run=False):
     """Replication account and semi-sync on the primary -> (changed, actions).
 
     The account is created with the binary log ON, on purpose: with GTIDs the
@@ -351,6 +425,9 @@ def configure_primary(conn, replication_user, replication_password, replica_host
     caching_sha2_password hashes are salted and cannot be compared: the
     password is changed only when ``reset_password`` is true (that call
     always reports changed).
+
+    ``dry_run``: the same checks and the same actions, nothing executed (check mode).
+    A server that replicates from another one is refused: a cluster has one primary.
     """
     if not replication_user or "'" in replication_user or '`' in replication_user:
         raise DbopsError('%r is not a usable user name' % (replication_user,), 'replication_user')
@@ -360,37 +437,47 @@ def configure_primary(conn, replication_user, replication_password, replica_host
     flavor, version = info['flavor'], info['version']
     actions = []
     account = (replication_user, replica_host_pattern)
+
+    def execute(sql, params=None):
+        if not dry_run:
+            _execute(conn, sql, params)
+
+    current_source = replica_status(conn, info)
+    if current_source is not None and current_source['source_host']:
+        raise DbopsError('this server replicates from %s:%s: a cluster has one primary. Promote it with '
+                         'db_failover (mode switchover) or give role primary to the real primary'
+                         % (current_source['source_host'], current_source['source_port']), 'role')
     if not _scalar(conn, 'SELECT @@log_bin'):
         raise DbopsError('the binary log is off on this server: a primary needs it '
                          '(db_container settings log_bin: mysql-bin and a unique server_id)', 'login_host')
 
     exists = _scalar(conn, 'SELECT COUNT(*) FROM mysql.user WHERE User = %s AND Host = %s', account)
     if not exists:
-        _execute(conn, 'CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s', account + (replication_password,))
+        execute('CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s', account + (replication_password,))
         actions.append('create user')
     elif flavor == MARIADB:
         same = _scalar(conn, 'SELECT authentication_string = PASSWORD(%s) FROM mysql.user '
                              'WHERE User = %s AND Host = %s', (replication_password,) + account)
         if not same:
-            _execute(conn, 'ALTER USER %s@%s IDENTIFIED BY %s', account + (replication_password,))
+            execute('ALTER USER %s@%s IDENTIFIED BY %s', account + (replication_password,))
             actions.append('alter user password')
     elif reset_password:
-        _execute(conn, 'ALTER USER %s@%s IDENTIFIED BY %s', account + (replication_password,))
+        execute('ALTER USER %s@%s IDENTIFIED BY %s', account + (replication_password,))
         actions.append('alter user password')
 
     # A replica's account needs REPLICATION SLAVE only (MariaDB KB, "GRANT":
     # "Accounts used by replica servers on the primary need this privilege").
     # REPLICATION SLAVE ADMIN / BINLOG MONITOR (10.5+) are for the accounts that
     # manage replicas or read binlog status, not for the one that streams it.
-    grants = [list(r.values())[0] for r in _rows(conn, 'SHOW GRANTS FOR %s@%s', account)]
+    grants = [list(r.values())[0] for r in _rows(conn, 'SHOW GRANTS FOR %s@%s', account)] if exists else []
     if not has_replication_grant(grants):
-        _execute(conn, 'GRANT REPLICATION SLAVE ON *.* TO %s@%s', account)
+        execute('GRANT REPLICATION SLAVE ON *.* TO %s@%s', account)
         actions.append('grant replication slave')
 
     plan = semi_sync_primary_plan(flavor, version, _variables(conn, 'rpl_semi_sync%'), _active_plugins(conn),
                                   enabled=semi_sync, timeout_ms=semi_sync_timeout_ms)
     for statement in plan:
-        _execute(conn, statement)
+        execute(statement)
         actions.append(statement)
     return bool(actions), actions
 
@@ -404,7 +491,7 @@ def _source_connect(host, port, user, password, timeout=10):
     try:
         import pymysql
     except ImportError:
-        raise DbopsError('the Python library PyMySQL is required', 'source_host')
+        raise DbopsError('the Python library PyMySQL is required', 'primary_host')
     try:
         return pymysql.connect(host=host, port=int(port), user=user, password=password or '',
                                connect_timeout=timeout, read_timeout=30, autocommit=True)
@@ -414,7 +501,7 @@ def _source_connect(host, port, user, password, timeout=10):
             raise DbopsError('the source %s:%s refuses %r: %s (the replica was not changed)'
                              % (host, port, user, exc.args[-1]), 'replication_password')
         raise DbopsError('cannot connect to the source %s:%s (%s)' % (host, port, exc.args[-1] if exc.args else exc),
-                         'source_host')
+                         'primary_host')
 
 
 def _identity_check(replica_info, source_info, source_host):
@@ -424,12 +511,12 @@ def _identity_check(replica_info, source_info, source_host):
         if same_server:
             raise DbopsError('%s is this server itself (server_id %d, hostname %s): a replica needs another '
                              'server as its source' % (source_host, replica_info['server_id'],
-                                                       replica_info['hostname']), 'source_host')
+                                                       replica_info['hostname']), 'primary_host')
         raise DbopsError('the source %s has the same server_id (%d) as this replica: give every server a '
                          'unique server_id (settings: {server_id: N})' % (source_host, replica_info['server_id']),
-                         'source_host')
+                         'primary_host')
     if replica_info['server_uuid'] and replica_info['server_uuid'] == source_info['server_uuid']:
-        raise DbopsError('%s is this server itself (same server_uuid)' % source_host, 'source_host')
+        raise DbopsError('%s is this server itself (same server_uuid)' % source_host, 'primary_host')
 
 
 def _wait_replicating(conn, info, wait_timeout, source_gtid=None):
@@ -439,12 +526,15 @@ def _wait_replicating(conn, info, wait_timeout, source_gtid=None):
     while True:
         current = replica_status(conn, info)
         if current is None:
-            raise DbopsError('the replica lost its configuration while starting', 'source_host')
+            raise DbopsError('the replica lost its configuration while starting', 'primary_host')
+        if current['last_io_errno'] == BINLOG_GONE:
+            raise DbopsError('the source cannot send what the replica needs: %s. %s'
+                             % (current['last_io_error'], SEED_HELP), 'primary_host')
         if current['last_io_errno'] == ACCESS_DENIED:
             raise DbopsError('the source refuses the replication user: %s' % current['last_io_error'],
                              'replication_password')
         if not current['sql_running'] and current['last_sql_errno']:
-            raise DbopsError('the replica SQL thread stopped: %s' % current['last_sql_error'], 'source_host')
+            raise DbopsError('the replica SQL thread stopped: %s' % current['last_sql_error'], 'primary_host')
         if current['io_running'] and current['sql_running'] and current['seconds_behind'] == 0:
             if not source_gtid or _gtid_reached(conn, info, source_gtid):
                 return current
@@ -453,7 +543,7 @@ def _wait_replicating(conn, info, wait_timeout, source_gtid=None):
                              'lag: %s); last IO error: %s; last SQL error: %s'
                              % (wait_timeout, current['io_state'], 'Yes' if current['sql_running'] else 'No',
                                 current['seconds_behind'], current['last_io_error'] or '-',
-                                current['last_sql_error'] or '-'), 'source_host')
+                                current['last_sql_error'] or '-'), 'primary_host')
         time.sleep(0.1)
 
 
@@ -464,6 +554,15 @@ def _gtid_reached(conn, info, source_gtid):
     return bool(_scalar(conn, 'SELECT GTID_SUBSET(%s, @@GLOBAL.gtid_executed)', (source_gtid,)))
 
 
+def _seed_problem(conn, info, source_history):
+    """source_history: MariaDB gtid_binlog_state, MySQL gtid_executed of the source."""
+    if info['flavor'] == MARIADB:
+        replica_pos = _scalar(conn, 'SELECT @@GLOBAL.gtid_current_pos') or ''
+        return mariadb_seed_problem(replica_pos, source_history or '')
+    subset = _scalar(conn, 'SELECT GTID_SUBSET(@@GLOBAL.gtid_executed, %s)', (source_history,))
+    return mysql_seed_problem(bool(subset))
+
+
 def _source_gtid(source_conn, source_info):
     if source_info['flavor'] == MARIADB:
         return _scalar(source_conn, 'SELECT @@GLOBAL.gtid_binlog_pos') or ''
@@ -471,7 +570,8 @@ def _source_gtid(source_conn, source_info):
 
 
 def configure_replica(conn, source_host, source_port, replication_user, replication_password,
-                      semi_sync=True, wait_timeout=60, source_connect_host=None, source_connect_port=None):
+                      semi_sync=True, wait_timeout=60, source_connect_host=None, source_connect_port=None,
+                      dry_run=False):
     """Make ``conn``'s server a GTID replica of ``source_host`` -> (changed, actions).
 
     ``source_host``/``source_port`` are what the replica connects to (a Docker
@@ -487,7 +587,7 @@ def configure_replica(conn, source_host, source_port, replication_user, replicat
     was); one that had a source is left stopped with the error in its status.
     """
     if not source_host:
-        raise DbopsError('source_host is required', 'source_host')
+        raise DbopsError('source_host is required', 'primary_host')
     info = server_info(conn)
     flavor, version = info['flavor'], info['version']
     source_conn = _source_connect(source_connect_host or source_host, source_connect_port or source_port,
@@ -496,8 +596,18 @@ def configure_replica(conn, source_host, source_port, replication_user, replicat
         source_info = server_info(source_conn)
         _identity_check(info, source_info, source_host)
         source_gtid = _source_gtid(source_conn, source_info)
+        source_history = (_scalar(source_conn, 'SELECT @@GLOBAL.gtid_binlog_state') if source_info['flavor'] == MARIADB
+                          else source_gtid)
+        if int(_scalar(source_conn, 'SELECT @@GLOBAL.read_only') or 0):
+            raise DbopsError('the source %s:%s is read-only: it is a replica, not the primary. Point the replica at '
+                             'the primary (a cluster has one)' % (source_host, source_port), 'primary_host')
     finally:
         source_conn.close()
+    problem = _seed_problem(conn, info, source_history)
+    if problem:
+        raise DbopsError('%s:%s cannot replicate from %s:%s: %s. Nothing was changed; %s'
+                         % (info['hostname'], info['server_id'], source_host, source_port, problem[1], SEED_HELP),
+                         'primary_host')
 
     actions = []
     before = replica_status(conn, info)
@@ -516,6 +626,10 @@ def configure_replica(conn, source_host, source_port, replication_user, replicat
                    and before['source_port'] == int(source_port) and before['source_user'] == replication_user
                    and before['using_gtid'])
     if same_source and before['io_running'] and before['sql_running']:
+        if dry_run:
+            planned = list(semi_plan) + (['restart IO thread'] if semi_plan else [])
+            return bool(planned) or not read_only_before, planned + (
+                [] if read_only_before else ['SET GLOBAL read_only = ON'])
         if semi_plan:
             # The IO thread reads the semi-sync setting when it connects.
             for statement in semi_plan:
@@ -531,6 +645,10 @@ def configure_replica(conn, source_host, source_port, replication_user, replicat
             _wait_replicating(conn, info, wait_timeout)
         return bool(actions), actions
 
+    if dry_run:
+        return True, ([stop_sql(flavor, version)] if before is not None else []) + [
+            'change source to %s:%s' % (source_host, source_port)] + list(semi_plan) + (
+            [] if read_only_before else ['SET GLOBAL read_only = ON']) + [start_sql(flavor, version)]
     try:
         if before is not None:
             _execute(conn, stop_sql(flavor, version))
@@ -553,7 +671,7 @@ def configure_replica(conn, source_host, source_port, replication_user, replicat
         raise
     except Exception as exc:  # a server error in the middle: same undo, clean message
         _undo(conn, info, before, read_only_before, semi_undo)
-        raise DbopsError('configuring the replica failed: %s' % (exc,), 'source_host')
+        raise DbopsError('configuring the replica failed: %s' % (exc,), 'primary_host')
     return True, actions
 
 
@@ -614,3 +732,43 @@ def status(conn):
     }
     node['severity'], node['reasons'] = assess(node)
     return node
+
+
+# ---------------------------------------------------------------------------
+# db_replication
+# ---------------------------------------------------------------------------
+
+class Driver(object):
+    """db_replication for MySQL and MariaDB (the flavor comes from the server itself)."""
+
+    default_user = 'repl'
+
+    def __init__(self, context):
+        self.context = context
+        self.params = context.params
+
+    def primary(self):
+        return configure_primary(
+            self.context.connect(), self.context.replication_user(self.default_user),
+            self.context.replication_password(), replica_host_pattern=self.params.get('replica_host') or '%',
+            semi_sync=self.params.get('semi_sync', True),
+            semi_sync_timeout_ms=self.params.get('semi_sync_timeout') or 1000,
+            reset_password=bool(self.params.get('reset_password')), dry_run=self.context.check_mode)
+
+    def replica(self):
+        endpoint = self.context.primary_endpoint(3306)
+        return configure_replica(
+            self.context.connect(), endpoint.host, endpoint.port, self.context.replication_user(self.default_user),
+            self.context.replication_password(), semi_sync=self.params.get('semi_sync', True),
+            wait_timeout=self.params.get('wait_timeout') or 60, source_connect_host=endpoint.connect_host,
+            source_connect_port=endpoint.connect_port, dry_run=self.context.check_mode)
+
+    def replicaset(self):
+        raise DbopsError('role replicaset is for MongoDB: MySQL and MariaDB use role primary and role replica',
+                         'role')
+
+    def can_report_status(self):
+        return True
+
+    def status(self):
+        return status(self.context.connect())

@@ -390,11 +390,12 @@ def _read_primary_settings(conn):
 
 
 def configure_primary(conn, replication_user, replication_password, standby_names, hba_source='samenet',
-                      synchronous_standby_names=None, docker=None, container=None):
+                      synchronous_standby_names=None, docker=None, container=None, dry_run=False):
     """Make the server behind conn (a superuser connection) a primary for standby_names.
 
     docker (a DockerHelper) and container (the primary's container name or id)
     are needed only when the pg_hba.conf line is missing. Returns (changed, actions).
+    ``dry_run``: every check, the planned actions, nothing changed (check mode).
     """
     check_identifier(replication_user, 'replication_user')
     if not replication_password:
@@ -429,9 +430,14 @@ def configure_primary(conn, replication_user, replication_password, standby_name
     # The role.
     role = _rows(conn, 'SELECT rolreplication, rolcanlogin, rolpassword FROM pg_authid WHERE rolname = %s',
                  (replication_user,))
+
+    def execute(sql, params=()):
+        if not dry_run:
+            _rows(conn, sql, params)
+
     if not role:
         sql, params = create_role_sql(replication_user, scram_verifier(replication_password))
-        _rows(conn, sql, params)
+        execute(sql, params)
         actions.append('create_role')
     else:
         role = role[0]
@@ -439,7 +445,7 @@ def configure_primary(conn, replication_user, replication_password, standby_name
         if not same_password or not role['rolreplication'] or not role['rolcanlogin']:
             sql, params = alter_role_sql(replication_user,
                                          None if same_password else scram_verifier(replication_password))
-            _rows(conn, sql, params)
+            execute(sql, params)
             actions.append('alter_role' if same_password else 'alter_role_password')
 
     # One physical slot per standby.
@@ -447,11 +453,13 @@ def configure_primary(conn, replication_user, replication_password, standby_name
         if slot in existing_slots:
             continue
         sql, params = create_slot_sql(slot)
-        _rows(conn, sql, params)
+        execute(sql, params)
         actions.append('create_slot:%s' % slot)
 
     # pg_hba.conf: SQL cannot write it, docker exec can.
-    if not hba_present:
+    if not hba_present and dry_run:
+        actions.extend(['append_hba', 'reload'])
+    elif not hba_present:
         hba_file = _value(conn, 'SHOW hba_file')
         code, output = docker.exec_shell(container, hba_append_command(hba_file, line))
         if code != 0:
@@ -653,6 +661,71 @@ def _read_from_volume(docker, image, volume, name):
         docker.api.remove_container(carrier['Id'], force=True, v=True)
 
 
+# ------------------------------------------------------------------ re-pointing a standby
+def parse_conninfo(conninfo):
+    """libpq 'key=value key2=\'quoted value\'' -> dict (the subset primary_conninfo uses)."""
+    result = {}
+    for match in re.finditer(r"(\w+)\s*=\s*('((?:[^'\\]|\\.)*)'|\S+)", conninfo or ''):
+        value = match.group(3) if match.group(3) is not None else match.group(2)
+        result[match.group(1)] = re.sub(r'\\(.)', r'\1', value)
+    return result
+
+
+def conninfo_string(primary_host, primary_port, user, application_name):
+    """primary_conninfo as pg_basebackup -R writes it: the password stays in the passfile."""
+    def quote(value):
+        return "'%s'" % str(value).replace('\\', '\\\\').replace("'", "\\'")
+    pairs = [('user', user), ('passfile', PASSFILE_PATH), ('host', primary_host), ('port', int(primary_port)),
+             ('application_name', application_name), ('sslmode', 'prefer')]
+    return ' '.join('%s=%s' % (key, quote(value)) for key, value in pairs)
+
+
+def conninfo_differs(current, primary_host, primary_port, user):
+    parsed = parse_conninfo(current)
+    return (parsed.get('host') != primary_host or str(parsed.get('port', '5432')) != str(int(primary_port))
+            or parsed.get('user') != user or parsed.get('passfile') != PASSFILE_PATH)
+
+
+def point_standby(conn, primary_host, primary_port, user, slot, dry_run=False):
+    """Make a running standby stream from primary_host:primary_port -> (changed, actions).
+
+    primary_conninfo and primary_slot_name are reloadable since PostgreSQL 13:
+    ALTER SYSTEM and pg_reload_conf() restart the WAL receiver, not the server.
+    """
+    if not _value(conn, 'SELECT pg_is_in_recovery()'):
+        raise DbopsError('the server is not a standby (it is not in recovery): it cannot follow %s'
+                         % primary_host, 'container')
+    current = _value(conn, "SELECT current_setting('primary_conninfo')")
+    current_slot = _value(conn, "SELECT current_setting('primary_slot_name')")
+    actions = []
+    if conninfo_differs(current, primary_host, primary_port, user):
+        actions.append('primary_conninfo:%s:%s' % (primary_host, primary_port))
+    if current_slot != slot:
+        actions.append('primary_slot_name:%s' % slot)
+    if actions and not dry_run:
+        application = parse_conninfo(current).get('application_name') or slot
+        _rows(conn, 'ALTER SYSTEM SET primary_conninfo = %s',
+              (conninfo_string(primary_host, primary_port, user, application),))
+        _rows(conn, 'ALTER SYSTEM SET primary_slot_name = %s', (slot,))
+        _value(conn, 'SELECT pg_reload_conf()')
+        actions.append('reload')
+    return bool(actions), actions
+
+
+def wait_streaming(conn, wait_timeout):
+    """Wait until the WAL receiver streams; the last pg_stat_wal_receiver row, or DbopsError."""
+    deadline = time.time() + wait_timeout
+    while True:
+        rows = _rows(conn, 'SELECT status, sender_host, sender_port, slot_name FROM pg_stat_wal_receiver')
+        if rows and rows[0]['status'] == 'streaming':
+            return _plain_row(rows[0])
+        if time.time() >= deadline:
+            raise DbopsError('the standby does not stream after %d s (WAL receiver: %s): check the primary\'s '
+                             'address, pg_hba.conf and the replication password, and the standby\'s log'
+                             % (wait_timeout, rows[0]['status'] if rows else 'not running'), 'primary_host')
+        time.sleep(0.2)
+
+
 # ------------------------------------------------------------------ status
 PRIMARY_ROWS_SQL = (
     'SELECT application_name, host(client_addr) AS client_addr, state, sync_state, '
@@ -745,3 +818,102 @@ def _severity(critical, warning):
     if warning:
         return 'warning', warning
     return 'ok', []
+
+
+# ------------------------------------------------------------------ db_replication
+class Driver(object):
+    """db_replication for PostgreSQL: a primary with slots, standbys seeded by pg_basebackup."""
+
+    default_user = 'replicator'
+
+    def __init__(self, context):
+        self.context = context
+        self.params = context.params
+        self.standby_exists = True
+
+    def primary(self):
+        target = self.context.target
+        return configure_primary(
+            self.context.connect(), self.context.replication_user(self.default_user),
+            self.context.replication_password(), self.params.get('standby_names') or [],
+            hba_source=self.params.get('hba_source') or 'samenet',
+            synchronous_standby_names=self.params.get('synchronous_standby_names'),
+            docker=self.context.docker if target.container else None, container=target.container_id,
+            dry_run=self.context.check_mode)
+
+    def replica(self):
+        context, params = self.context, self.params
+        name = context.require('container', 'for a PostgreSQL standby: the standby\'s container name (its data '
+                                            'volume is <container>-data)')
+        endpoint = context.primary_endpoint(5432)
+        user = context.replication_user(self.default_user)
+        password = context.replication_password()
+        slot = params.get('slot') or slot_name_for(name)
+        docker = context.docker
+        inspect = docker.container(name)
+        if inspect is not None and (inspect.get('State') or {}).get('Running'):
+            return self._follow(inspect, endpoint, user, password, slot)
+        if context.check_mode:
+            self.standby_exists = inspect is not None
+            return True, ['seed_standby' if inspect is None else 'start_standby']
+        image = params.get('image') or (inspect or endpoint.container or {}).get('Config', {}).get('Image')
+        if not image:
+            raise DbopsError('set image: the PostgreSQL image that runs pg_basebackup (the standby container '
+                             'does not exist yet and primary_container is not set)', 'image')
+        actions = seed_standby(docker, name, image, endpoint.host, endpoint.port, user, password, slot,
+                               network=self._network(endpoint))
+        if inspect is None:
+            self.standby_exists = False
+            context.notes.append('volume %s-data holds a base backup of %s: create the standby container on it '
+                                 '(db_container, same settings as the primary), then run role replica again to '
+                                 'confirm it streams' % (name, endpoint.host))
+            return bool(actions), actions
+        docker.start(inspect['Id'])
+        actions.append('start_standby')
+        changed, more = self._follow(docker.container(name), endpoint, user, password, slot)
+        return True, actions + more
+
+    def _network(self, endpoint):
+        """The Docker network pg_basebackup runs on: the option, the primary's alias's network, or bridge
+        (an address outside this Docker host)."""
+        if self.params.get('network'):
+            return self.params['network']
+        try:
+            return find_network(self.context.docker, endpoint.host)
+        except DbopsError:
+            if endpoint.container is not None:
+                raise
+            return 'bridge'
+
+    def _follow(self, inspect, endpoint, user, password, slot):
+        """A running standby: same primary, slot and passfile, then wait until it streams."""
+        context = self.context
+        conn = context.connect()
+        if not _value(conn, 'SELECT pg_is_in_recovery()'):
+            raise DbopsError('container %r runs a primary or standalone server, not a standby: it has its own '
+                             'data. Nothing was changed. To make it a standby, stop it and move its data volume '
+                             'away (it is not deleted for you), then run again' % inspect['Name'].lstrip('/'),
+                             'container')
+        _rows(conn, 'SET SESSION default_transaction_read_only = off')
+        actions = []
+        wanted = passfile_line(user, password).encode('utf-8')
+        if context.docker.read_file(inspect['Id'], PASSFILE_PATH) != wanted:
+            actions.append('write_passfile')
+            if not context.check_mode:
+                _ensure_passfile(context.docker, inspect['Config']['Image'], inspect['Name'].lstrip('/'),
+                                 '%s-secrets' % inspect['Name'].lstrip('/'), wanted, [])
+        changed, repointed = point_standby(conn, endpoint.host, endpoint.port, user, slot,
+                                           dry_run=context.check_mode)
+        actions.extend(repointed)
+        if not context.check_mode:
+            wait_streaming(conn, self.params.get('wait_timeout') or 60)
+        return bool(actions), actions
+
+    def replicaset(self):
+        raise DbopsError('role replicaset is for MongoDB: PostgreSQL uses role primary and role replica', 'role')
+
+    def can_report_status(self):
+        return self.standby_exists
+
+    def status(self):
+        return status(self.context.connect())

@@ -131,6 +131,19 @@ options:
   password:
     description: Password of O(user).
     type: str
+  cluster_key_file:
+    description:
+      - MongoDB only. Path of a key file on the host that runs the module, holding the key the members of a
+        replica set share for internal authentication (6 to 1024 characters of the base64 set, for example
+        from C(openssl rand -base64 756)).
+      - The key is written to C(cluster_key) (mode C(0400), owned by the server's user) in the secrets volume and
+        the server's C(security.keyFile) points at it. It never reaches the environment, C(docker inspect) or
+        the task output.
+      - Set C(replication.replSetName) in O(settings) too; then initiate the set with
+        M(dbops.containers.db_replication) and C(role=replicaset).
+      - The key of an existing container is not replaced; a different key is refused.
+    type: path
+    version_added: 0.2.0
   data_volume:
     description: Named volume or absolute host path for the data directory. Defaults to a volume C(<name>-data).
     type: str
@@ -214,6 +227,19 @@ EXAMPLES = r'''
     networks:
       - name: backend
         aliases: [warehouse-db]
+
+- name: A MongoDB replica set member (initiate the set with db_replication role=replicaset)
+  dbops.containers.db_container:
+    name: mongo1
+    engine: mongodb
+    memory: 4g
+    root_password: "{{ vault_mongo_root_password }}"
+    cluster_key_file: /etc/dbops/rs0.key
+    settings:
+      replication.replSetName: rs0
+    networks:
+      - name: backend
+        aliases: [mongo1]
 
 - name: Remove a container and everything it stored
   dbops.containers.db_container:
@@ -313,6 +339,7 @@ def argument_spec():
         database=dict(type='str'),
         user=dict(type='str'),
         password=dict(type='str', no_log=True),
+        cluster_key_file=dict(type='path'),
         data_volume=dict(type='str'),
         config_volume=dict(type='str'),
         logs_volume=dict(type='str'),

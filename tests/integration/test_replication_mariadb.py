@@ -131,7 +131,7 @@ def test_primary_two_replicas(docker_client, local_images, container_name, monke
         replica1_ip = network_ip(docker_client, names[1], network.name)
         with pytest.raises(DbopsError) as error:
             repl.configure_replica(replica1, 'db2', 3306, REPL_USER, REPL_PASSWORD, source_connect_host=replica1_ip)
-        assert error.value.parameter == 'source_host'
+        assert error.value.parameter == 'primary_host'
         assert repl.replica_status(replica1)['relay_log_file'] == relay_before
 
         # Wrong password: refused before the replica is touched; it keeps replicating.

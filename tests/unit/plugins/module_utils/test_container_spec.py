@@ -30,6 +30,7 @@ DEFAULTS = dict(
     user='appuser', password=USER_PW, data_volume=None, config_volume=None, logs_volume=None,
     published_ports=[], networks=[], labels={}, restart_policy='unless-stopped',
     security_opts=['no-new-privileges:true'], stop_timeout=60, wait=True, wait_timeout=300, docker_host=None,
+    cluster_key_file=None,
 )
 NOT_MODULE_DEFAULTS = ('name', 'engine', 'root_password', 'database', 'user', 'password')
 

@@ -224,10 +224,10 @@ def test_identity_check():
     repl._identity_check(_info(2, 'b'), _info(1, 'a'), 'db1')
     with pytest.raises(DbopsError) as error:
         repl._identity_check(_info(2, 'b'), _info(2, 'b'), 'db2')
-    assert error.value.parameter == 'source_host' and 'itself' in error.value.message
+    assert error.value.parameter == 'primary_host' and 'itself' in error.value.message
     with pytest.raises(DbopsError) as error:
         repl._identity_check(_info(2, 'b'), _info(2, 'a'), 'db1')
-    assert error.value.parameter == 'source_host' and 'same server_id' in error.value.message
+    assert error.value.parameter == 'primary_host' and 'same server_id' in error.value.message
     with pytest.raises(DbopsError):
         repl._identity_check(_info(2, 'b', 'u1'), _info(3, 'c', 'u1'), 'db1')
 
@@ -235,8 +235,10 @@ def test_identity_check():
 class FakeServer(object):
     """A PyMySQL-like connection: answers the queries configure_primary runs, records the rest."""
 
-    def __init__(self, version, user_exists=False, grants=(), variables=None, plugins=(), same_password=True):
+    def __init__(self, version, user_exists=False, grants=(), variables=None, plugins=(), same_password=True,
+                 source_host=None):
         self.version = version
+        self.source_host = source_host
         self.user_exists = user_exists
         self.grants = list(grants)
         self.variables = dict(variables or {})
@@ -260,6 +262,11 @@ class FakeServer(object):
             return ['same'], [(1 if self.same_password else 0,)]
         if sql.startswith('SHOW GRANTS'):
             return ['Grants for repl@%'], [(line,) for line in self.grants]
+        if sql in ('SHOW SLAVE STATUS', 'SHOW REPLICA STATUS'):
+            if not self.source_host:
+                return ['Slave_IO_Running'], []
+            return ['Slave_IO_Running', 'Slave_SQL_Running', 'Master_Host', 'Master_Port'], [
+                ('Yes', 'Yes', self.source_host, 3306)]
         if sql.startswith('SHOW GLOBAL VARIABLES'):
             return ['Variable_name', 'Value'], sorted(self.variables.items())
         if sql.startswith('SELECT PLUGIN_NAME'):
@@ -319,6 +326,72 @@ def test_configure_primary_mariadb_alters_only_a_different_password():
     server.same_password = False
     assert repl.configure_primary(server, 'repl', 'new') == (True, ['alter user password'])
     assert server.executed == ['ALTER USER %s@%s IDENTIFIED BY %s']
+
+
+def test_configure_primary_dry_run_plans_and_changes_nothing():
+    server = FakeServer('10.11.18-MariaDB')
+    changed, actions = repl.configure_primary(server, 'repl', 'pw', dry_run=True)
+    assert changed and actions[:2] == ['create user', 'grant replication slave']
+    assert 'SET GLOBAL rpl_semi_sync_master_enabled = ON' in actions
+    assert server.executed == [] and not server.user_exists
+    # The real call then does what the dry run announced.
+    assert repl.configure_primary(server, 'repl', 'pw') == (True, actions)
+
+
+def test_configure_primary_refuses_a_replica():
+    """Two primaries in one cluster: a server that replicates from another is not made a primary."""
+    server = FakeServer('10.11.18-MariaDB', source_host='db1')
+    with pytest.raises(DbopsError) as error:
+        repl.configure_primary(server, 'repl', 'pw')
+    assert error.value.parameter == 'role' and 'replicates from db1:3306' in str(error.value)
+    assert server.executed == []
+
+
+@pytest.mark.parametrize('replica, source, kind', [
+    ('', '', None),
+    ('', '0-1-100', None),
+    ('0-1-40', '0-1-100', None),
+    ('0-1-100', '0-1-100', None),
+    ('0-1-101', '0-1-100', 'errant'),
+    ('0-1-100,1-2-3', '0-1-100', 'errant'),
+    ('0-1-5,1-2-3', '0-1-100,1-2-9', None),
+    # Written locally on server 4: its own GTID is in no history of the source.
+    ('0-4-1', '0-1-100', 'errant'),
+    # After a failover the new primary's state holds the old primary's GTIDs too.
+    ('0-1-100', '0-1-100,0-2-7', None),
+    ('0-2-7', '0-1-100,0-2-7', None),
+])
+def test_mariadb_seed_problem(replica, source, kind):
+    problem = repl.mariadb_seed_problem(replica, source)
+    assert (problem[0] if problem else None) == kind
+
+
+def test_mariadb_gtid_state_parsing():
+    assert repl.parse_mariadb_gtid_state('0-1-100,0-4-7,\n1-1-3') == {(0, 1): 100, (0, 4): 7, (1, 1): 3}
+
+
+def test_mariadb_gtid_parsing():
+    assert repl.parse_mariadb_gtids('0-1-100,\n1-2-5') == {0: (1, 100), 1: (2, 5)}
+    with pytest.raises(ValueError):
+        repl.parse_mariadb_gtids('3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5')
+
+
+def test_mysql_seed_problem():
+    assert repl.mysql_seed_problem(True) is None
+    assert repl.mysql_seed_problem(False)[0] == 'errant'
+
+
+@pytest.mark.parametrize('row, expected', [
+    ({'Master_Log_File': 'b.000002', 'Relay_Master_Log_File': 'b.000002', 'Read_Master_Log_Pos': '900',
+      'Exec_Master_Log_Pos': '400'}, 500),
+    ({'Source_Log_File': 'b.000002', 'Relay_Source_Log_File': 'b.000002', 'Read_Source_Log_Pos': 10,
+      'Exec_Source_Log_Pos': 10}, 0),
+    ({'Master_Log_File': 'b.000003', 'Relay_Master_Log_File': 'b.000002', 'Read_Master_Log_Pos': '9',
+      'Exec_Master_Log_Pos': '400'}, None),
+])
+def test_lag_bytes(row, expected):
+    row = dict(row, Slave_IO_Running='Yes')
+    assert repl.normalize_status(row)['lag_bytes'] == expected
 
 
 @pytest.mark.parametrize('user, password, parameter', [

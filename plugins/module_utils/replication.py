@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# Copyright: dbops.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""db_replication's engine-neutral part: options, the server to log in to, the
+primary's address, the replication password. The engine's Driver
+(``adapter.replication_driver()``, in replication_<engine>.py) does the rest."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.dbops.containers.plugins.module_utils import targets
+from ansible_collections.dbops.containers.plugins.module_utils.engines import get_adapter
+from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+
+ROLES = ('primary', 'replica', 'replicaset', 'status')
+
+
+class Endpoint(object):
+    """The primary as the replica reaches it (host, port) and as this module does (connect_*)."""
+
+    def __init__(self, host, port, connect_host, connect_port, container=None):
+        self.host, self.port = host, port
+        self.connect_host, self.connect_port = connect_host, connect_port
+        self.container = container
+
+
+class Context(object):
+    """What a Driver needs: options, check mode, Docker, the login target and its connection."""
+
+    def __init__(self, params, check_mode=False):
+        self.params = params
+        self.check_mode = check_mode
+        self.notes = []
+        self._docker = None
+        self._target = None
+        self._connections = []
+
+    # ------------------------------------------------------------------ lazy resources
+    @property
+    def docker(self):
+        if self._docker is None:
+            self._docker = targets.docker_helper(self.params)
+        return self._docker
+
+    @property
+    def target(self):
+        if self._target is None:
+            self._target = targets.resolve(self.params, lambda: self.docker)
+        return self._target
+
+    def connect(self, target=None):
+        """A connection to target (default: the login target), closed by close()."""
+        target = target or self.target
+        adapter = get_adapter(target.engine)
+        connection = adapter.connect(target.host, target.port, target.user, target.password, target.database,
+                                     self.params.get('connect_timeout') or 10)
+        self._connections.append(connection)
+        return connection
+
+    def close(self):
+        for connection in self._connections:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+        self._connections = []
+
+    # ------------------------------------------------------------------ options
+    def require(self, name, why):
+        if self.params.get(name) in (None, '', []):
+            raise DbopsError('%s is required %s' % (name, why), name)
+        return self.params[name]
+
+    def replication_user(self, default):
+        return self.params.get('replication_user') or default
+
+    def replication_password(self):
+        if self.params.get('replication_password') is not None:
+            return self.params['replication_password']
+        path = self.params.get('replication_password_file')
+        if not path:
+            raise DbopsError('set replication_password_file (a file holding the replication password)',
+                             'replication_password_file')
+        return targets.read_secret_file(path, 'replication_password_file')
+
+    def primary_endpoint(self, default_port):
+        """Where the primary is: primary_container (on this Docker host) and/or primary_host/primary_port."""
+        params = self.params
+        container_name = params.get('primary_container')
+        inspect = None
+        if container_name:
+            inspect = targets.running_container(self.docker, container_name, 'primary_container')
+            if params.get('container') and inspect['Name'].lstrip('/') == params['container']:
+                raise DbopsError('primary_container %r is the container being configured: a replica needs '
+                                 'another server as its primary' % container_name, 'primary_container')
+        host = params.get('primary_host') or container_name
+        if not host:
+            raise DbopsError('set primary_host (the primary\'s address as the replica reaches it) or '
+                             'primary_container', 'primary_host')
+        port = params.get('primary_port') or default_port
+        connect_host = params.get('primary_login_host') or (
+            targets.container_address(inspect) if inspect else host)
+        connect_port = params.get('primary_login_port') or (default_port if inspect else port)
+        return Endpoint(host, port, connect_host, connect_port, inspect)
+
+    def engine(self):
+        """The engine from the options, the container, the primary's container or the login port."""
+        params = self.params
+        if params.get('engine'):
+            return params['engine']
+        for option in ('container', 'primary_container'):
+            if params.get(option):
+                inspect = self.docker.container(params[option])
+                if inspect is not None:
+                    engine = ((inspect['Config'].get('Labels') or {}).get('dbops.engine')
+                              or targets.engine_from_env(inspect))
+                    if engine:
+                        return engine
+        return self.target.engine
+
+
+def run(params, check_mode=False):
+    """Run one db_replication call -> result dict (changed, actions, status, ...)."""
+    role = params['role']
+    if role not in ROLES:
+        raise DbopsError('role must be one of %s' % ', '.join(ROLES), 'role')
+    context = Context(params, check_mode)
+    try:
+        engine = context.engine()
+        driver = get_adapter(engine).replication_driver()(context)
+        if role == 'status':
+            changed, actions = False, []
+        else:
+            changed, actions = getattr(driver, role)()
+        node = driver.status() if driver.can_report_status() else None
+    finally:
+        context.close()
+    result = {'changed': changed, 'role': role, 'engine': engine, 'actions': actions, 'status': node,
+              'notes': context.notes}
+    if node is not None:
+        result['severity'] = node.get('severity')
+    if getattr(driver, 'config', None) is not None:
+        result['config'] = driver.config
+    return result
