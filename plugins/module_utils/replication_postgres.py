@@ -860,6 +860,8 @@ class Driver(object):
         if not image:
             raise DbopsError('set image: the PostgreSQL image that runs pg_basebackup (the standby container '
                              'does not exist yet and primary_container is not set)', 'image')
+        if docker.image(image) is None:
+            docker.pull(image)  # a DbopsError naming image when it cannot be had
         actions = seed_standby(docker, name, image, endpoint.host, endpoint.port, user, password, slot,
                                network=self._network(endpoint))
         if inspect is None:
