@@ -9,13 +9,15 @@ export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export DBOPS_IMAGE_SOURCE ?= local
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: demo test images venv lint sanity units ansible-test-units integration molecule clean-test-containers demo-clean bench-provision bench-audit
+.PHONY: demo test images venv lint sanity units ansible-test-units integration molecule clean-test-containers demo-clean bench-provision bench-audit bench-cluster
 
-## make demo: provision a tuned MariaDB and a tuned PostgreSQL on the local Docker engine, then audit them
+## make demo: a 3-node MariaDB cluster (HAProxy) and a 2-node PostgreSQL cluster (PgBouncer) on the
+## local Docker engine, writes through the endpoints read on every replica, cluster status, tune reports
 demo: venv images
 	ansible-playbook -i inventory/local.yml playbooks/demo.yml
 	ansible-playbook -i inventory/local.yml playbooks/tune_audit.yml
 	@echo; cat .build/tune-reports/index.md; echo; echo "Reports: $(ROOT)/.build/tune-reports/"
+	@echo "MariaDB writer 127.0.0.1:6446, reader 127.0.0.1:6447; PostgreSQL (PgBouncer) 127.0.0.1:6432"
 
 demo-clean: venv
 	ansible-playbook -i inventory/local.yml playbooks/demo.yml -e demo_state=absent
@@ -60,3 +62,7 @@ bench-provision: venv images
 ## make bench-audit: db_tune_report side by side with mysqltuner on one MariaDB
 bench-audit: venv images
 	RUNS=$${RUNS:-3} $(VENV)/bin/python bench/bench_audit.py
+
+## make bench-cluster: from images to a replicating 3-node MariaDB and 2-node PostgreSQL cluster, timed
+bench-cluster: venv images
+	TRIALS=$${TRIALS:-1} $(VENV)/bin/python bench/bench_cluster.py
