@@ -30,7 +30,7 @@ BACKENDS = [
     {'name': 'db2', 'role': 'replica', 'host': 'db2', 'port': 3306},
     {'name': 'db3', 'role': 'replica', 'host': '10.0.0.3', 'port': 13306},
 ]
-MYSQL_VARS = dict(mysql_cluster_name='orders', mysql_cluster_backends=BACKENDS, mysql_cluster_writer_port=6446,
+MYSQL_VARS = dict(mysql_cluster_name='orders', mysql_cluster_topology='multi_host', mysql_cluster_backends=BACKENDS, mysql_cluster_writer_port=6446,
                   mysql_cluster_reader_port=6447, mysql_cluster_proxysql_admin_port=6032,
                   mysql_cluster_proxysql_admin_password='adm"in', mysql_cluster_proxysql_monitor_user='monitor',
                   mysql_cluster_proxysql_monitor_password='mon-pw',
@@ -171,6 +171,16 @@ def test_haproxy_writer_goes_to_the_primary_reader_to_the_replicas():
                         'server db1 db1:3306 check backup']
     defaults = ' '.join(sections['defaults'])
     assert 'mode tcp' in defaults and 'on-marked-down shutdown-sessions' in defaults
+    assert 'resolvers docker' not in sections  # addresses across hosts: no Docker DNS
+
+
+def test_haproxy_follows_container_addresses_on_one_docker_host():
+    """Backends are container names: HAProxy must resolve them at run time through Docker's DNS,
+    or a recreated node's old address (now another node's) would get the writes."""
+    sections = haproxy_sections(render('mysql_cluster', 'haproxy.cfg.j2',
+                                       **dict(MYSQL_VARS, mysql_cluster_topology='single_host')))
+    assert 'nameserver dns 127.0.0.11:53' in sections['resolvers docker']
+    assert 'resolvers docker init-addr last,libc,none' in ' '.join(sections['defaults'])
 
 
 def test_pgbouncer_points_every_database_at_the_primary():

@@ -1,0 +1,150 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: dbops.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: db_monitoring_user
+short_description: A least-privilege account for a Prometheus exporter in a database container
+version_added: 0.2.0
+description:
+  - Creates or repairs the account a Prometheus exporter logs in with, in a MySQL, MariaDB or PostgreSQL container
+    made by M(dbops.containers.db_container). The superuser password is read from the container's secrets volume.
+  - MySQL and MariaDB get C(PROCESS), C(REPLICATION CLIENT) (and C(SLAVE MONITOR) on MariaDB) on C(*.*), C(SELECT) on
+    C(performance_schema) and C(MAX_USER_CONNECTIONS). The statements are not written to the binary log, so each
+    server of a replication group gets its own account and replication never sees a duplicate C(CREATE USER).
+  - PostgreSQL gets a C(LOGIN) role in C(pg_monitor) with a C(CONNECTION LIMIT); the session does not log
+    statements, so the password does not reach the server log. On a standby the role must come from the primary.
+  - The password is checked by logging in with it; it is never returned.
+author:
+  - dbops.containers contributors (@dbops)
+extends_documentation_fragment:
+  - dbops.containers.docker
+attributes:
+  check_mode:
+    support: full
+    description: Reports the changes it would make without making them.
+  diff_mode:
+    support: none
+    description: Nothing to diff.
+options:
+  container:
+    description: The database container (made by M(dbops.containers.db_container)).
+    type: str
+    required: true
+  engine:
+    description: The engine; read from the container's C(dbops.engine) label when not given.
+    type: str
+    choices: [mysql, mariadb, postgres]
+  user:
+    description: The exporter's account name.
+    type: str
+    default: dbops_exporter
+  password:
+    description: The exporter's password.
+    type: str
+    required: true
+  max_connections:
+    description: C(MAX_USER_CONNECTIONS) (MySQL) or C(CONNECTION LIMIT) (PostgreSQL) of the account.
+    type: int
+    default: 3
+  login_host:
+    description:
+      - Address the module connects to. By default the first of the container's addresses that answers.
+    type: str
+'''
+
+EXAMPLES = r'''
+- name: The account mysqld_exporter logs in with
+  dbops.containers.db_monitoring_user:
+    container: orders-db
+    password: "{{ vault_exporter_password }}"
+'''
+
+RETURN = r'''
+actions:
+  description: What was done (or would be, in check mode).
+  returned: success
+  type: list
+  elements: str
+  sample: [create user, grant privileges]
+engine:
+  description: The engine of the container.
+  returned: success
+  type: str
+user:
+  description: The account name.
+  returned: success
+  type: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.dbops.containers.plugins.module_utils import monitoring_users as users
+from ansible_collections.dbops.containers.plugins.module_utils import targets
+from ansible_collections.dbops.containers.plugins.module_utils.engines import get_adapter
+from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+
+
+def argument_spec():
+    return dict(
+        container=dict(type='str', required=True),
+        engine=dict(type='str', choices=['mysql', 'mariadb', 'postgres']),
+        user=dict(type='str', default='dbops_exporter'),
+        password=dict(type='str', required=True, no_log=True),
+        max_connections=dict(type='int', default=3),
+        login_host=dict(type='str'),
+        docker_host=dict(type='str'),
+    )
+
+
+def run(params, check_mode):
+    users.check_name(params['user'])
+    docker = targets.docker_helper(params)
+    inspect = targets.running_container(docker, params['container'])
+    labels = inspect['Config'].get('Labels') or {}
+    engine = params['engine'] or labels.get('dbops.engine')
+    if engine not in ('mysql', 'mariadb', 'postgres'):
+        raise DbopsError('container %r runs engine %r: exporter accounts are made for mysql, mariadb and postgres'
+                         % (params['container'], engine), 'engine')
+    adapter = get_adapter(engine)
+    host = params['login_host']
+    if not host:
+        networks = inspect['NetworkSettings'].get('Networks') or {}
+        addresses = [net.get('IPAddress') for _name, net in sorted(networks.items()) if net.get('IPAddress')]
+        host = users.reachable_address(addresses, adapter.port)
+        if not host:
+            raise DbopsError('none of the addresses of container %r (%s) answers on port %s from this host: set '
+                             'login_host' % (params['container'], ', '.join(addresses) or 'none', adapter.port),
+                             'login_host')
+    target = targets.resolve({'container': params['container'], 'engine': engine, 'login_host': host,
+                              'login_db': 'postgres' if engine == 'postgres' else None},
+                             docker_factory=lambda: docker)
+    conn = adapter.connect(target.host, target.port, target.user, target.password, target.database, 10)
+    try:
+        if engine == 'postgres':
+            changed, actions = users.ensure_postgres(conn, adapter, target.host, target.port, params['user'],
+                                                     params['password'], params['max_connections'], check_mode)
+        else:
+            changed, actions = users.ensure_mysql(conn, adapter, engine, target.host, target.port, params['user'],
+                                                  params['password'], params['max_connections'], check_mode)
+    finally:
+        conn.close()
+    return dict(changed=changed, actions=actions, engine=engine, user=params['user'])
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    try:
+        result = run(module.params, module.check_mode)
+    except DbopsError as exc:
+        module.fail_json(msg=str(exc), parameter=exc.parameter, changed=False)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

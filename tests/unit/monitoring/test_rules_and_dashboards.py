@@ -1,0 +1,147 @@
+# -*- coding: utf-8 -*-
+"""The monitoring role's alert rules and Grafana dashboards, as data.
+
+Every metric a rule or a panel uses must be one the exporters really export:
+the lists in metrics/ were read from real scrapes (mysqld_exporter 0.14 on
+MariaDB 10.11, postgres_exporter 0.11 with the role's queries on PostgreSQL 15)
+or, for MongoDB, from the exporter's documentation. promtool parses the
+expressions in tests/integration/test_monitoring_rules.py.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import glob
+import json
+import os
+import re
+
+import pytest
+import yaml
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+ROLE = os.path.join(ROOT, 'roles', 'monitoring')
+RULES = os.path.join(ROLE, 'files', 'rules')
+DASHBOARDS = sorted(glob.glob(os.path.join(ROLE, 'files', 'dashboards', '*.json')))
+METRICS_DIR = os.path.join(os.path.dirname(__file__), 'metrics')
+DATASOURCE_TEMPLATE = os.path.join(ROLE, 'templates', 'grafana-datasource.yml.j2')
+PREFIXES = ('mysql_', 'pg_', 'mongodb_')
+
+
+def known_metrics():
+    names = set()
+    for path in glob.glob(os.path.join(METRICS_DIR, '*.txt')):
+        with open(path) as handle:
+            names.update(line.strip() for line in handle if line.strip() and not line.startswith('#'))
+    return names
+
+
+def metric_names(expr):
+    """The exporter metric names an expression uses (label matchers, strings and groupings removed)."""
+    text = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
+    text = re.sub(r'\{[^}]*\}', '', text)
+    text = re.sub(r'\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)', '', text)
+    return set(token for token in re.findall(r'[A-Za-z_:][A-Za-z0-9_:]*', text) if token.startswith(PREFIXES))
+
+
+def load_rules(name):
+    with open(os.path.join(RULES, name + '.yml')) as handle:
+        return yaml.safe_load(handle)
+
+
+def all_rules():
+    for name in ('mysql', 'postgres', 'mongodb', 'replication'):
+        for group in load_rules(name)['groups']:
+            for rule in group['rules']:
+                yield name, rule
+
+
+def panels(dashboard):
+    for panel in dashboard['panels']:
+        yield panel
+        yield from panel.get('panels') or []  # panels inside a collapsed row
+
+
+def load_dashboards():
+    result = []
+    for path in DASHBOARDS:
+        with open(path) as handle:
+            result.append((os.path.basename(path), json.load(handle)))
+    return result
+
+
+def test_metric_name_extraction():
+    assert metric_names('sum by (instance) (rate(pg_x{datname!~"pg_y"}[5m])) / on (instance) pg_z') == {
+        'pg_x', 'pg_z'}
+    assert metric_names('{__name__=~"pg_settings_.*"} != on (__name__) {__name__=~"pg_.*"} offset 5m') == set()
+
+
+@pytest.mark.parametrize('name, count', [('mysql', 14), ('postgres', 20), ('mongodb', 7)])
+def test_awesome_prometheus_alerts_coverage(name, count):
+    alerts = [rule['alert'] for group in load_rules(name)['groups'] for rule in group['rules']]
+    assert len(alerts) == count and len(set(alerts)) == count
+
+
+def test_replication_alerts():
+    alerts = dict((rule['alert'], rule) for group in load_rules('replication')['groups'] for rule in group['rules'])
+    assert 'mysql_slave_status_slave_io_running' in alerts['MysqlReplicationStopped']['expr']
+    assert 'mysql_global_status_rpl_semi_sync_master_status' in alerts['MysqlSemiSyncFellBackToAsync']['expr']
+    assert 'pg_replication_lag_seconds' in alerts['PostgresqlReplicationStopped']['expr']
+
+
+def test_every_rule_is_complete_and_uses_exported_metrics():
+    known = known_metrics()
+    names = []
+    for file_name, rule in all_rules():
+        names.append(rule['alert'])
+        assert set(rule) == {'alert', 'expr', 'for', 'labels', 'annotations'}, rule['alert']
+        assert rule['labels']['severity'] in ('critical', 'warning', 'info'), rule['alert']
+        assert rule['annotations']['summary'] and rule['annotations']['description'], rule['alert']
+        assert re.match(r'^\d+[smh]$', rule['for']), rule['alert']
+        used = metric_names(rule['expr'])
+        assert used or rule['alert'] == 'PostgresqlConfigurationChanged', rule['alert']
+        assert used <= known, '%s (%s) uses unknown metrics %s' % (rule['alert'], file_name, used - known)
+    assert len(names) == len(set(names)), 'alert names must be unique'
+
+
+def test_down_alerts_wait_before_firing():
+    fors = dict((rule['alert'], rule['for']) for _name, rule in all_rules())
+    assert fors['MysqlDown'] == fors['PostgresqlDown'] == fors['MongodbDown'] == '1m'
+
+
+def test_dashboards_per_engine_and_kind():
+    names = set(name for name, _d in load_dashboards())
+    for engine in ('mysql', 'postgres', 'mongodb'):
+        for kind in ('overview', 'replication', 'statements'):
+            assert '%s-%s.json' % (engine, kind) in names
+
+
+def test_dashboards_are_valid_and_unique():
+    dashboards = load_dashboards()
+    uids = [d['uid'] for _n, d in dashboards]
+    titles = [d['title'] for _n, d in dashboards]
+    assert len(set(uids)) == len(uids) and len(set(titles)) == len(titles)
+    for name, dashboard in dashboards:
+        assert re.match(r'^[A-Za-z0-9_-]{1,40}$', dashboard['uid']), name
+        ids = [p['id'] for p in panels(dashboard)]
+        assert len(ids) == len(set(ids)) and ids, name
+
+
+def test_panels_use_the_provisioned_datasource_and_exported_metrics():
+    with open(DATASOURCE_TEMPLATE) as handle:
+        uid = re.search(r'^\s+uid:\s*(\S+)', handle.read(), re.M).group(1)
+    known = known_metrics()
+    for name, dashboard in load_dashboards():
+        for variable in dashboard.get('templating', {}).get('list', []):
+            if 'datasource' in variable:
+                assert variable['datasource']['uid'] == uid, name
+        for panel in panels(dashboard):
+            assert panel['datasource'] == {'type': 'prometheus', 'uid': uid}, (name, panel['title'])
+            assert panel['targets'], (name, panel['title'])
+            for target in panel['targets']:
+                assert target.get('datasource', panel['datasource'])['uid'] == uid
+                expr = target['expr']
+                assert expr.count('(') == expr.count(')') and expr.count('{') == expr.count('}'), expr
+                used = metric_names(expr)
+                assert used, (name, panel['title'], expr)
+                assert used <= known, '%s / %s uses unknown metrics %s' % (name, panel['title'], used - known)
