@@ -10,7 +10,6 @@ __metaclass__ = type
 
 import time
 
-import pytest
 
 from conftest import TEST_LABEL, base_args, mysql_query, pg_query, run_module
 

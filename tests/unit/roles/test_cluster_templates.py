@@ -19,10 +19,10 @@ import pytest
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 
 
-def render(role, template, **variables):
+def render(role, template, variables):
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, 'roles', role, 'templates')),
                              trim_blocks=True, undefined=jinja2.StrictUndefined)
-    return env.get_template(template).render(ansible_managed='managed by Ansible', **variables)
+    return env.get_template(template).render(dict(variables, ansible_managed='managed by Ansible'))
 
 
 BACKENDS = [
@@ -117,7 +117,7 @@ def parse_libconfig(text):
 
 
 def test_proxysql_configuration_parses_and_routes_by_read_only():
-    config = parse_libconfig(render('mysql_cluster', 'proxysql.cnf.j2', **MYSQL_VARS))
+    config = parse_libconfig(render('mysql_cluster', 'proxysql.cnf.j2', MYSQL_VARS))
     servers = config['mysql_servers']
     assert [(s['address'], s['port'], s['hostgroup']) for s in servers] == [
         ('db1', 3306, 10), ('db2', 3306, 20), ('10.0.0.3', 13306, 20)]
@@ -137,8 +137,8 @@ def test_proxysql_configuration_parses_and_routes_by_read_only():
 
 
 def test_proxysql_configuration_without_users_is_still_valid():
-    config = parse_libconfig(render('mysql_cluster', 'proxysql.cnf.j2', **dict(MYSQL_VARS,
-                                                                               mysql_cluster_proxysql_users=[])))
+    config = parse_libconfig(render('mysql_cluster', 'proxysql.cnf.j2',
+                                      dict(MYSQL_VARS, mysql_cluster_proxysql_users=[])))
     assert config['mysql_users'] == []
 
 
@@ -163,7 +163,7 @@ def haproxy_sections(text):
 
 
 def test_haproxy_writer_goes_to_the_primary_reader_to_the_replicas():
-    sections = haproxy_sections(render('mysql_cluster', 'haproxy.cfg.j2', **MYSQL_VARS))
+    sections = haproxy_sections(render('mysql_cluster', 'haproxy.cfg.j2', MYSQL_VARS))
     assert 'bind :6446' in sections['frontend writer'] and 'bind :6447' in sections['frontend reader']
     assert [line for line in sections['backend primary'] if line.startswith('server')] == ['server db1 db1:3306 check']
     replicas = [line for line in sections['backend replicas'] if line.startswith('server')]
@@ -178,7 +178,7 @@ def test_haproxy_follows_container_addresses_on_one_docker_host():
     """Backends are container names: HAProxy must resolve them at run time through Docker's DNS,
     or a recreated node's old address (now another node's) would get the writes."""
     sections = haproxy_sections(render('mysql_cluster', 'haproxy.cfg.j2',
-                                       **dict(MYSQL_VARS, mysql_cluster_topology='single_host')))
+                                       dict(MYSQL_VARS, mysql_cluster_topology='single_host')))
     assert 'nameserver dns 127.0.0.11:53' in sections['resolvers docker']
     assert 'resolvers docker init-addr last,libc,none' in ' '.join(sections['defaults'])
 
@@ -190,7 +190,7 @@ def test_pgbouncer_points_every_database_at_the_primary():
                      postgresql_cluster_pgbouncer_max_client_conn=500,
                      postgresql_cluster_pgbouncer_default_pool_size=10)
     parser = configparser.ConfigParser(comment_prefixes=(';',), inline_comment_prefixes=None)
-    parser.read_string(render('postgresql_cluster', 'pgbouncer.ini.j2', **variables))
+    parser.read_string(render('postgresql_cluster', 'pgbouncer.ini.j2', variables))
     assert parser['databases']['orders'] == 'host=pg1 port=5432 dbname=orders'
     assert parser['databases']['billing'] == 'host=pg1 port=5432 dbname=billing'
     bouncer = parser['pgbouncer']
@@ -200,5 +200,5 @@ def test_pgbouncer_points_every_database_at_the_primary():
 
 def test_pgbouncer_userlist_quotes_double_quotes():
     text = render('postgresql_cluster', 'userlist.txt.j2',
-                  postgresql_cluster_pgbouncer_users=[{'name': 'app', 'password': 'pa"ss'}])
+                  {'postgresql_cluster_pgbouncer_users': [{'name': 'app', 'password': 'pa"ss'}]})
     assert text.strip() == '"app" "pa""ss"'

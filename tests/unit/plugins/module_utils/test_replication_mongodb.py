@@ -161,7 +161,8 @@ def member(host, **kw):
 THREE = [member('db1:27017'), member('db2:27017'), member('db3:27017')]
 
 
-def initiated(members=THREE, **kw):
+def initiated(members=None, **kw):
+    members = THREE if members is None else members
     server = FakeServer(**kw)
     rm.configure_replicaset(server, 'rs0', members, wait_timeout=5)
     server.sent = []
