@@ -232,6 +232,11 @@ class EngineAdapter(object):
         raise NotImplementedError
 
     @staticmethod
+    def failover_driver():
+        """db_failover: the class that probes, compares, promotes, re-points and fences (failover_<engine>.py)."""
+        raise NotImplementedError
+
+    @staticmethod
     def audit_hooks():
         """(collect(connection) -> facts, CHECKS): the engine's audit."""
         raise NotImplementedError

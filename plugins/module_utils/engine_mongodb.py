@@ -102,6 +102,11 @@ def _audit_hooks():
     return audit_mongodb.collect, audit_mongodb_checks.CHECKS
 
 
+def _failover_driver():
+    from ansible_collections.dbops.containers.plugins.module_utils import failover_mongodb
+    return failover_mongodb.FailoverDriver
+
+
 def _replication_driver():
     # Imported here: provisioning and the audit do not need the replication code.
     from ansible_collections.dbops.containers.plugins.module_utils import replication_mongodb
@@ -113,6 +118,7 @@ class MongoDBAdapter(EngineAdapter):
     connect = staticmethod(_mongodb_connect)
     audit_hooks = staticmethod(_audit_hooks)
     replication_driver = staticmethod(_replication_driver)
+    failover_driver = staticmethod(_failover_driver)
     name = 'mongodb'
     label = 'MongoDB'
     port = 27017

@@ -77,6 +77,11 @@ def _audit_hooks():
     return audit_mysql.collect, audit_mysql_checks.CHECKS
 
 
+def _failover_driver():
+    from ansible_collections.dbops.containers.plugins.module_utils import failover_mysql
+    return failover_mysql.FailoverDriver
+
+
 def _replication_driver():
     # Imported here: provisioning and the audit do not need the replication code.
     from ansible_collections.dbops.containers.plugins.module_utils import replication_mysql
@@ -88,6 +93,7 @@ class MySQLAdapter(EngineAdapter):
     connect = staticmethod(_mysql_connect)
     audit_hooks = staticmethod(_audit_hooks)
     replication_driver = staticmethod(_replication_driver)
+    failover_driver = staticmethod(_failover_driver)
     name = 'mysql'
     label = 'MySQL'
     port = 3306

@@ -83,6 +83,11 @@ def _audit_hooks():
     return audit_postgres.collect, audit_postgres_checks.CHECKS
 
 
+def _failover_driver():
+    from ansible_collections.dbops.containers.plugins.module_utils import failover_postgres
+    return failover_postgres.FailoverDriver
+
+
 def _replication_driver():
     # Imported here: provisioning and the audit do not need the replication code.
     from ansible_collections.dbops.containers.plugins.module_utils import replication_postgres
@@ -94,6 +99,7 @@ class PostgresAdapter(EngineAdapter):
     connect = staticmethod(_postgres_connect)
     audit_hooks = staticmethod(_audit_hooks)
     replication_driver = staticmethod(_replication_driver)
+    failover_driver = staticmethod(_failover_driver)
     name = 'postgres'
     label = 'PostgreSQL'
     port = 5432

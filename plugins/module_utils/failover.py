@@ -1,0 +1,448 @@
+# -*- coding: utf-8 -*-
+# Copyright: dbops.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""db_failover and the watcher: engine-neutral orchestration.
+
+A primary is declared dead only when every observer that can be asked agrees,
+over ``probes`` consecutive rounds: the controller (this process, a SQL round
+trip) and every replica (a TCP connect to the primary from inside the replica's
+container, i.e. from where replication runs). One observer that cannot reach the
+primary is a network partition, not a dead primary: no failover.
+
+Then: choose the replica with the most data (the engine's received position,
+ties broken by priority), refuse when it cannot catch up within ``max_lag``
+unless ``force``, promote it, re-point the other replicas, fence the old primary
+(stopped, restart policy off, and marked so it can only come back read-only),
+move the client endpoint, notify. Each step lands in a timeline.
+
+The engine-specific steps are a FailoverDriver from ``adapter.failover_driver()``
+(failover_mysql.py, failover_postgres.py, failover_mongodb.py).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import re
+import time
+
+from ansible_collections.dbops.containers.plugins.module_utils import targets
+from ansible_collections.dbops.containers.plugins.module_utils.engines import get_adapter
+from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+
+FENCE_LABEL_FILE = 'dbops-fenced'   # written next to the engine's configuration of a fenced primary
+
+
+# ------------------------------------------------------------------ pure decisions
+def primary_dead(rounds, probes):
+    """True when the last ``probes`` rounds all say dead.
+
+    A round is {observer: True (reaches the primary), False (does not), None (could
+    not be asked)}. A round says dead when at least two observers answered and all
+    of them answered False: the controller alone never decides, and one replica
+    that lost its link to the primary is outvoted by any observer that still sees it.
+    """
+    if probes < 1 or len(rounds) < probes:
+        return False
+    return all(round_says_dead(one) for one in rounds[-probes:])
+
+
+def round_says_dead(views):
+    answered = [alive for alive in views.values() if alive is not None]
+    return len(answered) >= 2 and not any(answered)
+
+
+def choose_candidate(candidates):
+    """The healthy candidate with the highest position, then the highest priority, then the name.
+
+    candidates: [{name, healthy, position (comparable, None when unknown), priority}].
+    """
+    usable = [c for c in candidates if c.get('healthy') and c.get('position') is not None]
+    if not usable:
+        return None
+    return sorted(usable, key=lambda c: (c['position'], c.get('priority') or 0, _negated_name(c['name'])))[-1]
+
+
+def _negated_name(name):
+    # Highest sort key wins; among equal positions and priorities the alphabetically first name.
+    return tuple(-ord(ch) for ch in name)
+
+
+def parse_lsn(text):
+    """PostgreSQL 'X/Y' -> int."""
+    high, _sep, low = (text or '0/0').partition('/')
+    return (int(high, 16) << 32) + int(low or '0', 16)
+
+
+def mariadb_position(gtid_list):
+    """A comparable position from a MariaDB GTID list: the sum of sequence numbers over domains.
+
+    Every replica of one primary moves forward in the same domains, so the sum orders them."""
+    total = 0
+    for item in (gtid_list or '').replace('\n', '').split(','):
+        item = item.strip()
+        if item:
+            total += int(item.split('-')[2])
+    return total
+
+
+# ------------------------------------------------------------------ endpoints (pure)
+_HAPROXY_SECTION = re.compile(r'^(\S.*)$')
+
+
+def haproxy_with_primary(text, primary, replicas):
+    """The HAProxy configuration with ``backend primary`` pointing at primary and ``backend replicas``
+    at replicas (primary as their backup). primary/replicas: {name, host, port}."""
+    lines = text.splitlines()
+    output, section = [], None
+    for line in lines:
+        header = _HAPROXY_SECTION.match(line)
+        if header and not line.startswith('#'):
+            section = header.group(1).strip()
+            output.append(line)
+            if section == 'backend primary':
+                output.append('    server %s %s:%s check' % (primary['name'], primary['host'], primary['port']))
+            elif section == 'backend replicas':
+                output.append('    balance leastconn')
+                for replica in replicas:
+                    output.append('    server %s %s:%s check' % (replica['name'], replica['host'], replica['port']))
+                output.append('    server %s %s:%s check backup' % (primary['name'], primary['host'],
+                                                                     primary['port']))
+            continue
+        if section in ('backend primary', 'backend replicas') and line.strip():
+            continue  # replaced above
+        output.append(line)
+    return '\n'.join(output) + '\n'
+
+
+def pgbouncer_with_primary(text, host, port):
+    """pgbouncer.ini with every [databases] entry's host and port set to the new primary."""
+    output, section = [], None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith('['):
+            section = stripped
+        elif section == '[databases]' and '=' in line and not stripped.startswith(';'):
+            name, _sep, value = line.partition('=')
+            value = re.sub(r'\bhost=\S+', 'host=%s' % host, value)
+            value = re.sub(r'\bport=\S+', 'port=%s' % port, value)
+            line = '%s=%s' % (name, value)
+        output.append(line)
+    return '\n'.join(output) + '\n'
+
+
+# ------------------------------------------------------------------ the cluster
+class Node(object):
+    def __init__(self, name, priority=0, host=None, port=None, inspect=None):
+        self.name = name                # container name
+        self.priority = priority
+        self.host = host                # address the module reaches the server at
+        self.port = port
+        self.inspect = inspect
+        self.alias = name               # how the other nodes and the endpoint reach it
+
+    @property
+    def running(self):
+        return bool(self.inspect and (self.inspect.get('State') or {}).get('Running'))
+
+    def describe(self):
+        return {'name': self.name, 'host': self.alias, 'port': self.port}
+
+
+class Timeline(object):
+    def __init__(self, started=None):
+        self.started = started or time.time()
+        self.events = []
+
+    def mark(self, event, **details):
+        entry = {'event': event, 'at': round(time.time() - self.started, 3)}
+        entry.update(details)
+        self.events.append(entry)
+        return entry
+
+    def as_dict(self):
+        return dict((event['event'], event['at']) for event in self.events)
+
+
+class Cluster(object):
+    """The nodes of one cluster on the Docker host, with their credentials and the endpoint."""
+
+    def __init__(self, params, docker=None):
+        self.params = params
+        self.docker = docker or targets.docker_helper(params)
+        self.engine = params['engine']
+        self.adapter = get_adapter(self.engine)
+        self.nodes = []
+        for entry in params['nodes']:
+            inspect = self.docker.container(entry['name'])
+            if inspect is None:
+                raise DbopsError('no container named %r on the Docker host' % entry['name'], 'nodes')
+            node = Node(entry['name'], entry.get('priority') or 0, port=self.adapter.port, inspect=inspect)
+            node.host = entry.get('host') or targets.container_address(inspect, params.get('network'))
+            self.nodes.append(node)
+        self.by_name = dict((node.name, node) for node in self.nodes)
+        if len(self.by_name) != len(self.nodes):
+            raise DbopsError('a node is listed twice', 'nodes')
+        self.driver = self.adapter.failover_driver()(self)
+        self._passwords = {}
+
+    def refresh(self, node):
+        node.inspect = self.docker.container(node.name)
+        if node.inspect is not None:
+            node.host = (self.params['nodes'][self.nodes.index(node)].get('host')
+                         or targets.container_address(node.inspect, self.params.get('network')) or node.host)
+        return node
+
+    def superuser_password(self, node):
+        """The superuser's password: the login options, else db_container's secrets volume."""
+        if self.params.get('login_password') is not None or self.params.get('login_password_file'):
+            return targets.login_password(self.params)
+        if node.name not in self._passwords:
+            if not node.running:
+                return None
+            self._passwords[node.name] = targets.stored_superuser_password(self.docker, node.inspect)
+        return self._passwords[node.name]
+
+    def replication_password(self):
+        if self.params.get('replication_password') is not None:
+            return self.params['replication_password']
+        if self.params.get('replication_password_file'):
+            return targets.read_secret_file(self.params['replication_password_file'], 'replication_password_file')
+        return None
+
+    def connect(self, node, timeout=None):
+        self.superuser_password(node)
+        return self.adapter.connect(node.host, node.port, self.params.get('login_user') or self.adapter.superuser,
+                                    self.superuser_password(node), None,
+                                    timeout or self.params.get('probe_timeout') or 1)
+
+    def tcp_probe_from(self, observer, target):
+        """Can ``observer``'s container open a TCP connection to ``target``'s server? True, False, or None
+        (the observer itself cannot be asked)."""
+        if not observer.running:
+            return None
+        timeout = max(1, int(round(self.params.get('probe_timeout') or 1)))
+        command = ('timeout %d bash -c "exec 3<>/dev/tcp/%s/%d" 2>/dev/null && echo reach || echo noreach'
+                   % (timeout, target.alias, target.port))
+        try:
+            code, output = self.docker.exec_shell(observer.inspect['Id'], command)
+        except Exception:  # noqa: BLE001 - a container that stopped in between
+            return None
+        if 'noreach' in output:
+            return False
+        if 'reach' in output:
+            return True
+        return None
+
+
+# ------------------------------------------------------------------ the runner
+class Failover(object):
+    """mode check / failover / switchover over one Cluster."""
+
+    def __init__(self, params, check_mode=False, cluster=None):
+        self.params = params
+        self.check_mode = check_mode
+        self.cluster = cluster or Cluster(params)
+        self.driver = self.cluster.driver
+        self.timeline = Timeline()
+
+    # ---------------------------------------------------------------- discovery
+    def current_primary(self):
+        """The node the replicas follow (or the one named by the primary option)."""
+        name = self.params.get('primary')
+        if name:
+            if name not in self.cluster.by_name:
+                raise DbopsError('primary %r is not one of the nodes' % name, 'primary')
+            return self.cluster.by_name[name]
+        found = self.driver.discover_primary()
+        if found is None:
+            raise DbopsError('cannot tell which node is the primary (no replica names one and no node answers as '
+                             'a writable primary): set primary', 'primary')
+        return found
+
+    def observe(self, primary):
+        """One probe round: {observer: alive?}."""
+        views = {'controller': self.driver.controller_probe(primary)}
+        for node in self.cluster.nodes:
+            if node is not primary:
+                views[node.name] = self.cluster.tcp_probe_from(node, primary)
+        return views
+
+    def check(self, primary=None):
+        primary = primary or self.current_primary()
+        probes = self.params.get('probes') or 3
+        interval = self.params.get('probe_interval') or 0.5
+        rounds = []
+        for number in range(probes):
+            if number:
+                time.sleep(interval)
+            rounds.append(self.observe(primary))
+            if not round_says_dead(rounds[-1]):
+                break       # one round that sees it alive (or cannot decide) ends the check
+        dead = primary_dead(rounds, probes)
+        return {'primary': primary.name, 'primary_dead': dead, 'rounds': rounds}
+
+    # ---------------------------------------------------------------- failover
+    def failover(self):
+        primary = self.current_primary()
+        health = self.check(primary)
+        self.timeline.mark('checked', primary_dead=health['primary_dead'])
+        if not health['primary_dead'] and not self.params.get('force'):
+            raise DbopsError('the primary %s is not dead: %s. Nothing was changed (use mode switchover for a '
+                             'planned change, or force)' % (primary.name, describe_round(health['rounds'][-1])),
+                             'mode')
+        return self._promote_and_rewire(primary, health, planned=False)
+
+    def _promote_and_rewire(self, primary, health, planned):
+        self.timeline.mark('detected' if not planned else 'primary_read_only')
+        positions = self.driver.positions([n for n in self.cluster.nodes if n is not primary])
+        candidate_row = choose_candidate(positions)
+        if candidate_row is None:
+            raise DbopsError('no healthy candidate: %s. Nothing was changed'
+                             % '; '.join('%s: %s' % (p['name'], p.get('why') or 'unusable') for p in positions),
+                             'nodes')
+        candidate = self.cluster.by_name[candidate_row['name']]
+        result = {'old_primary': primary.name, 'new_primary': candidate.name, 'positions': positions,
+                  'check': health, 'changed': True}
+        self.driver.ensure_caught_up(candidate, candidate_row, self.params.get('max_lag'), self.params.get('force'))
+        self.timeline.mark('candidate_caught_up', candidate=candidate.name)
+        if self.check_mode:
+            result['changed'] = True
+            result['timeline'] = self.timeline.events
+            return result
+        if not planned:
+            # Fence first: a primary that comes back now must not take writes next to the new one.
+            self.driver.fence(primary)
+            self.timeline.mark('fenced', node=primary.name)
+        self.driver.promote(candidate)
+        self.timeline.mark('promoted', node=candidate.name)
+        others = [n for n in self.cluster.nodes if n is not primary and n is not candidate]
+        repointed = []
+        for node in others:
+            if node.running:
+                self.driver.repoint(node, candidate)
+                repointed.append(node.name)
+        self.timeline.mark('repointed', nodes=repointed)
+        endpoint = self.move_endpoint(candidate, others + ([primary] if planned else []))
+        self.timeline.mark('endpoint_moved', endpoint=endpoint)
+        if planned:
+            self.driver.repoint(primary, candidate)
+            self.timeline.mark('old_primary_follows', node=primary.name)
+        notified = self.notify('%s %s: %s is the new primary (was %s)' % (
+            self.cluster.engine, 'switchover' if planned else 'failover', candidate.name, primary.name))
+        if notified:
+            self.timeline.mark('notified')
+        result['repointed'] = repointed
+        result['timeline'] = self.timeline.events
+        return result
+
+    # ---------------------------------------------------------------- switchover
+    def switchover(self):
+        primary = self.current_primary()
+        if not primary.running:
+            raise DbopsError('the primary %s is not running: use mode failover' % primary.name, 'mode')
+        target = self.params.get('candidate')
+        self.driver.prepare_switchover(primary, target)
+        if self.check_mode:
+            return {'changed': True, 'old_primary': primary.name, 'timeline': [], 'check_mode': True}
+        started = time.time()
+        self.timeline = Timeline(started)
+        self.driver.freeze(primary)
+        try:
+            self.driver.wait_replicas_caught_up(primary, target, self.params.get('max_lag') or 10)
+            result = self._promote_and_rewire(primary, None, planned=True)
+        except Exception:
+            self.driver.unfreeze(primary)
+            raise
+        result['write_pause_s'] = round(time.time() - started, 3)
+        return result
+
+    # ---------------------------------------------------------------- rejoin
+    def rejoin(self):
+        """Make a fenced old primary (params node) a replica of the current primary."""
+        name = self.params.get('node')
+        if not name or name not in self.cluster.by_name:
+            raise DbopsError('set node to the old primary to rejoin (one of the nodes)', 'node')
+        node = self.cluster.by_name[name]
+        primary = self.current_primary()
+        if primary is node:
+            raise DbopsError('%s is the current primary: nothing to rejoin' % name, 'node')
+        if self.check_mode:
+            return {'changed': True, 'node': name, 'primary': primary.name}
+        self.driver.rejoin(node, primary)
+        self.timeline.mark('rejoined', node=name, primary=primary.name)
+        return {'changed': True, 'node': name, 'primary': primary.name, 'timeline': self.timeline.events}
+
+    # ---------------------------------------------------------------- endpoint
+    def move_endpoint(self, new_primary, replicas):
+        endpoint = self.params.get('endpoint') or {}
+        kind = endpoint.get('type') or 'none'
+        if kind == 'none':
+            return 'none'
+        docker = self.cluster.docker
+        container = docker.container(endpoint.get('container') or '')
+        if container is None:
+            raise DbopsError('endpoint container %r does not exist' % endpoint.get('container'), 'endpoint')
+        image = container['Config']['Image']
+        if kind == 'haproxy':
+            path, volume_path = '/usr/local/etc/haproxy/haproxy.cfg', 'haproxy.cfg'
+            current = (docker.read_file(container['Id'], path) or b'').decode('utf-8')
+            wanted = haproxy_with_primary(current, new_primary.describe(), [n.describe() for n in replicas
+                                                                            if n.running])
+            reload_signal = 'SIGUSR2'
+        elif kind == 'pgbouncer':
+            path, volume_path = '/etc/pgbouncer/pgbouncer.ini', 'pgbouncer.ini'
+            current = (docker.read_file(container['Id'], path) or b'').decode('utf-8')
+            wanted = pgbouncer_with_primary(current, new_primary.alias, new_primary.port)
+            reload_signal = 'SIGHUP'
+        else:
+            raise DbopsError('endpoint type %r is not supported (haproxy, pgbouncer, none)' % kind, 'endpoint')
+        if wanted != current:
+            from ansible_collections.dbops.containers.plugins.module_utils.docker_helper import FileEntry
+            volume = endpoint.get('volume') or _config_volume(container, path)
+            docker.write_to_mount(image, {'type': 'volume', 'source': volume},
+                                  [FileEntry(volume_path, wanted.encode('utf-8'), 0o644, 0, 0)])
+            docker.api.kill(container['Id'], signal=reload_signal)
+        return '%s -> %s' % (kind, new_primary.name)
+
+    # ---------------------------------------------------------------- notification
+    def notify(self, text):
+        url = self.params.get('notify_url')
+        if not url:
+            return False
+        payload = json.dumps({'text': text, 'timeline': self.timeline.as_dict()}).encode('utf-8')
+        try:
+            from ansible.module_utils.urls import open_url
+            open_url(url, data=payload, headers={'Content-Type': 'application/json'}, method='POST', timeout=5)
+            return True
+        except Exception as exc:  # noqa: BLE001 - a failed notification never undoes a failover
+            self.timeline.mark('notify_failed', error=str(exc)[:200])
+            return False
+
+
+def _config_volume(container, path):
+    for mount in container.get('Mounts') or []:
+        if path.startswith(mount.get('Destination', '') + '/') and mount.get('Type') == 'volume':
+            return mount['Name']
+    raise DbopsError('the endpoint container has no volume holding %s: set endpoint.volume' % path, 'endpoint')
+
+
+def describe_round(views):
+    return ', '.join('%s %s' % (name, {True: 'reaches it', False: 'does not reach it', None: 'cannot be asked'}[v])
+                     for name, v in sorted(views.items()))
+
+
+def run(params, check_mode=False):
+    failover = Failover(params, check_mode)
+    mode = params['mode']
+    if mode == 'rejoin':
+        return failover.rejoin()
+    if mode == 'check':
+        result = failover.check()
+        result['changed'] = False
+        return result
+    if mode == 'failover':
+        return failover.failover()
+    if mode == 'switchover':
+        return failover.switchover()
+    raise DbopsError('mode must be check, failover, switchover or rejoin', 'mode')
