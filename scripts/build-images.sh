@@ -19,9 +19,10 @@ declare -A TAGS=(
     [alertmanager]=localhost/dbops/alertmanager:0.25
     [mysqld-exporter]=localhost/dbops/mysqld-exporter:0.14
     [postgres-exporter]=localhost/dbops/postgres-exporter:0.11
+    [watcher]=localhost/dbops/watcher:bookworm
 )
 # Every image whose directory exists, in a fixed order (the base images first).
-DEFAULT_ORDER=(mariadb postgres dbhost tools haproxy pgbouncer prometheus alertmanager mysqld-exporter postgres-exporter)
+DEFAULT_ORDER=(mariadb postgres dbhost tools haproxy pgbouncer prometheus alertmanager mysqld-exporter postgres-exporter watcher)
 if [ $# -gt 0 ]; then
     ONLY="$*"
 else

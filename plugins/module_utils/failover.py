@@ -283,9 +283,10 @@ class Failover(object):
         return {'primary': primary.name, 'primary_dead': dead, 'rounds': rounds}
 
     # ---------------------------------------------------------------- failover
-    def failover(self):
-        primary = self.current_primary()
-        health = self.check(primary)
+    def failover(self, primary=None, health=None):
+        """health: a check already made (the watcher's rounds); else one is made now."""
+        primary = primary or self.current_primary()
+        health = health or self.check(primary)
         self.timeline.mark('checked', primary_dead=health['primary_dead'])
         if not health['primary_dead'] and not self.params.get('force'):
             raise DbopsError('the primary %s is not dead: %s. Nothing was changed (use mode switchover for a '
@@ -412,12 +413,73 @@ class Failover(object):
             return False
         payload = json.dumps({'text': text, 'timeline': self.timeline.as_dict()}).encode('utf-8')
         try:
-            from ansible.module_utils.urls import open_url
+            try:
+                from ansible.module_utils.urls import open_url
+            except ImportError:  # the watcher's image has no Ansible
+                from urllib.request import Request, urlopen
+
+                def open_url(url, data, headers, method, timeout):
+                    return urlopen(Request(url, data=data, headers=headers, method=method), timeout=timeout)
             open_url(url, data=payload, headers={'Content-Type': 'application/json'}, method='POST', timeout=5)
             return True
         except Exception as exc:  # noqa: BLE001 - a failed notification never undoes a failover
             self.timeline.mark('notify_failed', error=str(exc)[:200])
             return False
+
+
+class Watcher(object):
+    """db_failover as a long-running process: a probe round every probe_interval, a failover when
+    ``probes`` consecutive rounds find the primary dead. ``log(event_dict)`` receives every event."""
+
+    def __init__(self, params, log, clock=time.time, sleep=time.sleep):
+        self.params = params
+        self.log = log
+        self.clock, self.sleep = clock, sleep
+        self.rounds = []
+        self.primary = None
+        self.failovers = 0
+
+    def step(self, failover):
+        """One probe round; returns the failover result when one happened."""
+        if self.primary is None:
+            self.primary = failover.current_primary()
+            self.log({'event': 'watching', 'primary': self.primary.name})
+        failover.cluster.refresh(self.primary)
+        views = failover.observe(self.primary)
+        self.rounds = (self.rounds + [views])[-(self.params.get('probes') or 3):]
+        if not primary_dead(self.rounds, self.params.get('probes') or 3):
+            if not round_says_dead(views) and any(v is False for v in views.values()):
+                self.log({'event': 'partial_view', 'primary': self.primary.name, 'views': views})
+            return None
+        health = {'primary': self.primary.name, 'primary_dead': True, 'rounds': list(self.rounds)}
+        self.log({'event': 'primary_dead', 'primary': self.primary.name, 'rounds': len(self.rounds)})
+        failover.timeline = Timeline()
+        result = failover.failover(self.primary, health)
+        self.failovers += 1
+        self.log({'event': 'failover', 'old_primary': result['old_primary'], 'new_primary': result['new_primary'],
+                  'timeline': result['timeline']})
+        self.primary = failover.cluster.by_name[result['new_primary']]
+        self.rounds = []
+        return result
+
+    def run(self, make_failover, rounds=None):
+        """Probe forever (or ``rounds`` times). Errors are logged and the loop goes on."""
+        interval = self.params.get('probe_interval') or 1
+        done = 0
+        failover = None
+        while rounds is None or done < rounds:
+            started = self.clock()
+            try:
+                failover = failover or make_failover()
+                self.step(failover)
+            except DbopsError as exc:
+                self.log({'event': 'error', 'parameter': exc.parameter, 'error': str(exc)})
+                failover, self.primary, self.rounds = None, None, []
+            except Exception as exc:  # noqa: BLE001 - a watcher must not die on one bad round
+                self.log({'event': 'error', 'error': '%s: %s' % (type(exc).__name__, exc)})
+                failover, self.primary, self.rounds = None, None, []
+            done += 1
+            self.sleep(max(0.0, interval - (self.clock() - started)))
 
 
 def _config_volume(container, path):
