@@ -211,10 +211,12 @@ class Cluster(object):
         return None
 
     def connect(self, node, timeout=None):
-        self.superuser_password(node)
-        return self.adapter.connect(node.host, node.port, self.params.get('login_user') or self.adapter.superuser,
-                                    self.superuser_password(node), None,
-                                    timeout or self.params.get('probe_timeout') or 1)
+        try:
+            return self.adapter.connect(node.host, node.port, self.params.get('login_user') or self.adapter.superuser,
+                                        self.superuser_password(node), None,
+                                        timeout or self.params.get('probe_timeout') or 1)
+        except DbopsError as exc:
+            raise DbopsError('%s: %s' % (node.name, exc.message), exc.parameter)
 
     def tcp_probe_from(self, observer, target):
         """Can ``observer``'s container open a TCP connection to ``target``'s server? True, False, or None
@@ -315,6 +317,8 @@ class Failover(object):
             # Fence first: a primary that comes back now must not take writes next to the new one.
             self.driver.fence(primary)
             self.timeline.mark('fenced', node=primary.name)
+        else:
+            self.driver.before_promote(primary, candidate)
         self.driver.promote(candidate)
         self.timeline.mark('promoted', node=candidate.name)
         others = [n for n in self.cluster.nodes if n is not primary and n is not candidate]
@@ -324,10 +328,10 @@ class Failover(object):
                 self.driver.repoint(node, candidate)
                 repointed.append(node.name)
         self.timeline.mark('repointed', nodes=repointed)
-        endpoint = self.move_endpoint(candidate, others + ([primary] if planned else []))
+        endpoint = self.move_endpoint(candidate, others)
         self.timeline.mark('endpoint_moved', endpoint=endpoint)
         if planned:
-            self.driver.repoint(primary, candidate)
+            self.driver.demote(primary, candidate)
             self.timeline.mark('old_primary_follows', node=primary.name)
         notified = self.notify('%s %s: %s is the new primary (was %s)' % (
             self.cluster.engine, 'switchover' if planned else 'failover', candidate.name, primary.name))
@@ -347,15 +351,24 @@ class Failover(object):
         if self.check_mode:
             return {'changed': True, 'old_primary': primary.name, 'timeline': [], 'check_mode': True}
         started = time.time()
-        self.timeline = Timeline(started)
+        self.timeline.started = started
         self.driver.freeze(primary)
+        self.timeline.mark('frozen', node=primary.name)
         try:
             self.driver.wait_replicas_caught_up(primary, target, self.params.get('max_lag') or 10)
+            self.timeline.mark('caught_up')
             result = self._promote_and_rewire(primary, None, planned=True)
         except Exception:
-            self.driver.unfreeze(primary)
+            if not self.timeline.events or self.timeline.events[-1]['event'] in ('frozen', 'caught_up'):
+                # Nothing promoted yet: the old primary takes writes again.
+                try:
+                    self.driver.unfreeze(primary)
+                except Exception:  # noqa: BLE001 - keep the original error
+                    pass
             raise
-        result['write_pause_s'] = round(time.time() - started, 3)
+        # Writes resume when the endpoint points at the new primary; the old one following it comes after.
+        moved = [event['at'] for event in self.timeline.events if event['event'] == 'endpoint_moved']
+        result['write_pause_s'] = round(moved[0] if moved else time.time() - started, 3)
         return result
 
     # ---------------------------------------------------------------- rejoin
@@ -494,6 +507,17 @@ def describe_round(views):
                      for name, v in sorted(views.items()))
 
 
+def _with_progress(action, timeline):
+    """Run action; a DbopsError says how far the failover got (what already changed)."""
+    try:
+        return action()
+    except DbopsError as exc:
+        if timeline.events:
+            done = ', '.join(event['event'] for event in timeline.events)
+            raise DbopsError('%s [steps done before the error: %s]' % (exc.message, done), exc.parameter)
+        raise
+
+
 def run(params, check_mode=False):
     failover = Failover(params, check_mode)
     mode = params['mode']
@@ -504,7 +528,7 @@ def run(params, check_mode=False):
         result['changed'] = False
         return result
     if mode == 'failover':
-        return failover.failover()
+        return _with_progress(failover.failover, failover.timeline)
     if mode == 'switchover':
-        return failover.switchover()
+        return _with_progress(failover.switchover, failover.timeline)
     raise DbopsError('mode must be check, failover, switchover or rejoin', 'mode')

@@ -13,7 +13,9 @@ GTID history the other replicas need to follow the new primary).
 
 Fencing: the old primary's container is stopped, its restart policy set to
 ``no``, and a configuration file that wins over db_container's is written into
-its configuration volume: read_only (super_read_only on MySQL), no replica
+its configuration volume: read_only (super_read_only on MySQL; MariaDB has no
+super_read_only, so accounts with READ_ONLY ADMIN such as root could still write:
+applications must not use them), no replica
 threads started, and, on MariaDB, ``rpl_semi_sync_slave_enabled`` at start-up,
 which makes crash recovery truncate binary log transactions no replica
 acknowledged (MariaDB KB, "Semisynchronous Replication", crash-safe primary,
@@ -325,6 +327,14 @@ class FailoverDriver(object):
             rows = self._query(node, sql + ' AS done', (position, max(0.1, deadline - time.time())), timeout=5)
             if list(rows[0].values())[0] != 0:
                 raise DbopsError('%s did not catch up with the primary within %ss' % (node.name, timeout), 'max_lag')
+
+    def before_promote(self, primary, candidate):
+        """Switchover: the read-only primary keeps running; its replicas caught up already."""
+        return None
+
+    def demote(self, primary, new_primary):
+        """Switchover: the old primary (read-only, caught up) follows the new one."""
+        self.repoint(primary, new_primary)
 
     # ------------------------------------------------------------------ rejoin
     def rejoin(self, node, primary):

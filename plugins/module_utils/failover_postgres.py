@@ -267,8 +267,33 @@ class FailoverDriver(object):
                     raise DbopsError('%s did not catch up within %ss' % (node.name, timeout), 'max_lag')
                 time.sleep(0.02)
 
+    def before_promote(self, primary, candidate):
+        """Switchover: stop the old primary cleanly. Its WAL senders send everything, the shutdown
+        checkpoint included, before it exits, so the candidate has all of it and the old primary can
+        follow the new timeline without pg_rewind."""
+        docker = self.cluster.docker
+        self.cluster.refresh(primary)
+        docker.api.stop(primary.inspect['Id'], timeout=30)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            status = self._value(candidate, "SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), 'stopped')",
+                                 timeout=5)
+            if status != 'streaming':
+                break
+            time.sleep(0.02)
+        self.cluster.refresh(primary)
+
+    def demote(self, primary, new_primary):
+        """Switchover: the cleanly stopped old primary follows the new one. Its WAL ends at its shutdown
+        checkpoint, which the new primary received before its promotion, so it can follow the new timeline
+        as it is; pg_rewind only when it cannot."""
+        try:
+            self.rejoin(primary, new_primary, rewind=False, wait=15)
+        except DbopsError:
+            self.rejoin(primary, new_primary, rewind=True)
+
     # ------------------------------------------------------------------ rejoin
-    def rejoin(self, node, primary):
+    def rejoin(self, node, primary, rewind=True, wait=None):
         """pg_rewind the old primary's data against the new primary, then start it as its standby."""
         docker = self.cluster.docker
         self.cluster.refresh(node)
@@ -282,9 +307,9 @@ class FailoverDriver(object):
         slot = repl.slot_name_for(node.name)
         conninfo = repl.conninfo_string(primary.alias, primary.port, self._user(), slot)
         data = repl.DATA_DIR
-        script = ('set -e; rm -f {d}/standby.signal; '
-                  'pg_rewind --target-pgdata={d} --source-server="host={h} port={p} user={u} dbname=postgres" '
-                  '--progress; '
+        rewind_step = ('pg_rewind --target-pgdata={d} --source-server="host={h} port={p} user={u} dbname=postgres" '
+                       '--progress; ' if rewind else '')
+        script = ('set -e; rm -f {d}/standby.signal; ' + rewind_step +
                   'touch {d}/standby.signal; '
                   'printf "%s\\n" "primary_conninfo = \'$CONNINFO\'" "primary_slot_name = \'{s}\'" '
                   '>> {d}/postgresql.auto.conf').format(d=data, h=primary.alias, p=primary.port, u=superuser, s=slot)
@@ -322,7 +347,7 @@ class FailoverDriver(object):
             conn.close()
         docker.api.update_container(node.inspect['Id'], restart_policy={'Name': 'unless-stopped'})
         docker.start(node.inspect['Id'])
-        deadline = time.time() + (self.params.get('wait_timeout') or 60)
+        deadline = time.time() + (wait or self.params.get('wait_timeout') or 60)
         while True:
             self.cluster.refresh(node)
             try:
@@ -334,7 +359,10 @@ class FailoverDriver(object):
                     conn.close()
             except DbopsError:
                 if time.time() > deadline:
-                    raise DbopsError('%s does not stream from %s after pg_rewind' % (node.name, primary.name),
+                    if not rewind:
+                        docker.api.stop(node.inspect['Id'], timeout=30)
+                    raise DbopsError('%s does not stream from %s%s' % (node.name, primary.name,
+                                                                       ' after pg_rewind' if rewind else ''),
                                      'wait_timeout')
                 time.sleep(0.5)
         self.enable_sync(primary)
