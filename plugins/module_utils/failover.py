@@ -30,7 +30,8 @@ from ansible_collections.dbops.containers.plugins.module_utils import targets
 from ansible_collections.dbops.containers.plugins.module_utils.engines import get_adapter
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
 
-FENCE_LABEL_FILE = 'dbops-fenced'   # written next to the engine's configuration of a fenced primary
+# Timeline steps that changed something: an error after one of them reports them.
+CHANGING_STEPS = ('frozen', 'fenced', 'promoted', 'repointed', 'endpoint_moved', 'old_primary_follows')
 
 
 # ------------------------------------------------------------------ pure decisions
@@ -64,8 +65,9 @@ def choose_candidate(candidates):
 
 
 def _negated_name(name):
-    # Highest sort key wins; among equal positions and priorities the alphabetically first name.
-    return tuple(-ord(ch) for ch in name)
+    # Highest sort key wins; among equal positions and priorities the alphabetically first name
+    # (the trailing 1 makes 'db1' beat 'db10').
+    return tuple(-ord(ch) for ch in name) + (1,)
 
 
 def parse_lsn(text):
@@ -109,7 +111,7 @@ def haproxy_with_primary(text, primary, replicas):
                 output.append('    server %s %s:%s check backup' % (primary['name'], primary['host'],
                                                                      primary['port']))
             continue
-        if section in ('backend primary', 'backend replicas') and line.strip():
+        if section in ('backend primary', 'backend replicas') and line.strip().split(' ')[0] in ('server', 'balance'):
             continue  # replaced above
         output.append(line)
     return '\n'.join(output) + '\n'
@@ -299,7 +301,8 @@ class Failover(object):
     def _promote_and_rewire(self, primary, health, planned):
         self.timeline.mark('detected' if not planned else 'primary_read_only')
         positions = self.driver.positions([n for n in self.cluster.nodes if n is not primary])
-        candidate_row = choose_candidate(positions)
+        wanted = self.params.get('candidate') if planned else None
+        candidate_row = choose_candidate([row for row in positions if not wanted or row['name'] == wanted])
         if candidate_row is None:
             raise DbopsError('no healthy candidate: %s. Nothing was changed'
                              % '; '.join('%s: %s' % (p['name'], p.get('why') or 'unusable') for p in positions),
@@ -319,7 +322,9 @@ class Failover(object):
             self.timeline.mark('fenced', node=primary.name)
         else:
             self.driver.before_promote(primary, candidate)
-        self.driver.promote(candidate)
+        # MongoDB elects by itself: the driver says who won.
+        candidate = self.driver.promote(candidate) or candidate
+        result['new_primary'] = candidate.name
         self.timeline.mark('promoted', node=candidate.name)
         others = [n for n in self.cluster.nodes if n is not primary and n is not candidate]
         repointed = []
@@ -512,9 +517,9 @@ def _with_progress(action, timeline):
     try:
         return action()
     except DbopsError as exc:
-        if timeline.events:
-            done = ', '.join(event['event'] for event in timeline.events)
-            raise DbopsError('%s [steps done before the error: %s]' % (exc.message, done), exc.parameter)
+        changes = [event['event'] for event in timeline.events if event['event'] in CHANGING_STEPS]
+        if changes:
+            raise DbopsError('%s [already done: %s]' % (exc.message, ', '.join(changes)), exc.parameter)
         raise
 
 

@@ -54,10 +54,11 @@ def mysql_gtid_intervals(text):
         item = item.strip()
         if not item:
             continue
-        source, _sep, ranges = item.partition(':')
+        uuid, _sep, ranges = item.partition(':')
+        source = uuid
         for part in ranges.split(':'):
             if not part or not part[0].isdigit():
-                source = '%s:%s' % (source, part)    # a tagged GTID (8.3+): uuid:tag:ranges
+                source = '%s:%s' % (uuid, part)      # a tagged GTID (8.3+): uuid:tag:ranges
                 continue
             start, _dash, end = part.partition('-')
             result.setdefault(source.lower(), []).append((int(start), int(end or start)))

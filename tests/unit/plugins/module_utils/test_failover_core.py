@@ -1,0 +1,176 @@
+# -*- coding: utf-8 -*-
+"""db_failover's pure decisions (failover.py) and the MySQL driver's pure functions."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.dbops.containers.plugins.module_utils import failover as core
+from ansible_collections.dbops.containers.plugins.module_utils import failover_mysql as fmy
+from ansible_collections.dbops.containers.plugins.module_utils import replication_mysql as repl
+
+U1 = '3E11FA47-71CA-11E1-9E33-C80AA9429562'
+U2 = '4f2ab6c0-aaaa-11ee-bbbb-0242ac120002'
+
+
+# ------------------------------------------------------------------ primary_dead / round_says_dead
+def test_round_dead_only_when_every_answer_is_false():
+    assert core.round_says_dead({'controller': False, 'r1': False, 'r2': False})
+    assert not core.round_says_dead({'controller': False, 'r1': True, 'r2': False})   # one partitioned observer
+    assert not core.round_says_dead({'controller': True, 'r1': False})
+
+
+def test_controller_alone_never_decides():
+    assert not core.round_says_dead({'controller': False})
+    assert not core.round_says_dead({'controller': False, 'r1': None, 'r2': None})
+    assert core.round_says_dead({'controller': False, 'r1': False, 'r2': None})
+
+
+def test_primary_dead_needs_consecutive_rounds():
+    dead = {'controller': False, 'r1': False}
+    alive = {'controller': True, 'r1': False}
+    assert not core.primary_dead([dead, dead], 3)
+    assert core.primary_dead([dead, dead, dead], 3)
+    assert not core.primary_dead([dead, alive, dead], 3)
+    assert core.primary_dead([alive, dead, dead, dead], 3)     # the last N count
+    assert not core.primary_dead([dead, dead, dead, alive], 3)
+    assert not core.primary_dead([dead], 0)
+
+
+# ------------------------------------------------------------------ choose_candidate
+def row(name, position, priority=0, healthy=True):
+    return {'name': name, 'position': position, 'priority': priority, 'healthy': healthy}
+
+
+def test_choose_candidate_by_position_then_priority_then_name():
+    assert core.choose_candidate([row('a', 10), row('b', 12), row('c', 11)])['name'] == 'b'
+    assert core.choose_candidate([row('a', 10, 1), row('b', 10, 5), row('c', 9, 100)])['name'] == 'b'
+    assert core.choose_candidate([row('zed', 10), row('amy', 10), row('bob', 10)])['name'] == 'amy'
+
+
+def test_choose_candidate_name_prefix_tie():
+    assert core.choose_candidate([row('db10', 10), row('db1', 10)])['name'] == 'db1'
+
+
+def test_choose_candidate_skips_unhealthy_and_unknown():
+    rows = [row('a', 99, healthy=False), row('b', None), row('c', 3)]
+    assert core.choose_candidate(rows)['name'] == 'c'
+    assert core.choose_candidate([row('a', 99, healthy=False), row('b', None)]) is None
+    assert core.choose_candidate([]) is None
+
+
+# ------------------------------------------------------------------ positions
+def test_parse_lsn():
+    assert core.parse_lsn('0/0') == 0
+    assert core.parse_lsn('0/16B3748') == 0x16B3748
+    assert core.parse_lsn('1/0') == 1 << 32
+    assert core.parse_lsn('2/A') > core.parse_lsn('1/FFFFFFFF')
+    assert core.parse_lsn(None) == 0 and core.parse_lsn('') == 0
+
+
+def test_mariadb_position():
+    assert core.mariadb_position('0-1-100') == 100
+    assert core.mariadb_position('0-1-100,1-2-5') == 105
+    assert core.mariadb_position('0-1-100,\n1-2-5') == 105
+    assert core.mariadb_position('') == 0 and core.mariadb_position(None) == 0
+    assert core.mariadb_position('0-1-101') > core.mariadb_position('0-2-100')
+
+
+# ------------------------------------------------------------------ endpoints
+HAPROXY = """global
+    maxconn 100
+
+defaults
+    mode tcp
+    timeout connect 5s
+
+frontend writes
+    bind *:3306
+    default_backend primary
+
+backend primary
+    server db1 db1:3306 check
+
+backend replicas
+    balance roundrobin
+    server db2 db2:3306 check
+    server db3 db3:3306 check
+
+listen stats
+    bind *:8404
+"""
+
+
+def test_haproxy_writer_backend_replaced():
+    text = core.haproxy_with_primary(HAPROXY, {'name': 'db2', 'host': 'db2', 'port': 3306},
+                                     [{'name': 'db3', 'host': 'db3', 'port': 3306}])
+    lines = text.splitlines()
+    primary = lines[lines.index('backend primary') + 1:lines.index('backend replicas')]
+    assert [line for line in primary if line.strip()] == ['    server db2 db2:3306 check']
+    replicas = lines[lines.index('backend replicas') + 1:lines.index('listen stats')]
+    assert [line for line in replicas if line.strip()] == ['    balance leastconn', '    server db3 db3:3306 check',
+                                                           '    server db2 db2:3306 check backup']
+    assert 'db1' not in text
+
+
+def test_haproxy_other_sections_untouched():
+    text = core.haproxy_with_primary(HAPROXY, {'name': 'db2', 'host': 'db2', 'port': 3306}, [])
+    for section in ('global\n    maxconn 100\n', 'defaults\n    mode tcp\n    timeout connect 5s\n',
+                    'frontend writes\n    bind *:3306\n    default_backend primary\n', 'listen stats\n    bind *:8404\n'):
+        assert section in text
+    assert text.endswith('\n')
+    # The same endpoint again changes nothing.
+    assert core.haproxy_with_primary(text, {'name': 'db2', 'host': 'db2', 'port': 3306}, []) == text
+
+
+def test_pgbouncer_with_primary():
+    ini = ('[databases]\n'
+           'app = host=pg1 port=5432 dbname=app\n'
+           '; old = host=pg9 port=5432\n'
+           'other = dbname=other port=5432 host=pg1 pool_size=5\n'
+           '\n[pgbouncer]\nlisten_port = 6432\nauth_host=keep\n')
+    text = core.pgbouncer_with_primary(ini, 'pg2', 5433)
+    assert 'app = host=pg2 port=5433 dbname=app\n' in text
+    assert 'other = dbname=other port=5433 host=pg2 pool_size=5\n' in text
+    assert '; old = host=pg9 port=5432\n' in text                 # a comment stays
+    assert '[pgbouncer]\nlisten_port = 6432\nauth_host=keep\n' in text   # other sections stay
+
+
+# ------------------------------------------------------------------ failover_mysql pure functions
+def test_fence_config():
+    mariadb = fmy.fence_config(repl.MARIADB)
+    mysql = fmy.fence_config(repl.MYSQL)
+    for text in (mariadb, mysql):
+        assert '[mysqld]' in text and 'read_only = ON' in text and 'skip_slave_start = ON' in text
+        assert text.endswith('\n')
+    assert 'rpl_semi_sync_slave_enabled = ON' in mariadb and 'super_read_only' not in mariadb
+    assert 'super_read_only = ON' in mysql and 'rpl_semi_sync' not in mysql
+
+
+def test_mysql_gtid_intervals():
+    assert fmy.mysql_gtid_intervals('%s:1-5:7,\n%s:1-3' % (U1, U2)) == {
+        U1.lower(): [(1, 5), (7, 7)], U2: [(1, 3)]}
+    assert fmy.mysql_gtid_intervals('') == {} and fmy.mysql_gtid_intervals(None) == {}
+    assert fmy.mysql_gtid_intervals('%s:1-3:web:1-2' % U2) == {U2: [(1, 3)], U2 + ':web': [(1, 2)]}
+
+
+def test_mysql_gtid_count_overlapping_ranges():
+    assert fmy.mysql_gtid_count('%s:1-10' % U1) == 10
+    assert fmy.mysql_gtid_count('%s:1-10' % U1, '%s:5-12' % U1) == 12
+    assert fmy.mysql_gtid_count('%s:1-10' % U1, '%s:3-4' % U1.lower()) == 10      # contained, any case
+    assert fmy.mysql_gtid_count('%s:1-5:7-9' % U1) == 8
+    assert fmy.mysql_gtid_count('%s:1-5' % U1, '%s:6-6' % U1) == 6                # adjacent
+    assert fmy.mysql_gtid_count('', None) == 0
+
+
+def test_mysql_gtid_count_several_uuids_and_tags():
+    assert fmy.mysql_gtid_count('%s:1-10,%s:1-3' % (U1, U2)) == 13
+    assert fmy.mysql_gtid_count('%s:1-10' % U1, '%s:1-3' % U2, '%s:2-11' % U1) == 14
+    assert fmy.mysql_gtid_count('%s:1-3:web:1-2' % U2) == 5
+    assert fmy.mysql_gtid_count('%s:1-3:web:1-2' % U2, '%s:web:2-4' % U2) == 7
+
+
+def test_mysql_gtid_count_several_tags_in_one_set():
+    assert fmy.mysql_gtid_intervals('%s:a:1-2:b:1-3' % U2) == {U2 + ':a': [(1, 2)], U2 + ':b': [(1, 3)]}
+    assert fmy.mysql_gtid_count('%s:a:1-2:b:1-3' % U2, '%s:b:1-5' % U2) == 7
