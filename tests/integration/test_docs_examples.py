@@ -79,6 +79,11 @@ def test_cluster_guide(local_images, docker_client):
         assert 'semi-sync ON (2 clients)' in table and 'sync' in table
         code, output = playbook('cluster.yml', *args)
         assert code == 0 and 'changed=0' in output and 'changed=1' not in output, output[-3000:]
+        # The failover guide's playbook: a switchover and back, through the endpoint.
+        code, output = playbook('failover.yml', '-e', 'example_prefix=%s' % prefix,
+                                '-e', 'example_replication_password=Ex-repl-1')
+        assert code == 0, output[-4000:]
+        assert 'writes paused' in output and 'failed=0' in output
     finally:
         code, output = playbook('cluster.yml', *(args + ['-e', 'example_state=absent']))
         assert code == 0, output[-2000:]
