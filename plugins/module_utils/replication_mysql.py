@@ -447,6 +447,10 @@ def configure_primary(conn, replication_user, replication_password, replica_host
         raise DbopsError('this server replicates from %s:%s: a cluster has one primary. Promote it with '
                          'db_failover (mode switchover) or give role primary to the real primary'
                          % (current_source['source_host'], current_source['source_port']), 'role')
+    if int(_scalar(conn, 'SELECT @@GLOBAL.read_only') or 0):
+        raise DbopsError('this server is read-only: a primary fenced by db_failover, or a stopped replica. If a '
+                         'failover happened, the current primary is another node: update the inventory (the role) '
+                         'or use db_failover mode rejoin/switchover', 'role')
     if not _scalar(conn, 'SELECT @@log_bin'):
         raise DbopsError('the binary log is off on this server: a primary needs it '
                          '(db_container settings log_bin: mysql-bin and a unique server_id)', 'login_host')

@@ -254,6 +254,8 @@ class FakeServer(object):
             return ['version', 'server_id', 'hostname'], [(self.version, 1, 'db1')]
         if sql == 'SELECT @@server_uuid':
             return ['uuid'], [('3e11fa47-71ca-11e1-9e33-c80aa9429562',)]
+        if sql == 'SELECT @@GLOBAL.read_only':
+            return ['ro'], [(1 if self.variables.get('read_only') == 'ON' else 0,)]
         if sql == 'SELECT @@log_bin':
             return ['log_bin'], [(1,)]
         if sql.startswith('SELECT COUNT(*) FROM mysql.user'):
@@ -336,6 +338,15 @@ def test_configure_primary_dry_run_plans_and_changes_nothing():
     assert server.executed == [] and not server.user_exists
     # The real call then does what the dry run announced.
     assert repl.configure_primary(server, 'repl', 'pw') == (True, actions)
+
+
+def test_configure_primary_refuses_a_read_only_server():
+    """A fenced old primary (read_only from db_failover's marker) is not made a primary again by a rerun."""
+    server = FakeServer('10.11.18-MariaDB', variables={'read_only': 'ON'})
+    with pytest.raises(DbopsError) as error:
+        repl.configure_primary(server, 'repl', 'pw')
+    assert error.value.parameter == 'role' and 'fenced' in str(error.value)
+    assert server.executed == []
 
 
 def test_configure_primary_refuses_a_replica():
