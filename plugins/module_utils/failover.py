@@ -24,6 +24,7 @@ __metaclass__ = type
 
 import json
 import re
+import socket
 import time
 
 from ansible_collections.dbops.containers.plugins.module_utils import targets
@@ -86,6 +87,17 @@ def mariadb_position(gtid_list):
         if item:
             total += int(item.split('-')[2])
     return total
+
+
+def tcp_reachable(host, port, timeout):
+    """Does host:port accept a TCP connection within timeout seconds?"""
+    if not host:
+        return False
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+        return True
+    except (OSError, socket.error):
+        return False
 
 
 # ------------------------------------------------------------------ endpoints (pure)
@@ -300,6 +312,8 @@ class Failover(object):
 
     def _promote_and_rewire(self, primary, health, planned):
         self.timeline.mark('detected' if not planned else 'primary_read_only')
+        for node in self.cluster.nodes:
+            self.cluster.refresh(node)
         positions = self.driver.positions([n for n in self.cluster.nodes if n is not primary])
         wanted = self.params.get('candidate') if planned else None
         candidate_row = choose_candidate([row for row in positions if not wanted or row['name'] == wanted])
@@ -445,6 +459,9 @@ class Failover(object):
             return False
 
 
+REDISCOVER_EVERY = 30     # rounds between two looks at which node is the primary
+
+
 class Watcher(object):
     """db_failover as a long-running process: a probe round every probe_interval, a failover when
     ``probes`` consecutive rounds find the primary dead. ``log(event_dict)`` receives every event."""
@@ -456,13 +473,24 @@ class Watcher(object):
         self.rounds = []
         self.primary = None
         self.failovers = 0
+        self.ticks = 0
 
     def step(self, failover):
         """One probe round; returns the failover result when one happened."""
-        if self.primary is None:
-            self.primary = failover.current_primary()
-            self.log({'event': 'watching', 'primary': self.primary.name})
-        failover.cluster.refresh(self.primary)
+        # Every node, every round: a node started, stopped or rejoined since is seen as it is now.
+        for node in failover.cluster.nodes:
+            failover.cluster.refresh(node)
+        self.ticks += 1
+        if self.primary is None or self.ticks % REDISCOVER_EVERY == 0:
+            # Re-learn the primary now and then: a switchover done by someone else moves it.
+            previous = self.primary
+            try:
+                self.primary = failover.current_primary()
+            except DbopsError:
+                if previous is None:
+                    raise
+            if previous is None or previous.name != self.primary.name:
+                self.log({'event': 'watching', 'primary': self.primary.name})
         views = failover.observe(self.primary)
         self.rounds = (self.rounds + [views])[-(self.params.get('probes') or 3):]
         if not primary_dead(self.rounds, self.params.get('probes') or 3):

@@ -116,12 +116,16 @@ class FailoverDriver(object):
                     writable.append(node)
             finally:
                 conn.close()
+        # One writable node that follows nobody is the primary; otherwise (it is dead) the node the
+        # replicas follow.
+        if len(writable) == 1:
+            return writable[0]
         if followed:
             name = sorted(followed.items(), key=lambda item: item[1])[-1][0]
             for node in self.cluster.nodes:
                 if name in (node.name, node.alias, node.host):
                     return node
-        return writable[0] if len(writable) == 1 else None
+        return None
 
     def controller_probe(self, primary):
         """A SQL round trip to the primary within probe_timeout: True, or False."""

@@ -29,7 +29,7 @@ import time
 from ansible_collections.dbops.containers.plugins.module_utils import replication_postgres as repl
 from ansible_collections.dbops.containers.plugins.module_utils.docker_helper import CARRIER_LABEL, FileEntry
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
-from ansible_collections.dbops.containers.plugins.module_utils.failover import parse_lsn
+from ansible_collections.dbops.containers.plugins.module_utils.failover import parse_lsn, tcp_reachable
 
 
 def sync_names_for(slots):
@@ -88,6 +88,9 @@ class FailoverDriver(object):
         return None
 
     def controller_probe(self, primary):
+        # libpq rounds connect_timeout below 2 s up to 2 s: a plain TCP connect honours probe_timeout.
+        if not tcp_reachable(primary.host, primary.port, self.params.get('probe_timeout') or 1):
+            return False
         try:
             conn = self._conn(primary, self.params.get('probe_timeout') or 1)
         except DbopsError as exc:
@@ -309,7 +312,9 @@ class FailoverDriver(object):
         data = repl.DATA_DIR
         rewind_step = ('pg_rewind --target-pgdata={d} --source-server="host={h} port={p} user={u} dbname=postgres" '
                        '--progress; ' if rewind else '')
-        script = ('set -e; rm -f {d}/standby.signal; ' + rewind_step +
+        # postmaster.pid of a killed server names PID 1, which in this one-shot container is its own
+        # shell: the crash recovery pg_rewind runs first would take the data directory for in use.
+        script = ('set -e; rm -f {d}/standby.signal {d}/postmaster.pid; ' + rewind_step +
                   'touch {d}/standby.signal; '
                   'printf "%s\\n" "primary_conninfo = \'$CONNINFO\'" "primary_slot_name = \'{s}\'" '
                   '>> {d}/postgresql.auto.conf').format(d=data, h=primary.alias, p=primary.port, u=superuser, s=slot)
