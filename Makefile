@@ -9,7 +9,7 @@ export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export DBOPS_IMAGE_SOURCE ?= local
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: demo test images venv lint sanity units ansible-test-units integration molecule clean-test-containers demo-clean bench-provision bench-audit bench-cluster
+.PHONY: demo test images venv lint sanity units ansible-test-units integration molecule clean-test-containers demo-clean bench-provision bench-audit bench-cluster bench-failover bench-tuning
 
 ## make demo: a 3-node MariaDB cluster (HAProxy) and a 2-node PostgreSQL cluster (PgBouncer) on the
 ## local Docker engine, writes through the endpoints read on every replica, cluster status, tune reports
@@ -66,3 +66,7 @@ bench-audit: venv images
 ## make bench-cluster: from images to a replicating 3-node MariaDB and 2-node PostgreSQL cluster, timed
 bench-cluster: venv images
 	TRIALS=$${TRIALS:-1} $(VENV)/bin/python bench/bench_cluster.py
+
+## make bench-failover: kill -9 the primary under load, TRIALS times per engine; RTO, lost commits, false alarms
+bench-failover: venv images
+	TRIALS=$${TRIALS:-10} ASYNC_TRIALS=$${ASYNC_TRIALS:-3} $(VENV)/bin/python bench/bench_failover.py
