@@ -100,8 +100,8 @@ def address(name, network):
 
 
 def watcher_events(cluster, since):
-    text = DOCKER.api.logs(cluster['watcher'], stdout=True, stderr=True, since=int(since) - 1).decode('utf-8',
-                                                                                                        'replace')
+    raw = DOCKER.api.logs(cluster['watcher'], stdout=True, stderr=True, since=int(since) - 1)
+    text = raw.decode('utf-8', 'replace')
     return [e for e in fs.parse_watcher_log(text) if (e.get('t') or 0) >= since]
 
 
@@ -472,14 +472,14 @@ def engine_runs(cluster, trials, async_trials, extra=None):
     primary = cluster['nodes'][0]
     create_table(cluster, primary)
     sync_runs, async_runs = [], []
-    for _ in range(trials):
+    for _trial in range(trials):
         record, primary = kill_trial(cluster, primary, sync=True)
         sync_runs.append(record)
         if not primary:
             raise RuntimeError('%s: no primary after trial %d' % (cluster['engine'], record['trial']))
     if extra:
         primary = extra(primary)
-    for _ in range(async_trials):
+    for _trial in range(async_trials):
         record, primary = kill_trial(cluster, primary, sync=False)
         async_runs.append(record)
         if not primary:
@@ -522,7 +522,7 @@ def main():
         def mariadb_extra(primary):
             extras['false_alarm'] = false_alarm(MARIADB, primary)
             extras['switchovers'] = []
-            for _ in range(3):
+            for _number in range(3):
                 record, primary = switchover(MARIADB, primary)
                 extras['switchovers'].append(record)
             extras['watcher_restarted_watching'] = restart_watcher(MARIADB, primary)

@@ -120,8 +120,8 @@ def haproxy_with_primary(text, primary, replicas):
                 output.append('    balance leastconn')
                 for replica in replicas:
                     output.append('    server %s %s:%s check' % (replica['name'], replica['host'], replica['port']))
-                output.append('    server %s %s:%s check backup' % (primary['name'], primary['host'],
-                                                                     primary['port']))
+                output.append('    server %s %s:%s check backup' % (
+                    primary['name'], primary['host'], primary['port']))
             continue
         if section in ('backend primary', 'backend replicas') and line.strip().split(' ')[0] in ('server', 'balance'):
             continue  # replaced above
@@ -445,14 +445,7 @@ class Failover(object):
             return False
         payload = json.dumps({'text': text, 'timeline': self.timeline.as_dict()}).encode('utf-8')
         try:
-            try:
-                from ansible.module_utils.urls import open_url
-            except ImportError:  # the watcher's image has no Ansible
-                from urllib.request import Request, urlopen
-
-                def open_url(url, data, headers, method, timeout):
-                    return urlopen(Request(url, data=data, headers=headers, method=method), timeout=timeout)
-            open_url(url, data=payload, headers={'Content-Type': 'application/json'}, method='POST', timeout=5)
+            post_json(url, payload, timeout=5)
             return True
         except Exception as exc:  # noqa: BLE001 - a failed notification never undoes a failover
             self.timeline.mark('notify_failed', error=str(exc)[:200])
@@ -526,6 +519,30 @@ class Watcher(object):
                 failover, self.primary, self.rounds = None, None, []
             done += 1
             self.sleep(max(0.0, interval - (self.clock() - started)))
+
+
+def post_json(url, payload, timeout):
+    """POST a JSON body. Ansible's open_url in a module; http.client in the watcher, which has no Ansible."""
+    try:
+        from ansible.module_utils.urls import open_url
+    except ImportError:
+        open_url = None
+    if open_url is not None:
+        open_url(url, data=payload, headers={'Content-Type': 'application/json'}, method='POST', timeout=timeout)
+        return
+    import http.client
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    connection_class = http.client.HTTPSConnection if parts.scheme == 'https' else http.client.HTTPConnection
+    connection = connection_class(parts.hostname, parts.port, timeout=timeout)
+    try:
+        connection.request('POST', (parts.path or '/') + ('?' + parts.query if parts.query else ''), body=payload,
+                           headers={'Content-Type': 'application/json'})
+        response = connection.getresponse()
+        if response.status >= 400:
+            raise DbopsError('the webhook answered %s %s' % (response.status, response.reason), 'notify_url')
+    finally:
+        connection.close()
 
 
 def _config_volume(container, path):

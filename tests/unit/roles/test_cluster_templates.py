@@ -137,8 +137,8 @@ def test_proxysql_configuration_parses_and_routes_by_read_only():
 
 
 def test_proxysql_configuration_without_users_is_still_valid():
-    config = parse_libconfig(render('mysql_cluster', 'proxysql.cnf.j2',
-                                      dict(MYSQL_VARS, mysql_cluster_proxysql_users=[])))
+    variables = dict(MYSQL_VARS, mysql_cluster_proxysql_users=[])
+    config = parse_libconfig(render('mysql_cluster', 'proxysql.cnf.j2', variables))
     assert config['mysql_users'] == []
 
 

@@ -4,7 +4,6 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import pytest
 
 from ansible_collections.dbops.containers.plugins.module_utils import failover as core
 from ansible_collections.dbops.containers.plugins.module_utils import failover_mysql as fmy

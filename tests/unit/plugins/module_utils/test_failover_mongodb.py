@@ -443,7 +443,7 @@ def test_switchover_steps_down_and_the_candidate_wins():
     cluster = FakeCluster(fake, {'max_lag': 10, 'candidate': 'c', 'wait_timeout': 2})
     result = core.Failover(cluster.params, cluster=cluster).switchover()
     assert (result['old_primary'], result['new_primary']) == ('a', 'c') and fake.primary() == 'c'
-    assert [(me, doc) for me, doc in sent(fake, 'replSetStepDown')] == [
+    assert list(sent(fake, 'replSetStepDown')) == [
         ('a', {'replSetStepDown': 60, 'secondaryCatchUpPeriodSecs': 10})]
     freezes = sent(fake, 'replSetFreeze')
     assert freezes[0] == ('b', {'replSetFreeze': 12}) and freezes[-1] == ('b', {'replSetFreeze': 0})
