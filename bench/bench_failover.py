@@ -358,7 +358,7 @@ def kill_trial(cluster, primary, sync):
     try:
         if cluster['engine'] == 'postgres' and PG_PID_WORKAROUND:
             record['rejoin_workaround'] = clear_postmaster_pid(primary)
-        failover_run(cluster, mode='rejoin', node=primary, primary=new_primary)
+        record['rejoin_result'] = failover_run(cluster, mode='rejoin', node=primary, primary=new_primary, force=True).get('reseeded')
         record['rejoin_s'] = round(time.time() - started, 2)
         State.broken.discard(primary)
     except Exception as exc:  # noqa: BLE001 - measured and reported, the next trial goes on
@@ -504,7 +504,13 @@ def engine_runs(cluster, trials, async_trials, extra=None):
     }
 
 
+def _stop(_signum, _frame):
+    raise SystemExit('stopped by a signal: cleaning up')
+
+
 def main():
+    import signal
+    signal.signal(signal.SIGTERM, _stop)   # `kill` still runs the cleanup in the finally below
     trials = int(os.environ.get('TRIALS', '10'))
     async_trials = int(os.environ.get('ASYNC_TRIALS', '3'))
     report = {'command': 'make bench-failover TRIALS=%d ASYNC_TRIALS=%d' % (trials, async_trials),

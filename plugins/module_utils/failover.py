@@ -403,8 +403,10 @@ class Failover(object):
         if self.check_mode:
             return {'changed': True, 'node': name, 'primary': primary.name}
         self.driver.rejoin(node, primary)
-        self.timeline.mark('rejoined', node=name, primary=primary.name)
-        return {'changed': True, 'node': name, 'primary': primary.name, 'timeline': self.timeline.events}
+        reseeded = bool(getattr(self.driver, 'last_rejoin_reseeded', False))
+        self.timeline.mark('rejoined', node=name, primary=primary.name, reseeded=reseeded)
+        return {'changed': True, 'node': name, 'primary': primary.name, 'reseeded': reseeded,
+                'timeline': self.timeline.events}
 
     # ---------------------------------------------------------------- endpoint
     def move_endpoint(self, new_primary, replicas):

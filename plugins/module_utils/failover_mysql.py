@@ -357,4 +357,42 @@ class FailoverDriver(object):
             if time.time() > deadline:
                 raise DbopsError('%s did not come back within wait_timeout' % node.name, 'wait_timeout')
             time.sleep(0.5)
+        try:
+            self.repoint(node, primary)
+        except DbopsError as exc:
+            if 'transactions its source does not have' not in exc.message or not self.params.get('force'):
+                raise
+            # Killed while it waited for a replica's acknowledgement, the old primary kept a transaction
+            # no replica received (so no client was told it committed). With force, its data is rebuilt
+            # from the new primary: emptied, initialised again, then it replays the new primary's binlog.
+            self.reseed(node, primary)
+            self.last_rejoin_reseeded = True
+
+    def reseed(self, node, primary):
+        """Empty the node's data volume and make it a fresh replica of primary (force only: data is discarded)."""
+        from ansible_collections.dbops.containers.plugins.module_utils import replication_postgres as one_shot
+        docker = self.cluster.docker
+        self.cluster.refresh(node)
+        if node.running:
+            docker.api.stop(node.inspect['Id'], timeout=30)
+        data_dir = self.cluster.adapter.data_dir
+        volume = [m['Name'] for m in node.inspect.get('Mounts') or []
+                  if m.get('Destination') == data_dir and m.get('Type') == 'volume']
+        if not volume:
+            raise DbopsError('container %s has no data volume at %s' % (node.name, data_dir), 'nodes')
+        code, output = one_shot._run_oneshot(
+            docker, node.inspect['Config']['Image'], ['sh', '-c'],
+            ['rm -rf %s/* %s/.[!.]* 2>/dev/null; true' % (data_dir, data_dir)],
+            [{'target': data_dir, 'source': volume[0], 'read_only': False}])
+        if code != 0:
+            raise DbopsError('emptying the data volume of %s failed: %s' % (node.name, output), 'nodes')
+        docker.start(node.inspect['Id'])
+        deadline = time.time() + (self.params.get('wait_timeout') or 60) + 60
+        while True:
+            self.cluster.refresh(node)
+            if node.running and self.controller_probe(node):
+                break
+            if time.time() > deadline:
+                raise DbopsError('%s did not come back after it was emptied' % node.name, 'wait_timeout')
+            time.sleep(1)
         self.repoint(node, primary)

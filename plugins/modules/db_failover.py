@@ -116,6 +116,10 @@ options:
   force:
     description:
       - Fail over although the primary is not found dead, or the candidate is behind or paused. Data may be lost.
+      - For O(mode=rejoin) on MySQL and MariaDB, rebuild an old primary that holds a transaction no replica received.
+        That happens when it was killed while waiting for a semi-sync acknowledgement, so no client was told it
+        committed. Its data volume is emptied and it replays the new primary's binary log. Without O(force) the
+        rejoin is refused and nothing changes.
     type: bool
     default: false
   endpoint:
@@ -239,6 +243,10 @@ positions:
   returned: mode is failover or switchover
   type: list
   elements: dict
+reseeded:
+  description: O(mode=rejoin). Whether the old primary had to be rebuilt from the new primary (O(force)).
+  returned: mode is rejoin
+  type: bool
 timeline:
   description: The steps with their time in seconds from the start (checked, detected, fenced, promoted, repointed, endpoint_moved, notified).
   returned: mode is failover, switchover or rejoin
