@@ -341,14 +341,18 @@ class Failover(object):
         result['new_primary'] = candidate.name
         self.timeline.mark('promoted', node=candidate.name)
         others = [n for n in self.cluster.nodes if n is not primary and n is not candidate]
+        # Clients first: the endpoint moves as soon as the new primary takes writes; the other
+        # replicas are re-pointed after (they only serve reads meanwhile).
+        endpoint = self.move_endpoint(candidate, [n for n in others if n.running])
+        self.timeline.mark('endpoint_moved', endpoint=endpoint)
         repointed = []
         for node in others:
             if node.running:
                 self.driver.repoint(node, candidate)
                 repointed.append(node.name)
         self.timeline.mark('repointed', nodes=repointed)
-        endpoint = self.move_endpoint(candidate, others)
-        self.timeline.mark('endpoint_moved', endpoint=endpoint)
+        if hasattr(self.driver, 'after_promote'):
+            self.driver.after_promote(candidate)
         if planned:
             self.driver.demote(primary, candidate)
             self.timeline.mark('old_primary_follows', node=primary.name)
@@ -433,10 +437,15 @@ class Failover(object):
         else:
             raise DbopsError('endpoint type %r is not supported (haproxy, pgbouncer, none)' % kind, 'endpoint')
         if wanted != current:
-            from ansible_collections.dbops.containers.plugins.module_utils.docker_helper import FileEntry
-            volume = endpoint.get('volume') or _config_volume(container, path)
-            docker.write_to_mount(image, {'type': 'volume', 'source': volume},
-                                  [FileEntry(volume_path, wanted.encode('utf-8'), 0o644, 0, 0)])
+            from ansible_collections.dbops.containers.plugins.module_utils.docker_helper import FileEntry, make_tar
+            entry = FileEntry(volume_path, wanted.encode('utf-8'), 0o644, 0, 0)
+            try:
+                # Straight into the running endpoint (its configuration volume is writable): no helper
+                # container on the clients' critical path.
+                docker.api.put_archive(container['Id'], path.rsplit('/', 1)[0], make_tar([entry]))
+            except Exception:  # noqa: BLE001 - a read-only mount: through a carrier container
+                volume = endpoint.get('volume') or _config_volume(container, path)
+                docker.write_to_mount(image, {'type': 'volume', 'source': volume}, [entry])
             docker.api.kill(container['Id'], signal=reload_signal)
         return '%s -> %s' % (kind, new_primary.name)
 

@@ -263,7 +263,10 @@ class FailoverDriver(object):
             repl._execute(conn, 'SET GLOBAL read_only = OFF')
         finally:
             conn.close()
-        # A promoted node that was fenced once must not come back read-only after a restart.
+
+    def after_promote(self, node):
+        # A promoted node that was fenced once must not come back read-only after a restart
+        # (off the clients' critical path: the endpoint has moved already).
         self._write_fence(node, '# db_failover: promoted, not fenced.\n')
 
     def repoint(self, node, new_primary):

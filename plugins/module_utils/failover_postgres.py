@@ -41,6 +41,7 @@ class FailoverDriver(object):
     def __init__(self, cluster):
         self.cluster = cluster
         self.params = cluster.params
+        self.last_rewind_output = ''
 
     # ------------------------------------------------------------------ helpers
     def _conn(self, node, timeout=None):
@@ -335,6 +336,7 @@ class FailoverDriver(object):
         if code != 0:
             raise DbopsError('pg_rewind of %s against %s failed (exit %s): %s'
                              % (node.name, primary.name, code, output.strip()[-1500:]), 'nodes')
+        self.last_rewind_output = output.strip()[-2000:]
         # The standby's passfile for the replication user, in its own secrets volume.
         password = self.cluster.replication_password()
         if not password:
@@ -366,8 +368,8 @@ class FailoverDriver(object):
                 if time.time() > deadline:
                     if not rewind:
                         docker.api.stop(node.inspect['Id'], timeout=30)
-                    raise DbopsError('%s does not stream from %s%s' % (node.name, primary.name,
-                                                                       ' after pg_rewind' if rewind else ''),
-                                     'wait_timeout')
+                    raise DbopsError('%s does not stream from %s%s' % (
+                        node.name, primary.name, ' after pg_rewind (its output: %s)' % self.last_rewind_output[-600:]
+                        if rewind else ''), 'wait_timeout')
                 time.sleep(0.5)
         self.enable_sync(primary)

@@ -113,7 +113,7 @@ def test_mariadb_failover_fence_rejoin(docker_client, local_images, container_na
         other = replica2 if new_primary == replica1 else replica1
         assert result['old_primary'] == primary and new_primary in (replica1, replica2)
         assert [event['event'] for event in result['timeline']][-4:] == [
-            'fenced', 'promoted', 'repointed', 'endpoint_moved']
+            'fenced', 'promoted', 'endpoint_moved', 'repointed']
         print('\nfailover by the module (probes included): %.2f s, timeline %s' % (elapsed, result['timeline']))
         # Every row the old primary committed (semi-sync) is on the new primary.
         assert mysql_query(ips[new_primary], 'SELECT COUNT(*) FROM app.ledger') == ((5,),)

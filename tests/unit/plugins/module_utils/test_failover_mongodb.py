@@ -389,7 +389,7 @@ def test_failover_waits_for_the_election_and_reports_the_timeline():
     assert (result['old_primary'], result['new_primary']) == ('a', 'c')
     assert fake.primary() == 'c' and cluster.driver.elected is cluster.by_name['c']
     assert [e['event'] for e in result['timeline']] == ['checked', 'detected', 'candidate_caught_up', 'fenced',
-                                                        'promoted', 'repointed', 'endpoint_moved']
+                                                        'promoted', 'endpoint_moved', 'repointed']
     assert ('update_container', 'a-id', {'Name': 'no'}) in cluster.docker.api.calls
     assert [me for me, _doc in sent(fake, 'replSetStepUp')] == ['c']
     assert not [key for _me, key, _doc in fake.sent if key == 'replSetReconfig']
@@ -449,7 +449,7 @@ def test_switchover_steps_down_and_the_candidate_wins():
     assert freezes[0] == ('b', {'replSetFreeze': 12}) and freezes[-1] == ('b', {'replSetFreeze': 0})
     assert fake.frozen == {} and fake.members['a']['state'] == 'SECONDARY'
     events = [e['event'] for e in result['timeline']]
-    assert events[-2:] == ['endpoint_moved', 'old_primary_follows'] and 'promoted' in events
+    assert events[-3:] == ['endpoint_moved', 'repointed', 'old_primary_follows'] and 'promoted' in events
     assert cluster.docker.api.calls == []        # nothing stopped in a switchover
 
 
