@@ -366,8 +366,10 @@ class FailoverDriver(object):
                     conn.close()
             except DbopsError:
                 if time.time() > deadline:
-                    if not rewind:
-                        docker.api.stop(node.inspect['Id'], timeout=30)
+                    # A node that does not follow the new primary must not look like a candidate for the
+                    # next failover (it would bring back a diverged history): fenced again, stopped.
+                    docker.api.update_container(node.inspect['Id'], restart_policy={'Name': 'no'})
+                    docker.api.stop(node.inspect['Id'], timeout=30)
                     raise DbopsError('%s does not stream from %s%s' % (
                         node.name, primary.name, ' after pg_rewind (its output: %s)' % self.last_rewind_output[-600:]
                         if rewind else ''), 'wait_timeout')
