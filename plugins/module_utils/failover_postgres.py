@@ -305,6 +305,14 @@ class FailoverDriver(object):
             docker.api.stop(node.inspect['Id'], timeout=30)
         image = node.inspect['Config']['Image']
         superuser = self.params.get('login_user') or 'postgres'
+        # A standby promoted moments ago has not written a checkpoint on its new timeline yet, and
+        # pg_rewind reads the source's timeline from its last checkpoint: it would see the old timeline,
+        # say "no rewind required" and leave a diverged target (PostgreSQL manual, pg_rewind notes).
+        conn = self._writable(self._conn(primary, 5))
+        try:
+            repl._rows(conn, 'CHECKPOINT')
+        finally:
+            conn.close()
         password = self.cluster.superuser_password(primary)
         volume = '%s-rewind-%s' % (node.name, binascii.hexlify(os.urandom(4)).decode('ascii'))
         docker.create_volume(volume, {CARRIER_LABEL: 'true'})
