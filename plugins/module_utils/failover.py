@@ -277,11 +277,16 @@ class Failover(object):
         return found
 
     def observe(self, primary):
-        """One probe round: {observer: alive?}."""
-        views = {'controller': self.driver.controller_probe(primary)}
-        for node in self.cluster.nodes:
-            if node is not primary:
-                views[node.name] = self.cluster.tcp_probe_from(node, primary)
+        """One probe round: {observer: alive?}. The observers are asked at the same time: a dead primary
+        makes every probe wait its whole timeout, and a round must not cost the sum of them."""
+        from concurrent.futures import ThreadPoolExecutor
+        observers = [node for node in self.cluster.nodes if node is not primary]
+        with ThreadPoolExecutor(max_workers=len(observers) + 1) as pool:
+            controller = pool.submit(self.driver.controller_probe, primary)
+            replicas = [(node.name, pool.submit(self.cluster.tcp_probe_from, node, primary)) for node in observers]
+            views = {'controller': controller.result()}
+            for name, future in replicas:
+                views[name] = future.result()
         return views
 
     def check(self, primary=None):
