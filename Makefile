@@ -73,3 +73,8 @@ bench-cluster: venv images
 ## make bench-failover: kill -9 the primary under load, TRIALS times per engine; RTO, lost commits, false alarms
 bench-failover: venv images
 	TRIALS=$${TRIALS:-10} ASYNC_TRIALS=$${ASYNC_TRIALS:-3} $(VENV)/bin/python bench/bench_failover.py
+
+## make bench-tuning: derived settings vs stock and the calculators (QUICK=1: the CI mode);
+## bench/results/tuning.json and docs/img/tuning.png
+bench-tuning: venv images
+	$(VENV)/bin/python bench/bench_tuning.py

@@ -126,9 +126,15 @@ def mysql_log_file_size(r, d):
 
 
 def mariadb_log_file_size(r, d):
-    # Source: MySQLTuner ("InnoDB log file size / buffer pool size should be 25%")
-    # and MariaDB KB "InnoDB Redo Log" (one redo file since 10.5; 96 MiB default).
-    return int(_clamp(round_down(d['innodb_buffer_pool_size'] // 4, MIB), 96 * MIB, 4 * GIB))
+    # Source: MariaDB docs, "Configure the InnoDB Redo Log": "for the maximum capacity
+    # in the Redo Log, the Redo Log size should be the same as the innodb_buffer_pool_size"
+    # (one redo file since 10.5; 96 MiB default); MySQL manual, "Optimizing InnoDB Redo
+    # Logging": "make your redo log files big, even as big as the buffer pool", recovery
+    # being fast now. A small log forces checkpoints that flush dirty pages early.
+    # At most 16 GiB, innodb_dedicated_server's largest redo capacity (MySQL 8.4 manual).
+    # Measured (docs/benchmarks-tuning.md): MySQLTuner's 25 % of the pool lost 8-13 % of
+    # sysbench oltp_read_write TPS to innodb_dedicated_server's larger redo log.
+    return int(_clamp(round_down(d['innodb_buffer_pool_size'], MIB), 96 * MIB, 16 * GIB))
 
 
 def innodb_log_buffer_size(r, d):
@@ -235,7 +241,8 @@ MYSQL_RULES = _INNODB_MEMORY_RULES + (
 
 MARIADB_RULES = _INNODB_MEMORY_RULES + (
     # MariaDB has a single buffer pool since 10.5 (innodb_buffer_pool_instances removed in 10.6).
-    Rule('innodb_log_file_size', SIZE, mariadb_log_file_size, 'MySQLTuner; MariaDB KB: InnoDB Redo Log'),
+    Rule('innodb_log_file_size', SIZE, mariadb_log_file_size,
+         'MariaDB docs: Configure the InnoDB Redo Log (as large as the buffer pool), at most 16 GiB'),
     Rule('character_set_server', TEXT, constant('utf8mb4'), 'MariaDB KB: utf8mb4 stores all of Unicode'),
     Rule('collation_server', TEXT, constant('utf8mb4_unicode_ci'), 'seed my.cnf'),
     Rule('binlog_format', TEXT, constant('ROW'), 'MariaDB KB: row-based replication is the safe format'),
@@ -288,6 +295,17 @@ def pg_parallel_gather(r, d):
     return workers if r.profile == 'dw' else min(4, workers)
 
 
+def pg_wal_compression(r, d):
+    # Source: PGTune (le0pard/pgtune, configurationSlice.js, selectWalCompression:
+    # lz4 from PostgreSQL 15, on (pglz) from 10) and PostgreSQL manual, wal_compression:
+    # the full-page images written after every checkpoint are compressed, so a write-heavy
+    # load writes much less WAL for a little CPU. Measured (docs/benchmarks-tuning.md):
+    # without it the derived settings lost to PGTune's on pgbench (TPC-B).
+    if at_least(r.version, (15,)):
+        return 'lz4'
+    return 'on' if at_least(r.version, (9, 5)) else None
+
+
 def pg_work_mem(r, d):
     # Source: PGTune: (memory - shared_buffers) / (max_connections * 3)
     # / max_parallel_workers_per_gather, halved for dw and mixed, at least 64 kB.
@@ -317,6 +335,7 @@ POSTGRES_RULES = (
     Rule('effective_io_concurrency', NUMBER, constant(200), 'PGTune: SSD storage'),
     Rule('min_wal_size', SIZE, lambda r, d: PG_WAL_SIZES[r.profile][0], 'PGTune: per profile'),
     Rule('max_wal_size', SIZE, lambda r, d: PG_WAL_SIZES[r.profile][1], 'PGTune: per profile'),
+    Rule('wal_compression', TEXT, pg_wal_compression, 'PGTune; PostgreSQL manual: wal_compression (lz4 from 15)'),
     Rule('max_worker_processes', NUMBER, lambda r, d: max(8, r.whole_cpus), 'PGTune: cpus (8 is the default floor)'),
     Rule('max_parallel_workers_per_gather', NUMBER, pg_parallel_gather, 'PGTune: ceil(cpus/2), max 4 except dw'),
     Rule('max_parallel_workers', NUMBER, lambda r, d: r.whole_cpus, 'PGTune: cpus'),

@@ -216,7 +216,7 @@ def test_mariadb_before_10_6_1_uses_expire_logs_days():
                                       'tmp_table_size': '64M', 'innodb_redo_log_capacity': '1G',
                                       'max_connections': 224}),
     # 1g/1: log file 128 MiB
-    ('mariadb', (11, 4, 3), GIB, 1, {'innodb_buffer_pool_size': '512M', 'innodb_log_file_size': '128M'}),
+    ('mariadb', (11, 4, 3), GIB, 1, {'innodb_buffer_pool_size': '512M', 'innodb_log_file_size': '512M'}),
     # 1g/1: shared_buffers 256 MiB, wal_buffers 7864 kB, work_mem 2048 kB = 2 MB
     ('postgres', (16, 0), GIB, 1, {'shared_buffers': '256MB', 'effective_cache_size': '768MB',
                                    'wal_buffers': '7864kB', 'work_mem': '2MB', 'min_wal_size': '2GB',

@@ -146,8 +146,8 @@ MYSQL_VERSIONED = {
 }
 
 MARIADB_EXPECTED = dict(INNODB_COMMON, **{
-    # clamp(pool / 4 rounded down to MiB, 96 MiB, 4 GiB): 512M/4 = 128M, 2048M/4 = 512M, 12G/4 = 3G
-    'innodb_log_file_size': {'1g': 128 * MIB, '4g': 512 * MIB, '16g': 3 * GIB},
+    # clamp(pool rounded down to MiB, 96 MiB, 16 GiB): 512M, 2G, 12G
+    'innodb_log_file_size': {'1g': 512 * MIB, '4g': 2 * GIB, '16g': 12 * GIB},
     'character_set_server': same('utf8mb4'),
     'collation_server': same('utf8mb4_unicode_ci'),
     'binlog_format': same('ROW'),
@@ -222,6 +222,8 @@ POSTGRES_EXPECTED = {
     'log_temp_files': same(0),
     'log_line_prefix': same('%m [%p] %q%u@%d '),
     'track_io_timing': same('on'),
+    # PGTune: lz4 from PostgreSQL 15 (the table is checked at 16)
+    'wal_compression': same('lz4'),
 }
 
 MONGODB_EXPECTED = {
@@ -332,9 +334,9 @@ def test_mariadb_derives_nothing_unexpected(size, profile):
 
 
 @pytest.mark.parametrize('memory, expected', [
-    (512 * MIB, 96 * MIB),      # pool 128 MiB / 4 = 32 MiB -> raised to 96 MiB
-    (64 * GIB, 4 * GIB),        # pool 48 GiB / 4 = 12 GiB -> capped at 4 GiB
-    (7 * GIB, 1344 * MIB),      # pool 5376 MiB (no instance alignment in MariaDB) / 4 = 1344 MiB
+    (512 * MIB, 128 * MIB),     # pool 128 MiB -> 128 MiB (above the 96 MiB floor)
+    (64 * GIB, 16 * GIB),       # pool 48 GiB -> capped at 16 GiB
+    (7 * GIB, 5376 * MIB),      # pool 5376 MiB (no instance alignment in MariaDB)
 ])
 def test_mariadb_log_file_size_bounds(memory, expected):
     derived = tuning.derive(tuning.MARIADB_RULES, Resources(memory, 1, 'oltp', (11, 4, 3)))
