@@ -99,6 +99,6 @@ def test_an_error_is_logged_and_the_loop_goes_on():
         return FakeFailover([ALIVE])
     watcher = core.Watcher({'probes': 3, 'probe_interval': 0}, events.append, sleep=lambda seconds: None)
     watcher.run(make, rounds=2)
-    assert events[0] == {'event': 'error', 'parameter': 'primary', 'error': 'primary: cannot tell which node is the '
-                                                                           'primary'}
+    expected = {'event': 'error', 'parameter': 'primary', 'error': 'primary: cannot tell which node is the primary'}
+    assert events[0] == expected
     assert events[1]['event'] == 'watching' and len(calls) == 2
