@@ -16,7 +16,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.engine_base impor
 from ansible_collections.dbops.containers.plugins.module_utils.engines import get_adapter
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
 
-from test_container_spec import params
+from ansible_collections.dbops.containers.tests.unit.plugins.module_utils.test_container_spec import params
 
 KEY = 'c2VjcmV0LWtleS1mb3ItdGhlLXJlcGxpY2Etc2V0LWluLWEtdGVzdA' * 4
 
