@@ -23,10 +23,7 @@ demo-clean: venv
 	ansible-playbook -i inventory/local.yml playbooks/demo.yml -e demo_state=absent
 
 ## make test: every test (lint, sanity, unit, integration on real servers, Molecule)
-test: venv images lint sanity units ansible-test-units
-	@# The real-server tests and the Molecule scenarios mostly wait on database start-ups: run them side by
-	@# side (each keeps its own output together), which keeps CI under 30 minutes on 2 cores.
-	$(MAKE) -j2 --output-sync=target integration molecule
+test: venv images lint sanity units ansible-test-units integration molecule
 
 venv:
 	@scripts/venv.sh
