@@ -313,15 +313,14 @@ class Failover(object):
             raise DbopsError('the primary %s is not dead: %s. Nothing was changed (use mode switchover for a '
                              'planned change, or force)' % (primary.name, describe_round(health['rounds'][-1])),
                              'mode')
-        return self._promote_and_rewire(primary, health, planned=False)
+        return self._promote_and_rewire(primary, health)
 
-    def _promote_and_rewire(self, primary, health, planned):
-        self.timeline.mark('detected' if not planned else 'primary_read_only')
+    def _promote_and_rewire(self, primary, health):
+        self.timeline.mark('detected')
         for node in self.cluster.nodes:
             self.cluster.refresh(node)
         positions = self.driver.positions([n for n in self.cluster.nodes if n is not primary])
-        wanted = self.params.get('candidate') if planned else None
-        candidate_row = choose_candidate([row for row in positions if not wanted or row['name'] == wanted])
+        candidate_row = choose_candidate(positions)
         if candidate_row is None:
             raise DbopsError('no healthy candidate: %s. Nothing was changed'
                              % '; '.join('%s: %s' % (p['name'], p.get('why') or 'unusable') for p in positions),
@@ -332,72 +331,132 @@ class Failover(object):
         self.driver.ensure_caught_up(candidate, candidate_row, self.params.get('max_lag'), self.params.get('force'))
         self.timeline.mark('candidate_caught_up', candidate=candidate.name)
         if self.check_mode:
-            result['changed'] = True
             result['timeline'] = self.timeline.events
             return result
-        if not planned:
-            # Fence first: a primary that comes back now must not take writes next to the new one.
-            self.driver.fence(primary)
-            self.timeline.mark('fenced', node=primary.name)
-        else:
-            self.driver.before_promote(primary, candidate)
+        others = [n for n in self.cluster.nodes if n is not primary and n is not candidate]
+        endpoint_plan = self.plan_endpoint(candidate, others)
+        # Fence first: a primary that comes back now must not take writes next to the new one.
+        self.driver.fence(primary)
+        self.timeline.mark('fenced', node=primary.name)
         # MongoDB elects by itself: the driver says who won.
         candidate = self.driver.promote(candidate) or candidate
         result['new_primary'] = candidate.name
         self.timeline.mark('promoted', node=candidate.name)
-        others = [n for n in self.cluster.nodes if n is not primary and n is not candidate]
-        # Clients first: the endpoint moves as soon as the new primary takes writes; the other
-        # replicas are re-pointed after (they only serve reads meanwhile).
-        endpoint = self.move_endpoint(candidate, [n for n in others if n.running])
-        self.timeline.mark('endpoint_moved', endpoint=endpoint)
-        repointed = []
-        for node in others:
-            if node.running:
-                self.driver.repoint(node, candidate)
-                repointed.append(node.name)
-        self.timeline.mark('repointed', nodes=repointed)
+        if endpoint_plan['new_primary'] != candidate.name:
+            others = [n for n in self.cluster.nodes if n is not primary and n is not candidate]
+            endpoint_plan = self.plan_endpoint(candidate, others)
+        result['repointed'] = self._open_writes(candidate, others, endpoint_plan)
+        return self._finish(result, primary, candidate, planned=False)
+
+    def _open_writes(self, candidate, others, endpoint_plan, also=None):
+        """Re-point the running replicas at the promoted candidate and move the endpoint, in the order the
+        engine needs (see FailoverDriver.ack_needs_replica): the returned list names the re-pointed nodes.
+        also: a node that follows the candidate with the others (a switchover's old primary), demoted in
+        parallel with them."""
+        running = [n for n in others if n.running]
+        if getattr(self.driver, 'ack_needs_replica', False):
+            # Semi-sync: a commit on the new primary waits for a replica's acknowledgement (up to the
+            # semi-sync timeout, then it silently falls back to async). Replicas connect first, so the
+            # clients' first commits are acknowledged at once, and by a replica.
+            repointed = self._repoint(running, candidate, also)
+            self._move_endpoint_now(endpoint_plan)
+        else:
+            # Clients first: the endpoint moves as soon as the new primary takes writes; the other
+            # replicas are re-pointed after (they only serve reads meanwhile).
+            self._move_endpoint_now(endpoint_plan)
+            repointed = self._repoint(running, candidate, also)
         if hasattr(self.driver, 'after_promote'):
             self.driver.after_promote(candidate)
-        if planned:
-            self.driver.demote(primary, candidate)
-            self.timeline.mark('old_primary_follows', node=primary.name)
+        return repointed
+
+    def _move_endpoint_now(self, endpoint_plan):
+        self.timeline.mark('endpoint_moved', endpoint=self.apply_endpoint(endpoint_plan))
+
+    def _repoint(self, nodes, candidate, also=None):
+        """Re-point nodes (and demote also) at the candidate, at the same time: each waits for its own
+        replication to start, and a switchover's pause must not be the sum of those waits."""
+        jobs = [(node, self.driver.repoint) for node in nodes]
+        if also is not None:
+            jobs.append((also, self.driver.demote))
+        if len(jobs) == 1:
+            jobs[0][1](jobs[0][0], candidate)
+        elif jobs:
+            from concurrent.futures import ThreadPoolExecutor
+            with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+                futures = [(node, pool.submit(action, node, candidate)) for node, action in jobs]
+                errors = []
+                for node, future in futures:
+                    try:
+                        future.result()
+                    except DbopsError as exc:
+                        errors.append(exc)
+                if errors:
+                    raise errors[0]
+        names = [node.name for node in nodes]
+        self.timeline.mark('repointed', nodes=names)
+        if also is not None:
+            self.timeline.mark('old_primary_follows', node=also.name)
+        return names
+
+    def _finish(self, result, primary, candidate, planned):
         notified = self.notify('%s %s: %s is the new primary (was %s)' % (
             self.cluster.engine, 'switchover' if planned else 'failover', candidate.name, primary.name))
         if notified:
             self.timeline.mark('notified')
-        result['repointed'] = repointed
         result['timeline'] = self.timeline.events
         return result
 
     # ---------------------------------------------------------------- switchover
     def switchover(self):
+        """Planned: everything that can be read or decided is done before the primary goes read-only, so
+        the write pause holds only the catch-up of one replica, its promotion, and the endpoint's reload."""
         primary = self.current_primary()
         if not primary.running:
             raise DbopsError('the primary %s is not running: use mode failover' % primary.name, 'mode')
         target = self.params.get('candidate')
-        self.driver.prepare_switchover(primary, target)
+        positions = self.driver.prepare_switchover(primary, target) or []
+        candidate_row = choose_candidate([row for row in positions if not target or row['name'] == target])
+        if candidate_row is None:
+            raise DbopsError('no healthy candidate: %s. Nothing was changed'
+                             % '; '.join('%s: %s' % (p['name'], p.get('why') or 'unusable') for p in positions),
+                             'candidate' if target else 'nodes')
+        candidate = self.cluster.by_name[candidate_row['name']]
+        others = [n for n in self.cluster.nodes if n is not primary and n is not candidate]
+        result = {'changed': True, 'old_primary': primary.name, 'new_primary': candidate.name,
+                  'positions': positions}
         if self.check_mode:
-            return {'changed': True, 'old_primary': primary.name, 'timeline': [], 'check_mode': True}
+            result.update({'timeline': [], 'check_mode': True})
+            return result
+        endpoint_plan = self.plan_endpoint(candidate, others)
         started = time.time()
         self.timeline.started = started
         self.driver.freeze(primary)
         self.timeline.mark('frozen', node=primary.name)
         try:
-            self.driver.wait_replicas_caught_up(primary, target, self.params.get('max_lag') or 10)
-            self.timeline.mark('caught_up')
-            result = self._promote_and_rewire(primary, None, planned=True)
+            # Only the candidate must hold every write before it is promoted; the other replicas
+            # fetch what they miss from it once re-pointed (GTID / timeline follow).
+            self.driver.wait_replicas_caught_up(primary, candidate.name, self.params.get('max_lag') or 10)
+            self.timeline.mark('caught_up', node=candidate.name)
+            self.driver.before_promote(primary, candidate)
+            self.timeline.mark('primary_read_only')
+            candidate = self.driver.promote(candidate) or candidate
         except Exception:
-            if not self.timeline.events or self.timeline.events[-1]['event'] in ('frozen', 'caught_up'):
-                # Nothing promoted yet: the old primary takes writes again.
-                try:
-                    self.driver.unfreeze(primary)
-                except Exception:  # noqa: BLE001 - keep the original error
-                    pass
+            # Nothing promoted yet: the old primary takes writes again.
+            try:
+                self.driver.unfreeze(primary)
+            except Exception:  # noqa: BLE001 - keep the original error
+                pass
             raise
-        # Writes resume when the endpoint points at the new primary; the old one following it comes after.
+        result['new_primary'] = candidate.name
+        self.timeline.mark('promoted', node=candidate.name)
+        if endpoint_plan.get('new_primary') != candidate.name:    # MongoDB's election chose another
+            others = [n for n in self.cluster.nodes if n is not primary and n is not candidate]
+            endpoint_plan = self.plan_endpoint(candidate, others)
+        result['repointed'] = self._open_writes(candidate, others, endpoint_plan, also=primary)
+        # Writes resume when the endpoint points at the new primary.
         moved = [event['at'] for event in self.timeline.events if event['event'] == 'endpoint_moved']
         result['write_pause_s'] = round(moved[0] if moved else time.time() - started, 3)
-        return result
+        return self._finish(result, primary, candidate, planned=True)
 
     # ---------------------------------------------------------------- rejoin
     def rejoin(self):
@@ -418,41 +477,49 @@ class Failover(object):
                 'timeline': self.timeline.events}
 
     # ---------------------------------------------------------------- endpoint
-    def move_endpoint(self, new_primary, replicas):
+    def plan_endpoint(self, new_primary, replicas):
+        """What moving the endpoint to new_primary writes: read and worked out ahead, so that applying it
+        (apply_endpoint) is one write and one signal. replicas: the nodes the reader side may use."""
         endpoint = self.params.get('endpoint') or {}
         kind = endpoint.get('type') or 'none'
+        plan = {'kind': kind, 'new_primary': new_primary.name}
         if kind == 'none':
-            return 'none'
+            return plan
         docker = self.cluster.docker
         container = docker.container(endpoint.get('container') or '')
         if container is None:
             raise DbopsError('endpoint container %r does not exist' % endpoint.get('container'), 'endpoint')
-        image = container['Config']['Image']
         if kind == 'haproxy':
-            path, volume_path = '/usr/local/etc/haproxy/haproxy.cfg', 'haproxy.cfg'
+            path, reload_signal = '/usr/local/etc/haproxy/haproxy.cfg', 'SIGUSR2'
             current = (docker.read_file(container['Id'], path) or b'').decode('utf-8')
-            wanted = haproxy_with_primary(current, new_primary.describe(), [n.describe() for n in replicas
-                                                                            if n.running])
-            reload_signal = 'SIGUSR2'
+            wanted = haproxy_with_primary(current, new_primary.describe(),
+                                          [n.describe() for n in replicas if n.running and n is not new_primary])
         elif kind == 'pgbouncer':
-            path, volume_path = '/etc/pgbouncer/pgbouncer.ini', 'pgbouncer.ini'
+            path, reload_signal = '/etc/pgbouncer/pgbouncer.ini', 'SIGHUP'
             current = (docker.read_file(container['Id'], path) or b'').decode('utf-8')
             wanted = pgbouncer_with_primary(current, new_primary.alias, new_primary.port)
-            reload_signal = 'SIGHUP'
         else:
             raise DbopsError('endpoint type %r is not supported (haproxy, pgbouncer, none)' % kind, 'endpoint')
-        if wanted != current:
+        plan.update({'container': container, 'path': path, 'signal': reload_signal,
+                     'content': wanted if wanted != current else None})
+        return plan
+
+    def apply_endpoint(self, plan):
+        if plan['kind'] == 'none':
+            return 'none'
+        if plan['content'] is not None:
             from ansible_collections.dbops.containers.plugins.module_utils.docker_helper import FileEntry, make_tar
-            entry = FileEntry(volume_path, wanted.encode('utf-8'), 0o644, 0, 0)
+            docker, container, path = self.cluster.docker, plan['container'], plan['path']
+            entry = FileEntry(path.rsplit('/', 1)[1], plan['content'].encode('utf-8'), 0o644, 0, 0)
             try:
                 # Straight into the running endpoint (its configuration volume is writable): no helper
                 # container on the clients' critical path.
                 docker.api.put_archive(container['Id'], path.rsplit('/', 1)[0], make_tar([entry]))
             except Exception:  # noqa: BLE001 - a read-only mount: through a carrier container
-                volume = endpoint.get('volume') or _config_volume(container, path)
-                docker.write_to_mount(image, {'type': 'volume', 'source': volume}, [entry])
-            docker.api.kill(container['Id'], signal=reload_signal)
-        return '%s -> %s' % (kind, new_primary.name)
+                volume = (self.params.get('endpoint') or {}).get('volume') or _config_volume(container, path)
+                docker.write_to_mount(container['Config']['Image'], {'type': 'volume', 'source': volume}, [entry])
+            docker.api.kill(container['Id'], signal=plan['signal'])
+        return '%s -> %s' % (plan['kind'], plan['new_primary'])
 
     # ---------------------------------------------------------------- notification
     def notify(self, text):

@@ -129,6 +129,8 @@ def _self_member(status_doc):
 # ------------------------------------------------------------------ the driver
 class FailoverDriver(object):
     poll_interval = 0.25
+    # The members follow the elected primary by themselves; nothing to re-point before clients move.
+    ack_needs_replica = False
 
     def __init__(self, cluster):
         self.cluster = cluster
@@ -392,6 +394,7 @@ class FailoverDriver(object):
             raise DbopsError('candidate %r is not a healthy electable secondary of %s' % (target, primary.name),
                              'candidate')
         self.target = target
+        return rows
 
     def freeze(self, primary):
         """Nothing: replSetStepDown (before_promote) waits for an up-to-date electable secondary and steps down in

@@ -87,6 +87,11 @@ class FailoverDriver(object):
         self.cluster = cluster
         self.params = cluster.params
 
+    @property
+    def ack_needs_replica(self):
+        """With semi-sync on, the new primary's commits wait for a replica: replicas connect before clients."""
+        return bool(self.params.get('semi_sync', True))
+
     # ------------------------------------------------------------------ helpers
     def _conn(self, node, timeout=None):
         return self.cluster.connect(node, timeout)
@@ -301,6 +306,7 @@ class FailoverDriver(object):
         if not [r for r in rows if r['healthy']]:
             raise DbopsError('no healthy replica to switch over to: %s'
                              % '; '.join('%s: %s' % (r['name'], r.get('why')) for r in unhealthy), 'nodes')
+        return rows
 
     def freeze(self, primary):
         conn = self._conn(primary, 5)

@@ -38,6 +38,10 @@ def sync_names_for(slots):
 
 
 class FailoverDriver(object):
+    # promote() empties synchronous_standby_names until a standby streams again: the new primary's
+    # commits wait for nobody, so clients may move to it before the standbys are re-pointed.
+    ack_needs_replica = False
+
     def __init__(self, cluster):
         self.cluster = cluster
         self.params = cluster.params
@@ -240,6 +244,7 @@ class FailoverDriver(object):
             raise DbopsError('no healthy standby to switch over to', 'nodes')
         if target and target not in healthy:
             raise DbopsError('candidate %r is not a healthy standby' % target, 'candidate')
+        return rows
 
     def freeze(self, primary):
         conn = self._writable(self._conn(primary, 5))

@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+"""The order db_failover runs an engine's steps in (failover.py), with a driver that records them.
+
+The steps themselves run against real servers in tests/integration/test_failover.py; here only the
+orchestration: what a switchover does before the primary goes read-only, what happens inside the
+write pause, and in which order replicas and clients move to the new primary.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import threading
+
+import pytest
+
+from ansible_collections.dbops.containers.plugins.module_utils import failover as core
+from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+
+
+class RecordingDriver(object):
+    def __init__(self, cluster, ack_needs_replica, fail_at=None):
+        self.cluster = cluster
+        self.ack_needs_replica = ack_needs_replica
+        self.fail_at = fail_at
+        self.steps = []
+        self.lock = threading.Lock()
+
+    def _record(self, *step):
+        with self.lock:
+            self.steps.append(step)
+        if self.fail_at == step[0]:
+            raise DbopsError('%s failed' % step[0], 'nodes')
+
+    def discover_primary(self):
+        return self.cluster.by_name['db1']
+
+    def prepare_switchover(self, primary, target):
+        self._record('prepare', primary.name)
+        return [{'name': 'db2', 'healthy': True, 'position': 10, 'priority': 0},
+                {'name': 'db3', 'healthy': True, 'position': 12, 'priority': 0}]
+
+    def positions(self, nodes):
+        self._record('positions')
+        return [{'name': n.name, 'healthy': True, 'position': 5, 'priority': 1 if n.name == 'db3' else 0}
+                for n in nodes]
+
+    def ensure_caught_up(self, candidate, row, max_lag, force):
+        self._record('ensure_caught_up', candidate.name)
+
+    def freeze(self, primary):
+        self._record('freeze', primary.name)
+
+    def unfreeze(self, primary):
+        self._record('unfreeze', primary.name)
+
+    def wait_replicas_caught_up(self, primary, target, timeout):
+        self._record('wait_caught_up', target)
+
+    def before_promote(self, primary, candidate):
+        self._record('before_promote', primary.name)
+
+    def fence(self, node):
+        self._record('fence', node.name)
+
+    def promote(self, node):
+        self._record('promote', node.name)
+
+    def repoint(self, node, new_primary):
+        self._record('repoint', node.name, new_primary.name)
+
+    def demote(self, primary, new_primary):
+        self._record('demote', primary.name, new_primary.name)
+
+
+class FakeCluster(object):
+    engine = 'mariadb'
+
+    def __init__(self, ack_needs_replica, fail_at=None):
+        self.params = {'endpoint': {'type': 'none'}, 'max_lag': 5}
+        self.nodes = [core.Node(name, inspect={'State': {'Running': True}}) for name in ('db1', 'db2', 'db3')]
+        self.by_name = dict((node.name, node) for node in self.nodes)
+        self.driver = RecordingDriver(self, ack_needs_replica, fail_at)
+        self.docker = None
+
+    def refresh(self, node):
+        return node
+
+
+def run(mode, ack_needs_replica=True, check_mode=False, fail_at=None, **params):
+    cluster = FakeCluster(ack_needs_replica, fail_at)
+    cluster.params.update(params)
+    failover = core.Failover(cluster.params, check_mode=check_mode, cluster=cluster)
+    failover.apply_endpoint = lambda plan, steps=cluster.driver: steps._record('endpoint', plan['new_primary']) or 'x'
+    result = getattr(failover, mode)() if mode == 'switchover' else failover.failover(
+        health={'primary_dead': True, 'rounds': [{}]})
+    return cluster.driver.steps, result
+
+
+def names(steps):
+    return [step[0] for step in steps]
+
+
+def test_switchover_decides_before_the_freeze_and_waits_only_for_the_candidate():
+    steps, result = run('switchover')
+    assert result['new_primary'] == 'db3'              # the most data at the time of the decision
+    order = names(steps)
+    assert order.index('prepare') < order.index('freeze')
+    assert 'positions' not in order                    # no second reading of positions inside the pause
+    assert ('wait_caught_up', 'db3') in steps
+    assert order.count('wait_caught_up') == 1
+    assert order[order.index('freeze'):order.index('promote')] == ['freeze', 'wait_caught_up', 'before_promote']
+
+
+def test_switchover_honours_the_candidate_option():
+    steps, result = run('switchover', candidate='db2')
+    assert result['new_primary'] == 'db2'
+    assert ('wait_caught_up', 'db2') in steps
+
+
+def test_semi_sync_engine_reconnects_replicas_before_clients():
+    steps, result = run('switchover', ack_needs_replica=True)
+    order = names(steps)
+    assert order.index('repoint') < order.index('endpoint')
+    assert order.index('demote') < order.index('endpoint')      # the old primary follows at the same time
+    assert ('repoint', 'db2', 'db3') in steps and ('demote', 'db1', 'db3') in steps
+    events = [event['event'] for event in result['timeline']]
+    assert events.index('repointed') < events.index('endpoint_moved')
+    assert 'write_pause_s' in result
+
+
+def test_engine_without_replica_acks_moves_clients_first():
+    steps, _result = run('switchover', ack_needs_replica=False)
+    order = names(steps)
+    assert order.index('endpoint') < order.index('repoint')
+    assert order.index('endpoint') < order.index('demote')
+
+
+def test_switchover_failing_before_promotion_reopens_the_old_primary():
+    cluster = FakeCluster(True, 'wait_caught_up')
+    failover = core.Failover(cluster.params, cluster=cluster)
+    with pytest.raises(DbopsError, match='wait_caught_up failed'):
+        failover.switchover()
+    steps = names(cluster.driver.steps)
+    assert steps[-1] == 'unfreeze' and 'promote' not in steps
+
+
+def test_switchover_check_mode_changes_nothing():
+    steps, result = run('switchover', check_mode=True)
+    assert names(steps) == ['prepare']
+    assert result['changed'] and result['new_primary'] == 'db3'
+
+
+def test_failover_fences_before_promoting_and_repoints_the_others():
+    steps, result = run('failover')
+    order = names(steps)
+    assert order.index('fence') < order.index('promote') < order.index('repoint')
+    assert result['new_primary'] == 'db3'              # equal positions: the higher priority
+    assert result['repointed'] == ['db2']
+    assert 'demote' not in order                        # a dead primary is fenced, not demoted
+
+
+def test_a_failed_repoint_is_reported_with_what_was_done():
+    cluster = FakeCluster(True, 'repoint')
+    failover = core.Failover(cluster.params, cluster=cluster)
+    with pytest.raises(DbopsError, match='already done: frozen, promoted'):
+        core._with_progress(failover.switchover, failover.timeline)
+    assert 'unfreeze' not in names(cluster.driver.steps)     # promoted: the old primary stays read-only
