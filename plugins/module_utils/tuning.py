@@ -126,15 +126,18 @@ def mysql_log_file_size(r, d):
 
 
 def mariadb_log_file_size(r, d):
-    # Source: MariaDB docs, "Configure the InnoDB Redo Log": "for the maximum capacity
-    # in the Redo Log, the Redo Log size should be the same as the innodb_buffer_pool_size"
-    # (one redo file since 10.5; 96 MiB default); MySQL manual, "Optimizing InnoDB Redo
-    # Logging": "make your redo log files big, even as big as the buffer pool", recovery
-    # being fast now. A small log forces checkpoints that flush dirty pages early.
-    # At most 16 GiB, innodb_dedicated_server's largest redo capacity (MySQL 8.4 manual).
-    # Measured (docs/benchmarks-tuning.md): MySQLTuner's 25 % of the pool lost 8-13 % of
-    # sysbench oltp_read_write TPS to innodb_dedicated_server's larger redo log.
-    return int(_clamp(round_down(d['innodb_buffer_pool_size'], MIB), 96 * MIB, 16 * GIB))
+    # The redo log holds the writes between checkpoints: too small, and checkpoints flush
+    # dirty pages early. Sources:
+    # - MySQL 8.4 manual, innodb_dedicated_server: redo capacity (logical processors / 2) GB,
+    #   at most 16 GB: the log grows with the write concurrency the CPUs allow;
+    # - MariaDB docs, "Configure the InnoDB Redo Log": at most the innodb_buffer_pool_size
+    #   ("for the maximum capacity ... the same as the innodb_buffer_pool_size"); one file since 10.5;
+    # - measured here (docs/benchmarks.md, "Tuning"): sysbench oltp_read_write on MariaDB 10.11,
+    #   3 interleaved rounds on an idle machine: at 4 GiB / 2 CPUs a pool-sized 2 GiB log lost
+    #   13-19 % TPS to 1 GiB in every round; at 2 GiB / 1 CPU 1 GiB beat 512 MiB by 7-10 %.
+    # So: (CPUs / 2) GiB but at least 1 GiB, never more than the pool, within [96 MiB, 16 GiB].
+    wanted = max(GIB, r.whole_cpus * GIB // 2)
+    return int(_clamp(min(wanted, round_down(d['innodb_buffer_pool_size'], MIB)), 96 * MIB, 16 * GIB))
 
 
 def innodb_log_buffer_size(r, d):
@@ -242,7 +245,8 @@ MYSQL_RULES = _INNODB_MEMORY_RULES + (
 MARIADB_RULES = _INNODB_MEMORY_RULES + (
     # MariaDB has a single buffer pool since 10.5 (innodb_buffer_pool_instances removed in 10.6).
     Rule('innodb_log_file_size', SIZE, mariadb_log_file_size,
-         'MariaDB docs: Configure the InnoDB Redo Log (as large as the buffer pool), at most 16 GiB'),
+         'MySQL manual: innodb_dedicated_server ((CPUs / 2) GB); MariaDB docs: Configure the InnoDB Redo Log '
+         '(at most the buffer pool); at least 1 GiB (measured, docs/benchmarks.md)'),
     Rule('character_set_server', TEXT, constant('utf8mb4'), 'MariaDB KB: utf8mb4 stores all of Unicode'),
     Rule('collation_server', TEXT, constant('utf8mb4_unicode_ci'), 'seed my.cnf'),
     Rule('binlog_format', TEXT, constant('ROW'), 'MariaDB KB: row-based replication is the safe format'),
@@ -306,6 +310,16 @@ def pg_wal_compression(r, d):
     return 'on' if at_least(r.version, (9, 5)) else None
 
 
+def pg_jit(r, d):
+    # Source: PGTune (le0pard/pgtune, configurationSlice.js: jit = off for web, oltp and mixed
+    # from PostgreSQL 12, where jit became on by default) and PostgreSQL manual, "When to JIT?":
+    # JIT pays off for long CPU-bound queries; a short query whose cost estimate crosses
+    # jit_above_cost pays the compilation on every execution. Analytics (dw) keeps it.
+    if r.profile == 'dw' or not at_least(r.version, (12,)):
+        return None
+    return 'off'
+
+
 def pg_work_mem(r, d):
     # Source: PGTune: (memory - shared_buffers) / (max_connections * 3)
     # / max_parallel_workers_per_gather, halved for dw and mixed, at least 64 kB.
@@ -336,6 +350,7 @@ POSTGRES_RULES = (
     Rule('min_wal_size', SIZE, lambda r, d: PG_WAL_SIZES[r.profile][0], 'PGTune: per profile'),
     Rule('max_wal_size', SIZE, lambda r, d: PG_WAL_SIZES[r.profile][1], 'PGTune: per profile'),
     Rule('wal_compression', TEXT, pg_wal_compression, 'PGTune; PostgreSQL manual: wal_compression (lz4 from 15)'),
+    Rule('jit', TEXT, pg_jit, 'PGTune; PostgreSQL manual: When to JIT? (off except for analytics)'),
     Rule('max_worker_processes', NUMBER, lambda r, d: max(8, r.whole_cpus), 'PGTune: cpus (8 is the default floor)'),
     Rule('max_parallel_workers_per_gather', NUMBER, pg_parallel_gather, 'PGTune: ceil(cpus/2), max 4 except dw'),
     Rule('max_parallel_workers', NUMBER, lambda r, d: r.whole_cpus, 'PGTune: cpus'),

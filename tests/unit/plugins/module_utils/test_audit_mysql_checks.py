@@ -350,7 +350,7 @@ CASES = [
      'binlog_cache_size: 128K'),
     # InnoDB
     ('mysql.innodb.redo_log_small', 'mariadb', setv(innodb_log_file_size=96 * MIB), 'warning',
-     'SET GLOBAL innodb_log_file_size = 2G'),
+     'SET GLOBAL innodb_log_file_size = 1G'),
     ('mysql.innodb.redo_log_small', 'mysql', setv(innodb_redo_log_capacity=100 * MIB), 'warning',
      'innodb_redo_log_capacity: 1G'),
     ('mysql.innodb.redo_log_small', 'mysql',

