@@ -446,18 +446,24 @@ def switchover(cluster, primary):
     finally:
         ended = time.time()
         time.sleep(1.5)
+        stopped = time.time()
         load.stop()
         State.next_id = load.next_id + 1
     times = [a[1] for a in load.acks]
     new_primary = result['new_primary']
     missing = fs.missing_ids([a[0] for a in load.acks], present_ids(cluster, new_primary, trial))
     record = {'trial': trial, 'old_primary': primary, 'new_primary': new_primary,
-              'client_pause_s': round(fs.max_gap(times, started, ended), 3),
+              'client_pause_s': round(fs.max_gap(times, started, ended, stopped), 3),
+              'acked_after_switchover': len([t for t in times if t > ended]),
+              'client_errors': sorted(set(e[1] + ': ' + e[2][:80] for e in load.errors))[:5],
               'write_pause_s': result.get('write_pause_s'), 'module_s': round(ended - started, 3),
               'acked': len(times), 'acked_lost': len(missing),
               'timeline': dict((e['event'], e['at']) for e in result.get('timeline') or [])}
-    log('  switchover %s -> %s: client pause %s s, module write_pause %s s, timeline %s' % (
-        primary, new_primary, record['client_pause_s'], record['write_pause_s'], record['timeline']))
+    if not record['acked_after_switchover']:
+        record['endpoint_log'] = DOCKER.api.logs(cluster['endpoint']['container'], tail=40).decode('utf-8', 'replace')
+    log('  switchover %s -> %s: client pause %s s, module write_pause %s s, acked after %d, timeline %s' % (
+        primary, new_primary, record['client_pause_s'], record['write_pause_s'], record['acked_after_switchover'],
+        record['timeline']))
     wait_healthy(cluster, new_primary, sync=True)
     restart_watcher(cluster, new_primary)
     return record, new_primary

@@ -72,14 +72,20 @@ def first_ack_after(acks, after, not_server=None):
     return None
 
 
-def max_gap(times, start, end):
+def max_gap(times, start, end, stopped=None):
     """The longest gap between consecutive acknowledgement times, counting only gaps that overlap
-    [start, end] (so a gap that spans the window's beginning is counted whole)."""
+    [start, end] (so a gap that spans the window's beginning is counted whole).
+
+    stopped: when the load client stopped. Writes that never came back are a gap too: from the
+    last acknowledgement (or start) to stopped. Without it a client that hung counts as no pause."""
     ordered = sorted(times)
     best = 0.0
     for earlier, later in zip(ordered, ordered[1:]):
         if later >= start and earlier <= end:
             best = max(best, later - earlier)
+    if stopped is not None and not [t for t in ordered if t > end]:
+        last = max([t for t in ordered if t <= end] or [start])
+        best = max(best, stopped - last)
     return best
 
 

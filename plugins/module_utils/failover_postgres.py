@@ -204,6 +204,9 @@ class FailoverDriver(object):
                     repl._rows(conn, sql, params)
             # No synchronous standby until one streams: otherwise every commit would wait forever.
             repl._rows(conn, "ALTER SYSTEM SET synchronous_standby_names = ''")
+            # A node frozen by an earlier switchover keeps default_transaction_read_only in
+            # postgresql.auto.conf through its restart as a standby: promoted, it must take writes.
+            repl._rows(conn, 'ALTER SYSTEM RESET default_transaction_read_only')
             repl._value(conn, 'SELECT pg_reload_conf()')
         finally:
             conn.close()

@@ -230,6 +230,16 @@ def test_postgres_failover_rewind_rejoin(docker_client, local_images, container_
         print('postgres switchover write pause (module): %.3f s' % result['write_pause_s'])
         assert pg_query(ips[primary], 'SELECT pg_is_in_recovery()') == [(False,)]
         pg_query(ips[primary], 'INSERT INTO ledger VALUES (52)')
+
+        # Away and back again: the node promoted last was frozen (read-only) by the switchover
+        # before; promoted, new sessions must be writable again.
+        for target, row in ((standby, 53), (primary, 54)):
+            result = failover('switchover', 'postgres', names, network, password_file, candidate=target)
+            assert not result.failed, result.get('msg')
+            assert result['new_primary'] == target
+            ips[target] = ip_on(docker_client, target, network)
+            assert pg_query(ips[target], 'SHOW default_transaction_read_only') == [('off',)]
+            pg_query(ips[target], 'INSERT INTO ledger VALUES (%d)' % row)
     finally:
         for name in (primary, standby):
             run_module('db_container', base_args(name, 'postgres', state='absent', purge_data=True))

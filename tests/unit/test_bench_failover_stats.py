@@ -76,6 +76,14 @@ def test_max_gap_counts_gaps_overlapping_the_window():
     assert fs.max_gap([], 0, 1) == 0.0
 
 
+def test_max_gap_counts_writes_that_never_came_back():
+    times = [1.0, 1.1, 1.2]                       # the client hung after 1.2 and the window ended at 3
+    assert fs.max_gap(times, 1.15, 3.0) == pytest.approx(0.1)
+    assert fs.max_gap(times, 1.15, 3.0, stopped=4.5) == pytest.approx(3.3)
+    assert fs.max_gap([], 1.0, 3.0, stopped=4.5) == pytest.approx(3.5)
+    assert fs.max_gap(times + [3.2], 1.15, 3.0, stopped=4.5) == pytest.approx(2.0)   # back after the window
+
+
 def test_timeline_shares():
     timeline = [{'event': 'checked', 'at': 0.0}, {'event': 'promoted', 'at': 0.5},
                 {'event': 'endpoint_moved', 'at': 0.8}]
