@@ -134,7 +134,7 @@ def mariadb_log_file_size(r, d):
     #   ("for the maximum capacity ... the same as the innodb_buffer_pool_size"); one file since 10.5;
     # - measured here (docs/benchmarks.md, "Tuning"): sysbench oltp_read_write on MariaDB 10.11,
     #   3 interleaved rounds on an idle machine: at 4 GiB / 2 CPUs a pool-sized 2 GiB log lost
-    #   13-19 % TPS to 1 GiB in every round; at 2 GiB / 1 CPU 1 GiB beat 512 MiB by 7-10 %.
+    #   11-19 % TPS to 1 GiB in every round; at 2 GiB / 1 CPU 1 GiB beat 512 MiB by 7-10 %.
     # So: (CPUs / 2) GiB but at least 1 GiB, never more than the pool, within [96 MiB, 16 GiB].
     wanted = max(GIB, r.whole_cpus * GIB // 2)
     return int(_clamp(min(wanted, round_down(d['innodb_buffer_pool_size'], MIB)), 96 * MIB, 16 * GIB))
