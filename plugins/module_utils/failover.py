@@ -320,11 +320,7 @@ class Failover(object):
         for node in self.cluster.nodes:
             self.cluster.refresh(node)
         positions = self.driver.positions([n for n in self.cluster.nodes if n is not primary])
-        candidate_row = choose_candidate(positions)
-        if candidate_row is None:
-            raise DbopsError('no healthy candidate: %s. Nothing was changed'
-                             % '; '.join('%s: %s' % (p['name'], p.get('why') or 'unusable') for p in positions),
-                             'nodes')
+        candidate_row = self._candidate_row(positions, None)
         candidate = self.cluster.by_name[candidate_row['name']]
         result = {'old_primary': primary.name, 'new_primary': candidate.name, 'positions': positions,
                   'check': health, 'changed': True}
@@ -333,8 +329,7 @@ class Failover(object):
         if self.check_mode:
             result['timeline'] = self.timeline.events
             return result
-        others = [n for n in self.cluster.nodes if n is not primary and n is not candidate]
-        endpoint_plan = self.plan_endpoint(candidate, others)
+        endpoint_plan = self.plan_endpoint(candidate, self._others(primary, candidate))
         # Fence first: a primary that comes back now must not take writes next to the new one.
         self.driver.fence(primary)
         self.timeline.mark('fenced', node=primary.name)
@@ -342,19 +337,33 @@ class Failover(object):
         candidate = self.driver.promote(candidate) or candidate
         result['new_primary'] = candidate.name
         self.timeline.mark('promoted', node=candidate.name)
-        if endpoint_plan['new_primary'] != candidate.name:
-            others = [n for n in self.cluster.nodes if n is not primary and n is not candidate]
-            endpoint_plan = self.plan_endpoint(candidate, others)
-        result['repointed'] = self._open_writes(candidate, others, endpoint_plan)
+        result['repointed'] = self._open_writes(primary, candidate, endpoint_plan)
         return self._finish(result, primary, candidate, planned=False)
 
-    def _open_writes(self, candidate, others, endpoint_plan, also=None):
+    def _candidate_row(self, positions, target):
+        """The positions row to promote (the target's, when one is named), or a refusal that changes nothing."""
+        row = choose_candidate([p for p in positions if not target or p['name'] == target])
+        if row is None:
+            raise DbopsError('no healthy candidate: %s. Nothing was changed'
+                             % '; '.join('%s: %s' % (p['name'], p.get('why') or 'unusable') for p in positions),
+                             'candidate' if target else 'nodes')
+        return row
+
+    def _others(self, primary, candidate):
+        return [n for n in self.cluster.nodes if n is not primary and n is not candidate]
+
+    def _open_writes(self, primary, candidate, endpoint_plan, demote_primary=False):
         """Re-point the running replicas at the promoted candidate and move the endpoint, in the order the
         engine needs (see FailoverDriver.ack_needs_replica): the returned list names the re-pointed nodes.
-        also: a node that follows the candidate with the others (a switchover's old primary), demoted in
-        parallel with them."""
+        endpoint_plan was worked out for the candidate chosen; MongoDB's election may have chosen another.
+        demote_primary: the (switchover's, still running) old primary follows the candidate too, demoted in
+        parallel with the others."""
+        also = primary if demote_primary else None
+        others = self._others(primary, candidate)
+        if endpoint_plan['new_primary'] != candidate.name:
+            endpoint_plan = self.plan_endpoint(candidate, others)
         running = [n for n in others if n.running]
-        if getattr(self.driver, 'ack_needs_replica', False):
+        if self.driver.ack_needs_replica:
             # Semi-sync: a commit on the new primary waits for a replica's acknowledgement (up to the
             # semi-sync timeout, then it silently falls back to async). Replicas connect first, so the
             # clients' first commits are acknowledged at once, and by a replica.
@@ -375,23 +384,15 @@ class Failover(object):
     def _repoint(self, nodes, candidate, also=None):
         """Re-point nodes (and demote also) at the candidate, at the same time: each waits for its own
         replication to start, and a switchover's pause must not be the sum of those waits."""
-        jobs = [(node, self.driver.repoint) for node in nodes]
+        jobs = [(self.driver.repoint, node) for node in nodes]
         if also is not None:
-            jobs.append((also, self.driver.demote))
-        if len(jobs) == 1:
-            jobs[0][1](jobs[0][0], candidate)
-        elif jobs:
+            jobs.append((self.driver.demote, also))
+        if jobs:
             from concurrent.futures import ThreadPoolExecutor
             with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-                futures = [(node, pool.submit(action, node, candidate)) for node, action in jobs]
-                errors = []
-                for node, future in futures:
-                    try:
-                        future.result()
-                    except DbopsError as exc:
-                        errors.append(exc)
-                if errors:
-                    raise errors[0]
+                futures = [pool.submit(action, node, candidate) for action, node in jobs]
+            for future in futures:
+                future.result()     # the first failure is raised, after every job has ended
         names = [node.name for node in nodes]
         self.timeline.mark('repointed', nodes=names)
         if also is not None:
@@ -415,19 +416,13 @@ class Failover(object):
             raise DbopsError('the primary %s is not running: use mode failover' % primary.name, 'mode')
         target = self.params.get('candidate')
         positions = self.driver.prepare_switchover(primary, target) or []
-        candidate_row = choose_candidate([row for row in positions if not target or row['name'] == target])
-        if candidate_row is None:
-            raise DbopsError('no healthy candidate: %s. Nothing was changed'
-                             % '; '.join('%s: %s' % (p['name'], p.get('why') or 'unusable') for p in positions),
-                             'candidate' if target else 'nodes')
-        candidate = self.cluster.by_name[candidate_row['name']]
-        others = [n for n in self.cluster.nodes if n is not primary and n is not candidate]
+        candidate = self.cluster.by_name[self._candidate_row(positions, target)['name']]
         result = {'changed': True, 'old_primary': primary.name, 'new_primary': candidate.name,
                   'positions': positions}
         if self.check_mode:
             result.update({'timeline': [], 'check_mode': True})
             return result
-        endpoint_plan = self.plan_endpoint(candidate, others)
+        endpoint_plan = self.plan_endpoint(candidate, self._others(primary, candidate))
         started = time.time()
         self.timeline.started = started
         self.driver.freeze(primary)
@@ -449,10 +444,7 @@ class Failover(object):
             raise
         result['new_primary'] = candidate.name
         self.timeline.mark('promoted', node=candidate.name)
-        if endpoint_plan.get('new_primary') != candidate.name:    # MongoDB's election chose another
-            others = [n for n in self.cluster.nodes if n is not primary and n is not candidate]
-            endpoint_plan = self.plan_endpoint(candidate, others)
-        result['repointed'] = self._open_writes(candidate, others, endpoint_plan, also=primary)
+        result['repointed'] = self._open_writes(primary, candidate, endpoint_plan, demote_primary=True)
         # Writes resume when the endpoint points at the new primary.
         moved = [event['at'] for event in self.timeline.events if event['event'] == 'endpoint_moved']
         result['write_pause_s'] = round(moved[0] if moved else time.time() - started, 3)

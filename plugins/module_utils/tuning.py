@@ -303,7 +303,7 @@ def pg_wal_compression(r, d):
     # Source: PGTune (le0pard/pgtune, configurationSlice.js, selectWalCompression:
     # lz4 from PostgreSQL 15, on (pglz) from 10) and PostgreSQL manual, wal_compression:
     # the full-page images written after every checkpoint are compressed, so a write-heavy
-    # load writes much less WAL for a little CPU. Measured (docs/benchmarks-tuning.md):
+    # load writes much less WAL for a little CPU. Measured (docs/benchmarks.md, "Tuning"):
     # without it the derived settings lost to PGTune's on pgbench (TPC-B).
     if at_least(r.version, (15,)):
         return 'lz4'
