@@ -7,22 +7,12 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # Connection options shared by the modules that talk to a database server.
-    # Set them once with module_defaults group/dbops.containers.db.
+    # Login options. Every module of the action group db accepts them (the argument
+    # spec is plugins/module_utils/shared_options.py), so one module_defaults
+    # group/dbops.containers.db block can set them for all modules; a module that
+    # does not log in to a server says in its notes that it ignores them.
     DOCUMENTATION = r'''
 options:
-  container:
-    description:
-      - A database container on the Docker host. The module finds its address and engine itself, and for a
-        container made by M(dbops.containers.db_container) the superuser's password in its secrets volume.
-      - Either O(container) or O(login_host) is required.
-    type: str
-  engine:
-    description:
-      - The engine. Detected from the container, or from O(login_port) (3306, 5432, 27017) when not set.
-      - MySQL and MariaDB are told apart from the server's version string.
-    type: str
-    choices: [mysql, mariadb, postgres, mongodb]
   login_host:
     description: Address of the server (network target), or an address that overrides the container's.
     type: str
@@ -33,7 +23,10 @@ options:
     description: User to log in as. Defaults to the engine's superuser (C(root), C(postgres), C(admin)).
     type: str
   login_password:
-    description: Password of O(login_user).
+    description:
+      - Password of O(login_user). Prefer O(login_password_file).
+      - When neither is set and O(login_user) is the superuser, the password of a container made by
+        M(dbops.containers.db_container) is read from its secrets volume.
     type: str
   login_password_file:
     description: A file holding the password of O(login_user) (trailing newline ignored).
@@ -45,4 +38,7 @@ options:
     description: Seconds to wait for a connection.
     type: int
     default: 10
+notes:
+  - Every module of the action group C(dbops.containers.db) accepts the login and O(docker_host) options, so a single
+    C(module_defaults) block for C(group/dbops.containers.db) sets them for all modules.
 '''

@@ -227,7 +227,7 @@ class Cluster(object):
     def connect(self, node, timeout=None):
         try:
             return self.adapter.connect(node.host, node.port, self.params.get('login_user') or self.adapter.superuser,
-                                        self.superuser_password(node), None,
+                                        self.superuser_password(node), self.params.get('login_db'),
                                         timeout or self.params.get('probe_timeout') or 1)
         except DbopsError as exc:
             raise DbopsError('%s: %s' % (node.name, exc.message), exc.parameter)

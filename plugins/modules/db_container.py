@@ -28,6 +28,7 @@ author:
   - dbops.containers contributors (@dbops)
 extends_documentation_fragment:
   - dbops.containers.docker
+  - dbops.containers.login
 attributes:
   check_mode:
     support: full
@@ -194,6 +195,11 @@ options:
 notes:
   - The module runs where the Docker SDK can reach the engine; it writes no files on that machine.
   - Changing O(root_password) of an initialised server is refused; change the password in the database first.
+  - The login options (O(login_host), O(login_user), O(login_password), O(login_password_file), O(login_port),
+    O(login_db), O(connect_timeout)) are accepted so that one C(module_defaults) block for
+    C(group/dbops.containers.db) serves every module. This module does not log in to the server it runs (it sets
+    the superuser's password from O(root_password) and waits for the server inside the container), so it ignores
+    them.
 seealso:
   - name: PGTune
     description: The PostgreSQL formulas the derived settings follow.
@@ -314,11 +320,13 @@ kept_volumes:
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.shared_options import (
+    LOGIN_MUTUALLY_EXCLUSIVE, argument_spec as shared_argument_spec)
 from ansible_collections.dbops.containers.plugins.module_utils.provision import Provisioner
 
 
 def argument_spec():
-    return dict(
+    return shared_argument_spec(
         name=dict(type='str', required=True),
         engine=dict(type='str', required=True, choices=['mysql', 'mariadb', 'postgres', 'mongodb']),
         image=dict(type='str'),
@@ -351,12 +359,12 @@ def argument_spec():
         stop_timeout=dict(type='int', default=60),
         wait=dict(type='bool', default=True),
         wait_timeout=dict(type='int', default=300),
-        docker_host=dict(type='str'),
     )
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           mutually_exclusive=LOGIN_MUTUALLY_EXCLUSIVE)
     try:
         result = Provisioner(module.params, check_mode=module.check_mode, warn=module.warn).run()
     except DbopsError as exc:

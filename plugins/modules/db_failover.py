@@ -38,6 +38,7 @@ author:
   - dbops.containers contributors (@dbops)
 extends_documentation_fragment:
   - dbops.containers.docker
+  - dbops.containers.login
 attributes:
   check_mode:
     support: full
@@ -49,8 +50,13 @@ attributes:
     description: The timeline is the record of what changed.
 notes:
   - Runs on the Docker host of the cluster (or with O(docker_host) pointing at it). The superusers' passwords are
-    read from the containers' secrets volumes (M(dbops.containers.db_container)) unless O(login_password_file) is
-    given.
+    read from the containers' secrets volumes (M(dbops.containers.db_container)) unless O(login_password) or
+    O(login_password_file) is given.
+  - O(login_user), O(login_password), O(login_password_file) and O(login_db) are used to log in to every node.
+    O(login_host) and O(login_port) are ignored, because the module talks to several servers. Each is reached at
+    O(nodes[].host) or its container's address, on the engine's port. O(connect_timeout) is ignored too. A probe
+    waits at most O(probe_timeout) and the other connections a few seconds, so a dead node never slows a failover
+    down.
   - The watcher role C(dbops.containers.failover_watcher) runs the same logic in a container, probing every second.
 requirements:
   - docker (Python library)
@@ -145,15 +151,6 @@ options:
     type: path
   replication_password:
     description: The replication password itself. Prefer O(replication_password_file).
-    type: str
-  login_user:
-    description: The superuser. Defaults to the engine's.
-    type: str
-  login_password_file:
-    description: A file with the superuser's password. Defaults to each container's secrets volume.
-    type: path
-  login_password:
-    description: The superuser's password itself.
     type: str
   semi_sync:
     description: MySQL and MariaDB. Semi-synchronous replication on the new primary and the re-pointed replicas.
@@ -267,10 +264,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.failover import run
+from ansible_collections.dbops.containers.plugins.module_utils.shared_options import (
+    LOGIN_MUTUALLY_EXCLUSIVE, argument_spec as shared_argument_spec)
 
 
 def argument_spec():
-    return dict(
+    return shared_argument_spec(
         mode=dict(type='str', required=True, choices=['check', 'failover', 'switchover', 'rejoin']),
         engine=dict(type='str', required=True, choices=['mysql', 'mariadb', 'postgres', 'mongodb']),
         nodes=dict(type='list', elements='dict', required=True, options=dict(
@@ -295,22 +294,17 @@ def argument_spec():
         replication_user=dict(type='str'),
         replication_password_file=dict(type='path', no_log=False),
         replication_password=dict(type='str', no_log=True),
-        login_user=dict(type='str'),
-        login_password_file=dict(type='path', no_log=False),
-        login_password=dict(type='str', no_log=True),
         semi_sync=dict(type='bool', default=True),
         semi_sync_timeout=dict(type='int', default=1000),
         synchronous=dict(type='bool', default=False),
         notify_url=dict(type='str'),
         wait_timeout=dict(type='int', default=60),
-        docker_host=dict(type='str'),
     )
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           mutually_exclusive=[('login_password', 'login_password_file'),
-                                               ('replication_password', 'replication_password_file')],
+                           mutually_exclusive=LOGIN_MUTUALLY_EXCLUSIVE + [('replication_password', 'replication_password_file')],
                            required_if=[('mode', 'rejoin', ('node',))])
     try:
         result = run(module.params, check_mode=module.check_mode)

@@ -30,7 +30,7 @@ description:
   - O(role=status) reads one node. It returns the node's role, its health, the replication lag in seconds and in
     bytes, GTID or LSN, the thread states and the semi-sync or synchronous state, with a severity and its reasons.
     A replica whose replication stopped (lag unknown) is critical, and so is a primary whose semi-sync fell back
-    to asynchronous.
+    to asynchronous. A MySQL or MariaDB replica that is writable (C(read_only) OFF) is a warning.
   - Bad input fails before anything changes, with the parameter to fix. This covers an unreachable primary, a
     wrong replication password, a replica pointed at itself or at another replica, a second primary, and a replica
     holding transactions the primary never had. A MySQL or MariaDB replica that fails to start replicating is put
@@ -40,6 +40,7 @@ author:
 extends_documentation_fragment:
   - dbops.containers.docker
   - dbops.containers.login
+  - dbops.containers.target
 attributes:
   check_mode:
     support: full
@@ -101,8 +102,12 @@ options:
     description:
       - MySQL and MariaDB. Turns semi-synchronous replication on with the AFTER_SYNC wait point. A commit is then
         acknowledged only after a replica has it, so a failover loses no acknowledged commit.
+      - Not set means V(true) for O(role=primary) and O(role=replica).
+      - With O(role=status), V(true) says the cluster runs semi-sync. A primary with semi-sync disabled is then
+        critical, and a replica with it disabled is a warning. Not set, a disabled semi-sync is not reported.
+      - C(SET GLOBAL) does not survive a restart. Put semi-sync in the server settings too (the
+        C(dbops.containers.mysql_cluster) role does).
     type: bool
-    default: true
   semi_sync_timeout:
     description:
       - MySQL and MariaDB. Milliseconds the primary waits for a replica's acknowledgement before it falls back to
@@ -306,22 +311,16 @@ notes:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.shared_options import (
+    LOGIN_MUTUALLY_EXCLUSIVE, argument_spec as shared_argument_spec)
 from ansible_collections.dbops.containers.plugins.module_utils.replication import ROLES, run
 
 
 def argument_spec():
-    return dict(
+    return shared_argument_spec(
         role=dict(type='str', required=True, choices=list(ROLES)),
         container=dict(type='str'),
         engine=dict(type='str', choices=['mysql', 'mariadb', 'postgres', 'mongodb']),
-        login_host=dict(type='str'),
-        login_port=dict(type='int'),
-        login_user=dict(type='str'),
-        login_password=dict(type='str', no_log=True),
-        login_password_file=dict(type='path', no_log=False),
-        login_db=dict(type='str'),
-        connect_timeout=dict(type='int', default=10),
-        docker_host=dict(type='str'),
         replication_user=dict(type='str'),
         replication_password_file=dict(type='path', no_log=False),
         replication_password=dict(type='str', no_log=True),
@@ -330,7 +329,7 @@ def argument_spec():
         primary_container=dict(type='str'),
         primary_login_host=dict(type='str'),
         primary_login_port=dict(type='int'),
-        semi_sync=dict(type='bool', default=True),
+        semi_sync=dict(type='bool'),
         semi_sync_timeout=dict(type='int', default=1000),
         replica_host=dict(type='str', default='%'),
         reset_password=dict(type='bool', default=False, no_log=False),
@@ -357,8 +356,7 @@ def argument_spec():
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            required_one_of=[('container', 'login_host')],
-                           mutually_exclusive=[('login_password', 'login_password_file'),
-                                               ('replication_password', 'replication_password_file')])
+                           mutually_exclusive=LOGIN_MUTUALLY_EXCLUSIVE + [('replication_password', 'replication_password_file')])
     try:
         result = run(module.params, check_mode=module.check_mode)
     except DbopsError as exc:

@@ -26,6 +26,7 @@ author:
 extends_documentation_fragment:
   - dbops.containers.docker
   - dbops.containers.login
+  - dbops.containers.target
 attributes:
   check_mode:
     support: full
@@ -127,32 +128,26 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.dbops.containers.plugins.module_utils.audit import Auditor, write_report
 from ansible_collections.dbops.containers.plugins.module_utils.audit_core import render
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.shared_options import (
+    LOGIN_MUTUALLY_EXCLUSIVE, argument_spec as shared_argument_spec)
 
 
 def argument_spec():
-    return dict(
+    return shared_argument_spec(
         container=dict(type='str'),
         engine=dict(type='str', choices=['mysql', 'mariadb', 'postgres', 'mongodb']),
-        login_host=dict(type='str'),
-        login_port=dict(type='int'),
-        login_user=dict(type='str'),
-        login_password=dict(type='str', no_log=True),
-        login_password_file=dict(type='path', no_log=False),
-        login_db=dict(type='str'),
-        connect_timeout=dict(type='int', default=10),
         memory=dict(type='str'),
         cpus=dict(type='float'),
         profile=dict(type='str', default='oltp', choices=['oltp', 'web', 'dw', 'mixed']),
         format=dict(type='str', default='markdown', choices=['json', 'markdown', 'html']),
         dest=dict(type='path'),
-        docker_host=dict(type='str'),
     )
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            required_one_of=[('container', 'login_host')],
-                           mutually_exclusive=[('login_password', 'login_password_file')])
+                           mutually_exclusive=LOGIN_MUTUALLY_EXCLUSIVE)
     try:
         report = Auditor(module.params).run()
         changed = False

@@ -22,6 +22,7 @@ author:
   - dbops.containers contributors (@dbops)
 extends_documentation_fragment:
   - dbops.containers.docker
+  - dbops.containers.login
 attributes:
   check_mode:
     support: full
@@ -29,6 +30,11 @@ attributes:
   diff_mode:
     support: none
     description: File contents may be secret; no diff is shown.
+notes:
+  - The login options (O(login_host), O(login_user), O(login_password), O(login_password_file), O(login_port),
+    O(login_db), O(connect_timeout)) are accepted so that one C(module_defaults) block for
+    C(group/dbops.containers.db) serves every module. This module writes files into a volume and logs in to no
+    database server, so it ignores them.
 options:
   volume:
     description: The volume's name.
@@ -95,11 +101,13 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dbops.containers.plugins.module_utils import volume_files
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.shared_options import (
+    LOGIN_MUTUALLY_EXCLUSIVE, argument_spec as shared_argument_spec)
 from ansible_collections.dbops.containers.plugins.module_utils.targets import docker_helper
 
 
 def argument_spec():
-    return dict(
+    return shared_argument_spec(
         volume=dict(type='str', required=True),
         image=dict(type='str', required=True),
         files=dict(type='list', elements='dict', required=True, options=dict(
@@ -110,12 +118,12 @@ def argument_spec():
             gid=dict(type='int', default=0),
         )),
         labels=dict(type='dict', default={}),
-        docker_host=dict(type='str'),
     )
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           mutually_exclusive=LOGIN_MUTUALLY_EXCLUSIVE)
     params = module.params
     try:
         changed, paths = volume_files.sync(docker_helper(params), params['volume'], params['image'], params['files'],

@@ -31,6 +31,9 @@ DEFAULTS = dict(
     published_ports=[], networks=[], labels={}, restart_policy='unless-stopped',
     security_opts=['no-new-privileges:true'], stop_timeout=60, wait=True, wait_timeout=300, docker_host=None,
     cluster_key_file=None,
+    # The shared login options (module_utils/shared_options.py): accepted for module_defaults, ignored here.
+    login_host=None, login_port=None, login_user=None, login_password=None, login_password_file=None,
+    login_db=None, connect_timeout=10,
 )
 NOT_MODULE_DEFAULTS = ('name', 'engine', 'root_password', 'database', 'user', 'password')
 
