@@ -120,7 +120,8 @@ class Auditor(object):
         return recommended
 
 
-def write_report(report, fmt, dest):
+def write_report(report, fmt, dest, check_mode=False):
+    """Write the rendered report to dest when its content differs -> changed. check_mode: only say so."""
     text = audit_core.render(report, fmt)
     directory = os.path.dirname(os.path.abspath(dest))
     if not os.path.isdir(directory):
@@ -129,7 +130,7 @@ def write_report(report, fmt, dest):
     if os.path.exists(dest):
         with open(dest) as handle:
             changed = handle.read() != text
-    if changed:
+    if changed and not check_mode:
         with open(dest, 'w') as handle:
             handle.write(text)
     return changed

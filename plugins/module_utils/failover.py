@@ -324,7 +324,9 @@ class Failover(object):
         candidate = self.cluster.by_name[candidate_row['name']]
         result = {'old_primary': primary.name, 'new_primary': candidate.name, 'positions': positions,
                   'check': health, 'changed': True}
-        self.driver.ensure_caught_up(candidate, candidate_row, self.params.get('max_lag'), self.params.get('force'))
+        # In check mode the driver only reads: a stopped SQL thread or paused replay stays as it is.
+        self.driver.ensure_caught_up(candidate, candidate_row, self.params.get('max_lag'), self.params.get('force'),
+                                     check_mode=self.check_mode)
         self.timeline.mark('candidate_caught_up', candidate=candidate.name)
         if self.check_mode:
             result['timeline'] = self.timeline.events
@@ -460,8 +462,11 @@ class Failover(object):
         primary = self.current_primary()
         if primary is node:
             raise DbopsError('%s is the current primary: nothing to rejoin' % name, 'node')
+        if self.driver.follows(node, primary):
+            # Already a running replica of the primary, and it may restart: a rejoin has nothing to do.
+            return {'changed': False, 'node': name, 'primary': primary.name, 'reseeded': False, 'timeline': []}
         if self.check_mode:
-            return {'changed': True, 'node': name, 'primary': primary.name}
+            return {'changed': True, 'node': name, 'primary': primary.name, 'check_mode': True}
         self.driver.rejoin(node, primary)
         reseeded = bool(getattr(self.driver, 'last_rejoin_reseeded', False))
         self.timeline.mark('rejoined', node=name, primary=primary.name, reseeded=reseeded)
@@ -618,6 +623,11 @@ def post_json(url, payload, timeout):
             raise DbopsError('the webhook answered %s %s' % (response.status, response.reason), 'notify_url')
     finally:
         connection.close()
+
+
+def restart_policy(node):
+    """The container's restart policy name ('no' for a fenced node), or None when unknown."""
+    return (((node.inspect or {}).get('HostConfig') or {}).get('RestartPolicy') or {}).get('Name')
 
 
 def _config_volume(container, path):

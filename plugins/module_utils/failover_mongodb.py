@@ -45,6 +45,7 @@ import datetime
 import time
 
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.failover import restart_policy
 
 try:
     from pymongo.errors import OperationFailure, PyMongoError
@@ -293,7 +294,7 @@ class FailoverDriver(object):
                 row['lag_s'] = round(last - row['optime_s'], 3)
         return rows
 
-    def ensure_caught_up(self, candidate, row, max_lag, force):
+    def ensure_caught_up(self, candidate, row, max_lag, force, check_mode=False):
         """Secondaries apply continuously: nothing to apply by hand. Refuse a candidate too far behind."""
         limit = float(max_lag if max_lag is not None else 30)
         lag = row.get('lag_s')
@@ -301,6 +302,22 @@ class FailoverDriver(object):
             raise DbopsError('the best candidate %s lags the last known optime of the primary by %ss, more than '
                              'max_lag (%ss): writes the primary acknowledged may be missing on it. Nothing was '
                              'changed; raise max_lag or use force' % (candidate.name, lag, limit), 'max_lag')
+
+    def follows(self, node, primary):
+        """Is node a running SECONDARY (and not fenced)? The set makes it follow the primary. Reads only."""
+        self.cluster.refresh(node)
+        if not node.running or restart_policy(node) == 'no':
+            return False
+        try:
+            client = self.cluster.connect(node, 3)
+        except DbopsError:
+            return False
+        try:
+            return bool(self._hello(client).get('secondary'))
+        except PyMongoError:
+            return False
+        finally:
+            client.close()
 
     # ------------------------------------------------------------------ changes
     def fence(self, node):

@@ -29,7 +29,7 @@ import time
 
 from ansible_collections.dbops.containers.plugins.module_utils import replication_mysql as repl
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
-from ansible_collections.dbops.containers.plugins.module_utils.failover import mariadb_position
+from ansible_collections.dbops.containers.plugins.module_utils.failover import mariadb_position, restart_policy
 
 FENCE_FILE = 'zzz-dbops-fenced.cnf'
 
@@ -185,8 +185,9 @@ class FailoverDriver(object):
                 conn.close()
         return rows
 
-    def ensure_caught_up(self, candidate, row, max_lag, force):
-        """The candidate applies everything it received, within max_lag seconds, before it is promoted."""
+    def ensure_caught_up(self, candidate, row, max_lag, force, check_mode=False):
+        """The candidate applies everything it received, within max_lag seconds, before it is promoted.
+        check_mode: read only; a stopped SQL thread that force would start is left stopped."""
         wait = float(max_lag if max_lag is not None else 30)
         conn = self._conn(candidate, 5)
         try:
@@ -196,6 +197,8 @@ class FailoverDriver(object):
                     raise DbopsError('the best candidate %s has its SQL thread stopped (a delayed or paused '
                                      'replica?): it may not hold what it received applied. Nothing was changed; '
                                      'start it, or use force' % candidate.name, 'max_lag')
+                if check_mode:
+                    return      # force would start it and wait; nothing it applies can be waited for now
                 repl._execute(conn, repl.start_sql(flavor, repl.server_info(conn)['version'], 'SQL'))
             if flavor == repl.MARIADB:
                 target = row.get('received') or ''
@@ -210,6 +213,22 @@ class FailoverDriver(object):
                                  % (candidate.name, wait), 'max_lag')
         finally:
             conn.close()
+
+    def follows(self, node, primary):
+        """Is node a running replica of primary (both threads running, not fenced)? Reads only."""
+        self.cluster.refresh(node)
+        if not node.running or restart_policy(node) == 'no':
+            return False
+        try:
+            conn = self._conn(node, 3)
+        except DbopsError:
+            return False
+        try:
+            status = repl.replica_status(conn)
+        finally:
+            conn.close()
+        return bool(status and status['io_running'] and status['sql_running']
+                    and status['source_host'] in (primary.name, primary.alias, primary.host))
 
     # ------------------------------------------------------------------ changes
     def fence(self, node):

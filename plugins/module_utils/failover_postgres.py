@@ -29,7 +29,7 @@ import time
 from ansible_collections.dbops.containers.plugins.module_utils import replication_postgres as repl
 from ansible_collections.dbops.containers.plugins.module_utils.docker_helper import CARRIER_LABEL, FileEntry
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
-from ansible_collections.dbops.containers.plugins.module_utils.failover import parse_lsn, tcp_reachable
+from ansible_collections.dbops.containers.plugins.module_utils.failover import parse_lsn, restart_policy, tcp_reachable
 
 
 def sync_names_for(slots):
@@ -138,12 +138,15 @@ class FailoverDriver(object):
             row['healthy'] = True
         return rows
 
-    def ensure_caught_up(self, candidate, row, max_lag, force):
+    def ensure_caught_up(self, candidate, row, max_lag, force, check_mode=False):
+        """check_mode: read only; WAL replay that force would resume stays paused."""
         wait = float(max_lag if max_lag is not None else 30)
         if row.get('paused'):
             if not force:
                 raise DbopsError('the best candidate %s has WAL replay paused (a delayed standby?). Nothing was '
                                  'changed; resume it, or use force' % candidate.name, 'max_lag')
+            if check_mode:
+                return      # force would resume replay and wait; paused, there is nothing to wait for
             self._value(candidate, 'SELECT pg_wal_replay_resume()')
         deadline = time.time() + wait
         while True:
@@ -157,6 +160,23 @@ class FailoverDriver(object):
                                  'too far behind. Nothing was changed; raise max_lag or use force'
                                  % (candidate.name, wait), 'max_lag')
             time.sleep(0.05)
+
+    def follows(self, node, primary):
+        """Is node a standby streaming from primary (and not fenced)? Reads only."""
+        self.cluster.refresh(node)
+        if not node.running or restart_policy(node) == 'no':
+            return False
+        try:
+            conn = self._conn(node, 3)
+        except DbopsError:
+            return False
+        try:
+            rows = repl._rows(conn, "SELECT pg_is_in_recovery() AS standby, (SELECT sender_host FROM "
+                                    "pg_stat_wal_receiver WHERE status = 'streaming') AS sender")
+        finally:
+            conn.close()
+        return bool(rows and rows[0]['standby'] and rows[0]['sender']
+                    and rows[0]['sender'] in (primary.name, primary.alias, primary.host))
 
     # ------------------------------------------------------------------ changes
     def _data_volume(self, node):

@@ -44,7 +44,10 @@ attributes:
     support: full
     description:
       - Probes, compares positions and checks that the candidate has caught up, then stops. Nothing is fenced,
-        promoted or moved.
+        promoted or moved. With O(force), a candidate's stopped SQL thread (MySQL, MariaDB) or paused WAL replay
+        (PostgreSQL) stays as it is.
+      - O(mode=rejoin) reports a change unless O(node) already replicates from the primary and is no longer fenced;
+        outside check mode such a node is left as it is too.
   diff_mode:
     support: none
     description: The timeline is the record of what changed.

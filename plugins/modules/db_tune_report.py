@@ -30,7 +30,9 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: The audit only reads; in check mode the report file is not written.
+    description:
+      - The audit only reads the server. In check mode the report file is not written, and C(changed) says
+        whether O(dest) would change.
   diff_mode:
     support: none
     description: The module changes no server, so there is nothing to diff.
@@ -151,8 +153,9 @@ def main():
     try:
         report = Auditor(module.params).run()
         changed = False
-        if module.params['dest'] and not module.check_mode:
-            changed = write_report(report, module.params['format'], module.params['dest'])
+        if module.params['dest']:
+            changed = write_report(report, module.params['format'], module.params['dest'],
+                                   check_mode=module.check_mode)
     except DbopsError as exc:
         module.fail_json(msg=str(exc), parameter=exc.parameter, changed=False)
     report['report'] = render(report, module.params['format'])

@@ -55,6 +55,7 @@ def test_report_formats_and_check_mode(misconfigured, tmp_path):
         assert result['report'].startswith(marker)
         assert 'mysql.security.anonymous' in result['report']
         assert not dest.exists()  # check mode writes nothing
+        assert result['changed'] is True  # ... and says the file would change
 
 
 def test_audit_changes_nothing_on_the_server(misconfigured):

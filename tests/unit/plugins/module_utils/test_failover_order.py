@@ -44,8 +44,15 @@ class RecordingDriver(object):
         return [{'name': n.name, 'healthy': True, 'position': 5, 'priority': 1 if n.name == 'db3' else 0}
                 for n in nodes]
 
-    def ensure_caught_up(self, candidate, row, max_lag, force):
-        self._record('ensure_caught_up', candidate.name)
+    def ensure_caught_up(self, candidate, row, max_lag, force, check_mode=False):
+        self._record('ensure_caught_up', candidate.name, check_mode)
+
+    def follows(self, node, primary):
+        self._record('follows', node.name, primary.name)
+        return node.name in self.cluster.following
+
+    def rejoin(self, node, primary):
+        self._record('rejoin', node.name, primary.name)
 
     def freeze(self, primary):
         self._record('freeze', primary.name)
@@ -80,6 +87,7 @@ class FakeCluster(object):
         self.nodes = [core.Node(name, inspect={'State': {'Running': True}}) for name in ('db1', 'db2', 'db3')]
         self.by_name = dict((node.name, node) for node in self.nodes)
         self.driver = RecordingDriver(self, ack_needs_replica, fail_at)
+        self.following = set()      # the nodes that already replicate from db1
         self.docker = None
 
     def refresh(self, node):
@@ -165,3 +173,41 @@ def test_a_failed_repoint_is_reported_with_what_was_done():
     with pytest.raises(DbopsError, match='already done: frozen, promoted'):
         core._with_progress(failover.switchover, failover.timeline)
     assert 'unfreeze' not in names(cluster.driver.steps)     # promoted: the old primary stays read-only
+
+
+def test_failover_check_mode_asks_the_driver_to_only_read_and_changes_nothing():
+    steps, result = run('failover', check_mode=True, force=True)
+    assert ('ensure_caught_up', 'db3', True) in steps
+    assert not set(names(steps)) & {'fence', 'promote', 'repoint', 'demote', 'endpoint'}
+    assert result['changed'] and result['new_primary'] == 'db3'
+
+
+def test_failover_for_real_lets_the_driver_act():
+    steps, _result = run('failover', force=True)
+    assert ('ensure_caught_up', 'db3', False) in steps
+
+
+def rejoin(check_mode, following=()):
+    cluster = FakeCluster(True)
+    cluster.following.update(following)
+    cluster.params['node'] = 'db2'
+    result = core.Failover(cluster.params, check_mode=check_mode, cluster=cluster).rejoin()
+    return cluster.driver.steps, result
+
+
+@pytest.mark.parametrize('check_mode', [True, False])
+def test_rejoin_of_a_node_that_already_follows_the_primary_changes_nothing(check_mode):
+    steps, result = rejoin(check_mode, following=['db2'])
+    assert result['changed'] is False and result['primary'] == 'db1'
+    assert names(steps) == ['follows']
+
+
+def test_rejoin_check_mode_predicts_a_change_without_making_it():
+    steps, result = rejoin(True)
+    assert result['changed'] is True and result['check_mode']
+    assert names(steps) == ['follows']
+
+
+def test_rejoin_of_a_fenced_node_rejoins_it():
+    steps, result = rejoin(False)
+    assert result['changed'] is True and ('rejoin', 'db2', 'db1') in steps
