@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import io
+import os
 import tarfile
 import time
 
@@ -71,15 +72,44 @@ def read_tar_member(chunks):
     return None
 
 
+TLS_OPTIONS = ('docker_ca_path', 'docker_client_cert', 'docker_client_key')
+
+
+def tls_config(docker_host, ca_path=None, client_cert=None, client_key=None):
+    """The TLSConfig for a tcp:// engine from the docker_* TLS options, or None when none is set."""
+    given = dict((name, value) for name, value in zip(TLS_OPTIONS, (ca_path, client_cert, client_key)) if value)
+    if not given:
+        return None
+    if not docker_host or not docker_host.startswith(('tcp://', 'https://')):
+        raise DbopsError('%s needs docker_host set to a tcp:// engine (got %r)'
+                         % (', '.join(sorted(given)), docker_host), sorted(given)[0])
+    if not ca_path:
+        raise DbopsError('TLS without a CA does not verify the Docker engine: set docker_ca_path', 'docker_ca_path')
+    if bool(client_cert) != bool(client_key):
+        missing = 'docker_client_key' if client_cert else 'docker_client_cert'
+        raise DbopsError('docker_client_cert and docker_client_key go together: set %s' % missing, missing)
+    for name, path in sorted(given.items()):
+        if not os.path.isfile(path):
+            raise DbopsError('%s: no file %s' % (name, path), name)
+    return docker.tls.TLSConfig(client_cert=(client_cert, client_key) if client_cert else None,
+                                ca_cert=ca_path, verify=ca_path)
+
+
 class DockerHelper(object):
-    def __init__(self, docker_host=None, timeout=120):
+    @classmethod
+    def from_params(cls, params):
+        """The engine the module's docker options (doc fragment docker) name."""
+        return cls(params.get('docker_host'), tls=[params.get(name) for name in TLS_OPTIONS])
+
+    def __init__(self, docker_host=None, timeout=120, tls=None):
         if not HAS_DOCKER:
             raise DbopsError("the Python library 'docker' is required on the host that runs the module "
                              "(pip install docker): %s" % DOCKER_IMPORT_ERROR, 'docker_host')
         self.docker_host = docker_host
+        tls = tls_config(docker_host, *(tls or ()))
         try:
             if docker_host:
-                self.api = docker.APIClient(base_url=docker_host, version='auto', timeout=timeout)
+                self.api = docker.APIClient(base_url=docker_host, version='auto', timeout=timeout, tls=tls or False)
             else:
                 self.api = docker.from_env(version='auto', timeout=timeout).api
             self.api.ping()

@@ -94,7 +94,7 @@ class Provisioner(object):
         adapter.validate_identity(request.database, request.user)
         if request.cluster_key:
             request.settings = adapter.cluster_key_settings(request.settings)
-        docker = DockerHelper(self.params.get('docker_host'))
+        docker = DockerHelper.from_params(self.params)
         current = docker.container(request.name)
         self._check_ownership(request, current)
         if request.state == 'absent':

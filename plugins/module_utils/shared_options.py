@@ -19,6 +19,9 @@ import copy
 
 DOCKER_OPTIONS = dict(
     docker_host=dict(type='str'),
+    docker_ca_path=dict(type='path'),
+    docker_client_cert=dict(type='path'),
+    docker_client_key=dict(type='path', no_log=False),
 )
 
 LOGIN_OPTIONS = dict(

@@ -101,7 +101,7 @@ def resolve(params, docker_factory=None):
 
 def docker_helper(params):
     from ansible_collections.dbops.containers.plugins.module_utils.docker_helper import DockerHelper
-    return DockerHelper(params.get('docker_host'))
+    return DockerHelper.from_params(params)
 
 
 def running_container(docker, name, parameter='container'):

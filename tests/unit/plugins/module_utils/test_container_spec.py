@@ -34,6 +34,7 @@ DEFAULTS = dict(
     # The shared login options (module_utils/shared_options.py): accepted for module_defaults, ignored here.
     login_host=None, login_port=None, login_user=None, login_password=None, login_password_file=None,
     login_db=None, connect_timeout=10,
+    docker_ca_path=None, docker_client_cert=None, docker_client_key=None,
 )
 NOT_MODULE_DEFAULTS = ('name', 'engine', 'root_password', 'database', 'user', 'password')
 
