@@ -263,8 +263,18 @@ def has_replication_grant(grant_lines):
     return False
 
 
-def assess(node):
-    """Severity ('ok', 'warning', 'critical') and reasons for one node's status dict."""
+def _worse(severity, other):
+    order = ('ok', 'warning', 'critical')
+    return severity if order.index(severity) >= order.index(other) else other
+
+
+def assess(node, expect_semi_sync=None):
+    """Severity ('ok', 'warning', 'critical') and reasons for one node's status dict.
+
+    ``expect_semi_sync``: True when the cluster runs semi-sync (the role says so), None when unknown. Then a
+    primary with semi-sync disabled (a restart without it in the server settings) is critical, and a replica
+    with it disabled a warning (it would not acknowledge; a primary promoted from it would run without it).
+    """
     reasons = []
     severity = 'ok'
     replica = node.get('replica')
@@ -283,11 +293,25 @@ def assess(node):
             severity = 'warning'
             reasons.append('replica is %d s behind its source (warning above %d s)'
                            % (replica['seconds_behind'], LAG_WARNING_SECONDS))
+    if node.get('role') == 'replica' and node.get('read_only') is False:
+        severity = _worse(severity, 'warning')
+        reasons.append('replica is writable (read_only OFF, a restart clears a SET GLOBAL): a write here makes '
+                       'it diverge from the primary. Run db_replication role=replica (the cluster role) again, '
+                       'it sets read_only ON')
     semi = node.get('semi_sync') or {}
     if node.get('role') == 'primary' and semi.get('source_enabled') and not semi.get('source_status'):
         severity = 'critical'
         reasons.append('semi-sync is enabled but OFF: the primary fell back to asynchronous replication '
                        '(%s semi-sync replica(s) connected)' % semi.get('source_clients'))
+    elif node.get('role') == 'primary' and expect_semi_sync and not semi.get('source_enabled'):
+        severity = 'critical'
+        reasons.append('semi-sync is disabled on this primary but the cluster expects it: commits are not '
+                       'acknowledged by a replica, a failover can lose them. Put it in the server settings (the '
+                       'cluster role does) and run db_replication role=primary again')
+    if node.get('role') == 'replica' and expect_semi_sync and not semi.get('replica_enabled'):
+        severity = _worse(severity, 'warning')
+        reasons.append('semi-sync is disabled on this replica but the cluster expects it: it does not '
+                       'acknowledge commits. Run db_replication role=replica (the cluster role) again')
     return severity, reasons
 
 
@@ -697,8 +721,8 @@ def _undo(conn, info, before, read_only_before, semi_undo=()):
 # Status
 # ---------------------------------------------------------------------------
 
-def status(conn):
-    """Replication state of one node, with a severity and its reasons."""
+def status(conn, expect_semi_sync=None):
+    """Replication state of one node, with a severity and its reasons (see assess for expect_semi_sync)."""
     info = server_info(conn)
     flavor, version = info['flavor'], info['version']
     names = semi_sync_names(flavor, version)
@@ -734,7 +758,7 @@ def status(conn):
         'lag_seconds': replica['seconds_behind'] if replica else None,
         'semi_sync': semi,
     }
-    node['severity'], node['reasons'] = assess(node)
+    node['severity'], node['reasons'] = assess(node, expect_semi_sync)
     return node
 
 
@@ -755,7 +779,7 @@ class Driver(object):
         return configure_primary(
             self.context.connect(), self.context.replication_user(self.default_user),
             self.context.replication_password(), replica_host_pattern=self.params.get('replica_host') or '%',
-            semi_sync=self.params.get('semi_sync', True),
+            semi_sync=self.params.get('semi_sync') is not False,
             semi_sync_timeout_ms=self.params.get('semi_sync_timeout') or 1000,
             reset_password=bool(self.params.get('reset_password')), dry_run=self.context.check_mode)
 
@@ -763,7 +787,7 @@ class Driver(object):
         endpoint = self.context.primary_endpoint(3306)
         return configure_replica(
             self.context.connect(), endpoint.host, endpoint.port, self.context.replication_user(self.default_user),
-            self.context.replication_password(), semi_sync=self.params.get('semi_sync', True),
+            self.context.replication_password(), semi_sync=self.params.get('semi_sync') is not False,
             wait_timeout=self.params.get('wait_timeout') or 60, source_connect_host=endpoint.connect_host,
             source_connect_port=endpoint.connect_port, dry_run=self.context.check_mode)
 
@@ -775,4 +799,4 @@ class Driver(object):
         return True
 
     def status(self):
-        return status(self.context.connect())
+        return status(self.context.connect(), expect_semi_sync=self.params.get('semi_sync'))

@@ -411,3 +411,32 @@ def test_configure_primary_rejects_bad_input(user, password, parameter):
     with pytest.raises(DbopsError) as error:
         repl.configure_primary(FakeServer('10.11.18-MariaDB'), user, password)
     assert error.value.parameter == parameter
+
+
+def test_assess_writable_replica_is_a_warning():
+    writable = dict(node('replica', MARIADB_ROW), read_only=False)
+    severity, reasons = repl.assess(writable)
+    assert severity == 'warning' and 'read_only OFF' in reasons[0] and 'role=replica' in reasons[0]
+    assert repl.assess(dict(node('replica', MARIADB_ROW), read_only=True)) == ('ok', [])
+    # A primary is writable by design; a stopped writable replica stays critical.
+    assert repl.assess(dict(node('primary', source_enabled=True, source_status=True), read_only=False))[0] == 'ok'
+    stopped = dict(node('replica', dict(MARIADB_ROW, Slave_IO_Running='No')), read_only=False)
+    severity, reasons = repl.assess(stopped)
+    assert severity == 'critical' and len(reasons) == 2
+
+
+def test_assess_semi_sync_expected_but_disabled():
+    primary = node('primary', source_enabled=False, source_status=False, source_clients=0)
+    # Unknown expectation (a status call without semi_sync): an async primary is fine.
+    assert repl.assess(primary) == ('ok', [])
+    assert repl.assess(primary, expect_semi_sync=False) == ('ok', [])
+    severity, reasons = repl.assess(primary, expect_semi_sync=True)
+    assert severity == 'critical' and 'expects it' in reasons[0] and 'server settings' in reasons[0]
+    assert repl.assess(node('primary', source_enabled=True, source_status=True, source_clients=1),
+                       expect_semi_sync=True) == ('ok', [])
+    replica = dict(node('replica', MARIADB_ROW, replica_enabled=False), read_only=True)
+    assert repl.assess(replica) == ('ok', [])
+    severity, reasons = repl.assess(replica, expect_semi_sync=True)
+    assert severity == 'warning' and 'replica' in reasons[0] and 'expects it' in reasons[0]
+    enabled = dict(node('replica', MARIADB_ROW, replica_enabled=True), read_only=True)
+    assert repl.assess(enabled, expect_semi_sync=True) == ('ok', [])
