@@ -24,6 +24,7 @@ author:
   - dbops.containers contributors (@dbops)
 extends_documentation_fragment:
   - dbops.containers.docker
+  - dbops.containers.login
 attributes:
   check_mode:
     support: full
@@ -31,6 +32,11 @@ attributes:
   diff_mode:
     support: none
     description: Nothing to diff.
+notes:
+  - The module logs in to O(container) with the login options. O(login_host) defaults to the first of the
+    container's addresses that answers on O(login_port) (the engine's port when not set). O(login_user) defaults
+    to the superuser, whose password is read from the container's secrets volume unless O(login_password) or
+    O(login_password_file) is given. O(login_db) defaults to V(postgres) on PostgreSQL.
 options:
   container:
     description: The database container (made by M(dbops.containers.db_container)).
@@ -52,10 +58,6 @@ options:
     description: C(MAX_USER_CONNECTIONS) (MySQL) or C(CONNECTION LIMIT) (PostgreSQL) of the account.
     type: int
     default: 3
-  login_host:
-    description:
-      - Address the module connects to. By default the first of the container's addresses that answers.
-    type: str
 '''
 
 EXAMPLES = r'''
@@ -85,20 +87,21 @@ user:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dbops.containers.plugins.module_utils import monitoring_users as users
+from ansible_collections.dbops.containers.plugins.module_utils import shared_options
 from ansible_collections.dbops.containers.plugins.module_utils import targets
 from ansible_collections.dbops.containers.plugins.module_utils.engines import get_adapter
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.shared_options import (
+    LOGIN_MUTUALLY_EXCLUSIVE, argument_spec as shared_argument_spec)
 
 
 def argument_spec():
-    return dict(
+    return shared_argument_spec(
         container=dict(type='str', required=True),
         engine=dict(type='str', choices=['mysql', 'mariadb', 'postgres']),
         user=dict(type='str', default='dbops_exporter'),
         password=dict(type='str', required=True, no_log=True),
         max_connections=dict(type='int', default=3),
-        login_host=dict(type='str'),
-        docker_host=dict(type='str'),
     )
 
 
@@ -116,15 +119,18 @@ def run(params, check_mode):
     if not host:
         networks = inspect['NetworkSettings'].get('Networks') or {}
         addresses = [net.get('IPAddress') for _name, net in sorted(networks.items()) if net.get('IPAddress')]
-        host = users.reachable_address(addresses, adapter.port)
+        host = users.reachable_address(addresses, params.get('login_port') or adapter.port)
         if not host:
             raise DbopsError('none of the addresses of container %r (%s) answers on port %s from this host: set '
-                             'login_host' % (params['container'], ', '.join(addresses) or 'none', adapter.port),
+                             'login_host' % (params['container'], ', '.join(addresses) or 'none',
+                                              params.get('login_port') or adapter.port),
                              'login_host')
-    target = targets.resolve({'container': params['container'], 'engine': engine, 'login_host': host,
-                              'login_db': 'postgres' if engine == 'postgres' else None},
-                             docker_factory=lambda: docker)
-    conn = adapter.connect(target.host, target.port, target.user, target.password, target.database, 10)
+    login = dict((key, params.get(key)) for key in shared_options.LOGIN_OPTIONS)
+    login.update({'container': params['container'], 'engine': engine, 'login_host': host,
+                  'login_db': params.get('login_db') or ('postgres' if engine == 'postgres' else None)})
+    target = targets.resolve(login, docker_factory=lambda: docker)
+    conn = adapter.connect(target.host, target.port, target.user, target.password, target.database,
+                           params.get('connect_timeout') or 10)
     try:
         if engine == 'postgres':
             changed, actions = users.ensure_postgres(conn, adapter, target.host, target.port, params['user'],
@@ -138,7 +144,8 @@ def run(params, check_mode):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           mutually_exclusive=LOGIN_MUTUALLY_EXCLUSIVE)
     try:
         result = run(module.params, module.check_mode)
     except DbopsError as exc:
