@@ -58,6 +58,29 @@ def prometheus_config(targets, scrape_interval='15s', evaluation_interval='15s',
     return config
 
 
+def inventory_targets(target_groups, groups, hostvars):
+    """The monitoring targets of the inventory: every host of the groups named in ``target_groups``
+    (keys mysql, postgres, mongodb), by the variables of the engine roles."""
+    target_groups = dict(target_groups or {})
+    unknown = sorted(set(target_groups) - set(['mysql', 'postgres', 'mongodb']))
+    if unknown:
+        raise AnsibleFilterError('monitoring_target_groups has keys %s: use mysql, postgres and mongodb'
+                                 % ', '.join(unknown))
+    found = []
+    for host in (groups or {}).get(target_groups.get('mysql'), []) if target_groups.get('mysql') else []:
+        variables = hostvars[host]
+        flavor = variables.get('mysql_flavor') or 'mariadb'
+        found.append({'name': variables.get('mysql_container_name') or flavor, 'engine': flavor})
+    for host in (groups or {}).get(target_groups.get('postgres'), []) if target_groups.get('postgres') else []:
+        variables = hostvars[host]
+        found.append({'name': variables.get('postgresql_container_name') or 'postgresql', 'engine': 'postgres',
+                      'database': variables.get('postgresql_database') or 'postgres'})
+    for host in (groups or {}).get(target_groups.get('mongodb'), []) if target_groups.get('mongodb') else []:
+        variables = hostvars[host]
+        found.append({'name': variables.get('mongodb_container_name') or 'mongodb', 'engine': 'mongodb'})
+    return found
+
+
 def alert_rules_for(rules, overrides=None):
     """Alert rules (a parsed rule file) with ``for:`` replaced for the alerts named in overrides."""
     overrides = dict(overrides or {})
@@ -84,5 +107,6 @@ class FilterModule(object):
             'prometheus_config': prometheus_config,
             'alert_rules_for': alert_rules_for,
             'alert_names': alert_names,
+            'monitoring_inventory_targets': inventory_targets,
             'monitoring_exporter_name': exporter_name,
         }

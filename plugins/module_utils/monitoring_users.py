@@ -12,6 +12,11 @@ log (where a second CREATE USER would stop replication).
 PostgreSQL: a LOGIN role in ``pg_monitor`` with a connection limit. The
 session runs with ``log_statement = none`` so the password never reaches the
 server log. A standby is read-only: the role reaches it from its primary.
+
+MongoDB: a user in ``admin`` with the roles Percona's mongodb_exporter documents
+(``clusterMonitor`` on admin, ``read`` on local, for the oplog). MongoDB has no
+per-user connection limit. Users are replicated: on a secondary the user comes
+from the primary (the same refusal as a PostgreSQL standby).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -71,6 +76,55 @@ def postgres_plan(exists, can_login, password_ok, member, current_limit, max_con
                          'from the primary: run db_monitoring_user against the primary first, with the same '
                          'password' % ', '.join(actions), 'container')
     return actions
+
+
+MONGODB_ROLES = ({'role': 'clusterMonitor', 'db': 'admin'}, {'role': 'read', 'db': 'local'})
+
+
+def mongodb_roles(user_info):
+    """The (role, db) pairs of a usersInfo entry (None: no such user)."""
+    if not user_info:
+        return None
+    return sorted((role.get('role'), role.get('db')) for role in user_info.get('roles') or [])
+
+
+def mongodb_plan(user_info, password_ok, writable_primary):
+    """Which user commands to run: a list of action names (DbopsError on a secondary that needs one).
+
+    ``user_info``: the user's entry of ``usersInfo`` (``{'user', 'db', 'roles': [{'role', 'db'}]}``) or None.
+    """
+    wanted = sorted((r['role'], r['db']) for r in MONGODB_ROLES)
+    roles = mongodb_roles(user_info)
+    if roles is None:
+        actions = ['create user']
+    else:
+        actions = []
+        if not password_ok:
+            actions.append('update user password')
+        if roles != wanted:
+            # Exactly the documented roles: a role granted by hand (readWriteAnyDatabase, ...) is taken away.
+            actions.append('update user roles')
+    if actions and not writable_primary:
+        raise DbopsError('the server is not the primary of its replica set and its exporter user needs: %s. Users '
+                         'are replicated from the primary: run db_monitoring_user against the primary first, with '
+                         'the same password' % ', '.join(actions), 'container')
+    return actions
+
+
+def mongodb_commands(actions, user, password):
+    """The admin commands that carry out the plan (documents for ``client.admin.command``)."""
+    roles = [dict(role) for role in MONGODB_ROLES]
+    commands = []
+    if 'create user' in actions:
+        commands.append({'createUser': user, 'pwd': password, 'roles': roles})
+    update = {}
+    if 'update user password' in actions:
+        update['pwd'] = password
+    if 'update user roles' in actions:
+        update['roles'] = roles
+    if update:
+        commands.append(dict({'updateUser': user}, **update))
+    return commands
 
 
 def reachable_address(addresses, port, timeout=2.0):
@@ -158,4 +212,20 @@ def ensure_postgres(conn, adapter, host, port, user, password, max_connections, 
         _rows(conn, 'ALTER ROLE %s CONNECTION LIMIT %d' % (quoted, int(max_connections)))
     if 'grant pg_monitor' in actions:
         _rows(conn, 'GRANT pg_monitor TO %s' % quoted)
+    return True, actions
+
+
+def ensure_mongodb(client, adapter, host, port, user, password, check_mode):
+    """Create or repair the user; (changed, actions). ``client`` is a pymongo client logged in as the superuser."""
+    admin = client['admin']
+    answer = admin.command({'usersInfo': {'user': user, 'db': 'admin'}})
+    found = [entry for entry in answer.get('users') or [] if entry.get('user') == user and entry.get('db') == 'admin']
+    info = found[0] if found else None
+    hello = admin.command({'hello': 1})
+    password_ok = info is not None and _can_login(adapter, host, port, user, password, 'admin')
+    actions = mongodb_plan(info, password_ok, bool(hello.get('isWritablePrimary', hello.get('ismaster'))))
+    if check_mode or not actions:
+        return bool(actions), actions
+    for command in mongodb_commands(actions, user, password):
+        admin.command(command)
     return True, actions

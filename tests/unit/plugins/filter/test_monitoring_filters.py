@@ -71,3 +71,42 @@ def test_for_overrides_change_only_the_named_alerts_and_copy():
 def test_filters_are_registered():
     names = set(monitoring.FilterModule().filters())
     assert {'prometheus_config', 'alert_rules_for', 'alert_names', 'monitoring_exporter_name'} <= names
+
+
+GROUPS = {'mysql_servers': ['db1', 'db2'], 'postgresql_servers': ['pg1'], 'mongodb_servers': ['mg1'],
+          'other': ['x1']}
+HOSTVARS = {
+    'db1': {'mysql_container_name': 'orders-db', 'mysql_flavor': 'mysql'},
+    'db2': {},  # the mysql role's defaults: a MariaDB container named mariadb
+    'pg1': {'postgresql_container_name': 'billing', 'postgresql_database': 'billing'},
+    'mg1': {'mongodb_container_name': 'events'},
+    'x1': {'mysql_container_name': 'not-monitored'},
+}
+
+
+def test_inventory_targets_from_the_default_groups():
+    groups = {'mysql': 'mysql_servers', 'postgres': 'postgresql_servers', 'mongodb': 'mongodb_servers'}
+    targets = monitoring.inventory_targets(groups, GROUPS, HOSTVARS)
+    assert targets == [
+        {'name': 'orders-db', 'engine': 'mysql'},
+        {'name': 'mariadb', 'engine': 'mariadb'},
+        {'name': 'billing', 'engine': 'postgres', 'database': 'billing'},
+        {'name': 'events', 'engine': 'mongodb'},
+    ]
+    # ... and they make a valid scrape configuration, MongoDB included.
+    config = monitoring.prometheus_config(targets)
+    assert job(config, 'mongodb')['static_configs'] == [
+        {'targets': ['events-exporter:9216'], 'labels': {'instance': 'events', 'engine': 'mongodb'}}]
+
+
+def test_inventory_targets_other_groups_missing_groups_and_defaults():
+    assert monitoring.inventory_targets({'mysql': 'other', 'postgres': 'nowhere'}, GROUPS, HOSTVARS) == [
+        {'name': 'not-monitored', 'engine': 'mariadb'}]
+    assert monitoring.inventory_targets({'postgres': 'pg', 'mysql': ''}, {'pg': ['h']}, {'h': {}}) == [
+        {'name': 'postgresql', 'engine': 'postgres', 'database': 'postgres'}]
+    assert monitoring.inventory_targets({}, GROUPS, HOSTVARS) == []
+
+
+def test_inventory_targets_refuse_unknown_group_keys():
+    with pytest.raises(AnsibleFilterError, match='monitoring_target_groups has keys postgresql: use mysql'):
+        monitoring.inventory_targets({'postgresql': 'postgresql_servers'}, GROUPS, HOSTVARS)

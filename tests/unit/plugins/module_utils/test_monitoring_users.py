@@ -108,3 +108,114 @@ def test_volume_files_refuse_bad_paths(files):
     with pytest.raises(DbopsError) as error:
         volume_files.normalise(files)
     assert error.value.parameter == 'files'
+
+
+# MongoDB: usersInfo and hello answers in the shapes the MongoDB manual documents
+# (https://www.mongodb.com/docs/manual/reference/command/usersInfo/, .../command/hello/).
+EXPORTER_INFO = {'_id': 'admin.dbops_exporter', 'userId': 'x', 'user': 'dbops_exporter', 'db': 'admin',
+                 'roles': [{'role': 'read', 'db': 'local'}, {'role': 'clusterMonitor', 'db': 'admin'}],
+                 'mechanisms': ['SCRAM-SHA-1', 'SCRAM-SHA-256']}
+
+
+class _Admin(object):
+    def __init__(self, users_answer, hello_answer):
+        self.users_answer, self.hello_answer, self.ran = users_answer, hello_answer, []
+
+    def command(self, document):
+        name = next(iter(document))
+        if name == 'usersInfo':
+            assert document == {'usersInfo': {'user': 'dbops_exporter', 'db': 'admin'}}
+            return self.users_answer
+        if name == 'hello':
+            return self.hello_answer
+        self.ran.append(document)
+        return {'ok': 1.0}
+
+
+class _Client(object):
+    def __init__(self, admin):
+        self.admin = admin
+
+    def __getitem__(self, name):
+        assert name == 'admin'
+        return self.admin
+
+    def close(self):
+        pass
+
+
+class _Adapter(object):
+    def __init__(self, login_ok):
+        self.login_ok, self.logins = login_ok, []
+
+    def connect(self, host, port, user, password, database, timeout):
+        self.logins.append((user, database))
+        if not self.login_ok:
+            raise DbopsError('authentication failed', 'login_password')
+        return _Client(None)
+
+
+def _client_and_close(users_answer, hello_answer):
+    admin = _Admin(users_answer, hello_answer)
+    return _Client(admin), admin
+
+
+PRIMARY = {'isWritablePrimary': True, 'setName': 'rs0', 'ok': 1.0}
+SECONDARY = {'isWritablePrimary': False, 'secondary': True, 'setName': 'rs0', 'ok': 1.0}
+
+
+def test_mongodb_roles_are_the_documented_least_privilege():
+    assert users.mongodb_plan(EXPORTER_INFO, True, True) == []
+    for role in users.MONGODB_ROLES:
+        assert role['role'] in ('clusterMonitor', 'read')
+    assert not any(r['role'].startswith(('readWrite', 'root', 'dbAdmin')) for r in users.MONGODB_ROLES)
+
+
+def test_mongodb_creates_the_user_on_the_primary():
+    client, admin = _client_and_close({'users': [], 'ok': 1.0}, PRIMARY)
+    adapter = _Adapter(login_ok=False)
+    changed, actions = users.ensure_mongodb(client, adapter, '10.0.0.2', 27017, 'dbops_exporter', 'pw-1', False)
+    assert changed and actions == ['create user']
+    assert admin.ran == [{'createUser': 'dbops_exporter', 'pwd': 'pw-1',
+                          'roles': [{'role': 'clusterMonitor', 'db': 'admin'}, {'role': 'read', 'db': 'local'}]}]
+    assert adapter.logins == []  # no user: no login attempt
+
+
+def test_mongodb_user_in_place_changes_nothing():
+    client, admin = _client_and_close({'users': [EXPORTER_INFO], 'ok': 1.0}, PRIMARY)
+    adapter = _Adapter(login_ok=True)
+    assert users.ensure_mongodb(client, adapter, 'h', 27017, 'dbops_exporter', 'pw-1', False) == (False, [])
+    assert admin.ran == [] and adapter.logins == [('dbops_exporter', 'admin')]
+
+
+def test_mongodb_repairs_password_and_extra_roles():
+    info = dict(EXPORTER_INFO, roles=EXPORTER_INFO['roles'] + [{'role': 'readWriteAnyDatabase', 'db': 'admin'}])
+    client, admin = _client_and_close({'users': [info], 'ok': 1.0}, PRIMARY)
+    changed, actions = users.ensure_mongodb(client, _Adapter(login_ok=False), 'h', 27017, 'dbops_exporter', 'pw-2',
+                                            False)
+    assert changed and actions == ['update user password', 'update user roles']
+    assert admin.ran == [{'updateUser': 'dbops_exporter', 'pwd': 'pw-2',
+                          'roles': [{'role': 'clusterMonitor', 'db': 'admin'}, {'role': 'read', 'db': 'local'}]}]
+
+
+def test_mongodb_check_mode_runs_no_command():
+    client, admin = _client_and_close({'users': [], 'ok': 1.0}, PRIMARY)
+    assert users.ensure_mongodb(client, _Adapter(False), 'h', 27017, 'dbops_exporter', 'pw', True) == (
+        True, ['create user'])
+    assert admin.ran == []
+
+
+def test_mongodb_secondary_refuses_and_says_why_but_accepts_a_replicated_user():
+    client, admin = _client_and_close({'users': [EXPORTER_INFO], 'ok': 1.0}, SECONDARY)
+    assert users.ensure_mongodb(client, _Adapter(True), 'h', 27017, 'dbops_exporter', 'pw', False) == (False, [])
+    client, admin = _client_and_close({'users': [], 'ok': 1.0}, SECONDARY)
+    with pytest.raises(DbopsError) as error:
+        users.ensure_mongodb(client, _Adapter(False), 'h', 27017, 'dbops_exporter', 'pw', False)
+    assert 'primary' in error.value.message and error.value.parameter == 'container' and admin.ran == []
+
+
+def test_mongodb_ignores_a_same_named_user_of_another_database():
+    other = dict(EXPORTER_INFO, db='app', _id='app.dbops_exporter')
+    client, admin = _client_and_close({'users': [other], 'ok': 1.0}, PRIMARY)
+    assert users.ensure_mongodb(client, _Adapter(False), 'h', 27017, 'dbops_exporter', 'pw', False)[1] == [
+        'create user']
