@@ -12,16 +12,13 @@ module: db_monitoring_user
 short_description: A least-privilege account for a Prometheus exporter in a database container
 version_added: 0.2.0
 description:
-  - Creates or repairs the account a Prometheus exporter logs in with, in a MySQL, MariaDB, PostgreSQL or MongoDB container
+  - Creates or repairs the account a Prometheus exporter logs in with, in a MySQL, MariaDB or PostgreSQL container
     made by M(dbops.containers.db_container). The superuser password is read from the container's secrets volume.
   - MySQL and MariaDB get C(PROCESS), C(REPLICATION CLIENT) (and C(SLAVE MONITOR) on MariaDB) on C(*.*), C(SELECT) on
     C(performance_schema) and C(MAX_USER_CONNECTIONS). The statements are not written to the binary log, so each
     server of a replication group gets its own account and replication never sees a duplicate C(CREATE USER).
   - PostgreSQL gets a C(LOGIN) role in C(pg_monitor) with a C(CONNECTION LIMIT); the session does not log
     statements, so the password does not reach the server log. On a standby the role must come from the primary.
-  - MongoDB gets a user in C(admin) with exactly the roles Percona's mongodb_exporter documents: C(clusterMonitor)
-    on C(admin) and C(read) on C(local) (the oplog). MongoDB has no per-user connection limit, so O(max_connections)
-    does not apply. Users are replicated: on a secondary the user must come from the primary.
   - The password is checked by logging in with it; it is never returned.
 author:
   - dbops.containers contributors (@dbops)
@@ -48,7 +45,7 @@ options:
   engine:
     description: The engine; read from the container's C(dbops.engine) label when not given.
     type: str
-    choices: [mysql, mariadb, postgres, mongodb]
+    choices: [mysql, mariadb, postgres]
   user:
     description: The exporter's account name.
     type: str
@@ -58,7 +55,7 @@ options:
     type: str
     required: true
   max_connections:
-    description: C(MAX_USER_CONNECTIONS) (MySQL) or C(CONNECTION LIMIT) (PostgreSQL) of the account; unused on MongoDB.
+    description: C(MAX_USER_CONNECTIONS) (MySQL) or C(CONNECTION LIMIT) (PostgreSQL) of the account.
     type: int
     default: 3
 '''
@@ -97,13 +94,11 @@ from ansible_collections.dbops.containers.plugins.module_utils.errors import Dbo
 from ansible_collections.dbops.containers.plugins.module_utils.shared_options import (
     LOGIN_MUTUALLY_EXCLUSIVE, argument_spec as shared_argument_spec)
 
-ENGINES = ('mysql', 'mariadb', 'postgres', 'mongodb')
-
 
 def argument_spec():
     return shared_argument_spec(
         container=dict(type='str', required=True),
-        engine=dict(type='str', choices=list(ENGINES)),
+        engine=dict(type='str', choices=['mysql', 'mariadb', 'postgres']),
         user=dict(type='str', default='dbops_exporter'),
         password=dict(type='str', required=True, no_log=True),
         max_connections=dict(type='int', default=3),
@@ -116,19 +111,19 @@ def run(params, check_mode):
     inspect = targets.running_container(docker, params['container'])
     labels = inspect['Config'].get('Labels') or {}
     engine = params['engine'] or labels.get('dbops.engine')
-    if engine not in ENGINES:
-        raise DbopsError('container %r runs engine %r: exporter accounts are made for %s: set engine'
-                         % (params['container'], engine, ', '.join(ENGINES)), 'engine')
+    if engine not in ('mysql', 'mariadb', 'postgres'):
+        raise DbopsError('container %r runs engine %r: exporter accounts are made for mysql, mariadb and postgres'
+                         % (params['container'], engine), 'engine')
     adapter = get_adapter(engine)
     host = params['login_host']
     if not host:
         networks = inspect['NetworkSettings'].get('Networks') or {}
         addresses = [net.get('IPAddress') for _name, net in sorted(networks.items()) if net.get('IPAddress')]
-        host = users.reachable_address(addresses, params.get('login_port') or adapter.port)
+        port = params.get('login_port') or adapter.port
+        host = users.reachable_address(addresses, port)
         if not host:
             raise DbopsError('none of the addresses of container %r (%s) answers on port %s from this host: set '
-                             'login_host' % (params['container'], ', '.join(addresses) or 'none',
-                                              params.get('login_port') or adapter.port),
+                             'login_host' % (params['container'], ', '.join(addresses) or 'none', port),
                              'login_host')
     login = dict((key, params.get(key)) for key in shared_options.LOGIN_OPTIONS)
     login.update({'container': params['container'], 'engine': engine, 'login_host': host,
@@ -137,10 +132,7 @@ def run(params, check_mode):
     conn = adapter.connect(target.host, target.port, target.user, target.password, target.database,
                            params.get('connect_timeout') or 10)
     try:
-        if engine == 'mongodb':
-            changed, actions = users.ensure_mongodb(conn, adapter, target.host, target.port, params['user'],
-                                                    params['password'], check_mode)
-        elif engine == 'postgres':
+        if engine == 'postgres':
             changed, actions = users.ensure_postgres(conn, adapter, target.host, target.port, params['user'],
                                                      params['password'], params['max_connections'], check_mode)
         else:

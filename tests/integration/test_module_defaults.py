@@ -23,8 +23,8 @@ from conftest import COLLECTIONS, MODULES, ROOT
 OWN_OPTIONS = {
     'db_container': {'name': 'dbt-defaults-db', 'engine': 'mariadb', 'image': 'localhost/dbops/mariadb:10.11',
                      'root_password': 'Dflt-root-1'},
-    'db_failover': {'mode': 'check', 'engine': 'mariadb', 'nodes': [{'name': 'dbt-defaults-db1'},
-                                                                      {'name': 'dbt-defaults-db2'}]},
+    'db_failover': {'mode': 'check', 'engine': 'mariadb',
+                    'nodes': [{'name': 'dbt-defaults-db1'}, {'name': 'dbt-defaults-db2'}]},
     'db_monitoring_user': {'container': 'dbt-defaults-db', 'password': 'Dflt-exp-1'},
     'db_replication': {'role': 'status', 'container': 'dbt-defaults-db'},
     'db_tune_report': {'container': 'dbt-defaults-db'},
