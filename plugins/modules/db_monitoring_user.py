@@ -12,13 +12,16 @@ module: db_monitoring_user
 short_description: A least-privilege account for a Prometheus exporter in a database container
 version_added: 0.2.0
 description:
-  - Creates or repairs the account a Prometheus exporter logs in with, in a MySQL, MariaDB or PostgreSQL container
+  - Creates or repairs the account a Prometheus exporter logs in with, in a MySQL, MariaDB, PostgreSQL or MongoDB container
     made by M(dbops.containers.db_container). The superuser password is read from the container's secrets volume.
   - MySQL and MariaDB get C(PROCESS), C(REPLICATION CLIENT) (and C(SLAVE MONITOR) on MariaDB) on C(*.*), C(SELECT) on
     C(performance_schema) and C(MAX_USER_CONNECTIONS). The statements are not written to the binary log, so each
     server of a replication group gets its own account and replication never sees a duplicate C(CREATE USER).
   - PostgreSQL gets a C(LOGIN) role in C(pg_monitor) with a C(CONNECTION LIMIT); the session does not log
     statements, so the password does not reach the server log. On a standby the role must come from the primary.
+  - MongoDB gets a user in C(admin) with exactly the roles Percona's mongodb_exporter documents: C(clusterMonitor)
+    on C(admin) and C(read) on C(local) (the oplog). MongoDB has no per-user connection limit, so O(max_connections)
+    does not apply. Users are replicated: on a secondary the user must come from the primary.
   - The password is checked by logging in with it; it is never returned.
 author:
   - dbops.containers contributors (@dbops)
@@ -45,7 +48,7 @@ options:
   engine:
     description: The engine; read from the container's C(dbops.engine) label when not given.
     type: str
-    choices: [mysql, mariadb, postgres]
+    choices: [mysql, mariadb, postgres, mongodb]
   user:
     description: The exporter's account name.
     type: str
@@ -55,7 +58,7 @@ options:
     type: str
     required: true
   max_connections:
-    description: C(MAX_USER_CONNECTIONS) (MySQL) or C(CONNECTION LIMIT) (PostgreSQL) of the account.
+    description: C(MAX_USER_CONNECTIONS) (MySQL) or C(CONNECTION LIMIT) (PostgreSQL) of the account; unused on MongoDB.
     type: int
     default: 3
 '''
@@ -94,11 +97,13 @@ from ansible_collections.dbops.containers.plugins.module_utils.errors import Dbo
 from ansible_collections.dbops.containers.plugins.module_utils.shared_options import (
     LOGIN_MUTUALLY_EXCLUSIVE, argument_spec as shared_argument_spec)
 
+ENGINES = ('mysql', 'mariadb', 'postgres', 'mongodb')
+
 
 def argument_spec():
     return shared_argument_spec(
         container=dict(type='str', required=True),
-        engine=dict(type='str', choices=['mysql', 'mariadb', 'postgres']),
+        engine=dict(type='str', choices=list(ENGINES)),
         user=dict(type='str', default='dbops_exporter'),
         password=dict(type='str', required=True, no_log=True),
         max_connections=dict(type='int', default=3),
@@ -111,9 +116,9 @@ def run(params, check_mode):
     inspect = targets.running_container(docker, params['container'])
     labels = inspect['Config'].get('Labels') or {}
     engine = params['engine'] or labels.get('dbops.engine')
-    if engine not in ('mysql', 'mariadb', 'postgres'):
-        raise DbopsError('container %r runs engine %r: exporter accounts are made for mysql, mariadb and postgres'
-                         % (params['container'], engine), 'engine')
+    if engine not in ENGINES:
+        raise DbopsError('container %r runs engine %r: exporter accounts are made for %s: set engine'
+                         % (params['container'], engine, ', '.join(ENGINES)), 'engine')
     adapter = get_adapter(engine)
     host = params['login_host']
     if not host:
@@ -132,7 +137,10 @@ def run(params, check_mode):
     conn = adapter.connect(target.host, target.port, target.user, target.password, target.database,
                            params.get('connect_timeout') or 10)
     try:
-        if engine == 'postgres':
+        if engine == 'mongodb':
+            changed, actions = users.ensure_mongodb(conn, adapter, target.host, target.port, params['user'],
+                                                    params['password'], check_mode)
+        elif engine == 'postgres':
             changed, actions = users.ensure_postgres(conn, adapter, target.host, target.port, params['user'],
                                                      params['password'], params['max_connections'], check_mode)
         else:
