@@ -569,10 +569,12 @@ def seed_standby(docker, standby_name, image, primary_host, primary_port, replic
             raise DbopsError('cannot tell what volume %r holds (exit %s): %s' % (data_volume, code, output.strip()),
                              'standby')
 
-    primary_sysid = None
-    if facts['state'] == 'cluster':
-        primary_sysid = _primary_system_identifier(docker, image, standby_name, network, primary_host, primary_port,
-                                                   replication_user, wanted_passfile)
+    if facts['state'] not in ('absent', 'empty', 'cluster'):
+        seed_decision(facts, None, standby_name)  # refuses the volume
+    # Asked before anything is created: an unreachable primary, a wrong password or a missing pg_hba.conf line
+    # fails here, and the standby's volumes are left as they were (none created).
+    primary_sysid = _primary_system_identifier(docker, image, standby_name, network, primary_host, primary_port,
+                                               replication_user, wanted_passfile)
     decision = seed_decision(facts, primary_sysid, standby_name)
     if decision == 'nothing':
         # A rotated replication password reaches the standby's passfile here.
@@ -633,8 +635,11 @@ def _primary_system_identifier(docker, image, standby_name, network, primary_hos
     finally:
         docker.remove_volume(volume)
     if code != 0 or not output.strip():
-        raise DbopsError('cannot ask the primary %s:%s its system identifier (exit %s): %s'
-                         % (primary_host, primary_port, code, output.strip()), 'primary_host')
+        raise DbopsError('cannot reach the primary at %s:%s as %r over a replication connection, from a container on '
+                         'Docker network %r of the standby\'s Docker host (exit %s): %s. Check primary_host and '
+                         'primary_port (across hosts: the address and published port of the primary), the '
+                         'replication password and the primary\'s pg_hba.conf (hba_source). Nothing was changed'
+                         % (primary_host, primary_port, user, network, code, output.strip()), 'primary_host')
     return output.strip().splitlines()[-1].split('|')[0]
 
 
