@@ -255,6 +255,28 @@ _REPL_SLAVE_RE = re.compile(r'\b(REPLICATION SLAVE(?! ADMIN)|REPLICATION REPLICA
                             re.IGNORECASE)
 
 
+def mysql_gtid_problem(gtid_mode, enforce_gtid_consistency):
+    """What stops a MySQL server from being a GTID primary, or None.
+
+    MySQL manual, "Replication with Global Transaction Identifiers": gtid_mode is OFF, OFF_PERMISSIVE,
+    ON_PERMISSIVE or ON, and only ON gives every transaction a GTID (auto-positioning needs that);
+    enforce_gtid_consistency is OFF, ON or WARN (0, 1, 2 over old protocols) and must be ON with gtid_mode=ON.
+    """
+    mode = str(gtid_mode if gtid_mode is not None else '').strip().upper()
+    enforce = str(enforce_gtid_consistency if enforce_gtid_consistency is not None else '').strip().upper()
+    enforce = {'0': 'OFF', '1': 'ON', '2': 'WARN'}.get(enforce, enforce)
+    wrong = []
+    if mode != 'ON':
+        wrong.append('gtid_mode is %s' % (mode or 'unknown'))
+    if enforce != 'ON':
+        wrong.append('enforce_gtid_consistency is %s' % (enforce or 'unknown'))
+    if not wrong:
+        return None
+    return ('%s: a GTID primary needs gtid_mode ON and enforce_gtid_consistency ON (db_container settings, as '
+            'the mysql_cluster role sets them; a running server without GTIDs goes OFF_PERMISSIVE, ON_PERMISSIVE, '
+            'ON step by step, see the MySQL manual)' % ' and '.join(wrong))
+
+
 def has_replication_grant(grant_lines):
     """True when ``SHOW GRANTS`` lines give REPLICATION SLAVE on ``*.*``."""
     for line in grant_lines:
@@ -478,6 +500,12 @@ def configure_primary(conn, replication_user, replication_password, replica_host
     if not _scalar(conn, 'SELECT @@log_bin'):
         raise DbopsError('the binary log is off on this server: a primary needs it '
                          '(db_container settings log_bin: mysql-bin and a unique server_id)', 'login_host')
+    if flavor == MYSQL:
+        gtid = _rows(conn, 'SELECT @@GLOBAL.gtid_mode AS gtid_mode, '
+                           '@@GLOBAL.enforce_gtid_consistency AS enforce_gtid_consistency')[0]
+        problem = mysql_gtid_problem(gtid['gtid_mode'], gtid['enforce_gtid_consistency'])
+        if problem:
+            raise DbopsError(problem, 'login_host')
 
     exists = _scalar(conn, 'SELECT COUNT(*) FROM mysql.user WHERE User = %s AND Host = %s', account)
     if not exists:

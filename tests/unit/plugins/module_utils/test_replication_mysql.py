@@ -258,6 +258,10 @@ class FakeServer(object):
             return ['ro'], [(1 if self.variables.get('read_only') == 'ON' else 0,)]
         if sql == 'SELECT @@log_bin':
             return ['log_bin'], [(1,)]
+        if sql.startswith('SELECT @@GLOBAL.gtid_mode'):
+            # MySQL answers the enum names (gtid_mode OFF/OFF_PERMISSIVE/ON_PERMISSIVE/ON, enforce OFF/ON/WARN).
+            return ['gtid_mode', 'enforce_gtid_consistency'], [
+                (self.variables.get('gtid_mode', 'ON'), self.variables.get('enforce_gtid_consistency', 'ON'))]
         if sql.startswith('SELECT COUNT(*) FROM mysql.user'):
             return ['n'], [(1 if self.user_exists else 0,)]
         if sql.startswith('SELECT authentication_string = PASSWORD'):
@@ -440,3 +444,34 @@ def test_assess_semi_sync_expected_but_disabled():
     assert severity == 'warning' and 'replica' in reasons[0] and 'expects it' in reasons[0]
     enabled = dict(node('replica', MARIADB_ROW, replica_enabled=True), read_only=True)
     assert repl.assess(enabled, expect_semi_sync=True) == ('ok', [])
+
+
+@pytest.mark.parametrize('mode, enforce, wrong', [
+    ('ON', 'ON', None),
+    ('on', 1, None),
+    ('OFF', 'OFF', ['gtid_mode is OFF', 'enforce_gtid_consistency is OFF']),
+    ('ON_PERMISSIVE', 'ON', ['gtid_mode is ON_PERMISSIVE']),
+    ('OFF_PERMISSIVE', 'ON', ['gtid_mode is OFF_PERMISSIVE']),
+    ('ON', 'WARN', ['enforce_gtid_consistency is WARN']),
+    ('ON', 2, ['enforce_gtid_consistency is WARN']),
+    (None, None, ['gtid_mode is unknown', 'enforce_gtid_consistency is unknown']),
+])
+def test_mysql_gtid_problem_on_documented_values(mode, enforce, wrong):
+    problem = repl.mysql_gtid_problem(mode, enforce)
+    if wrong is None:
+        assert problem is None
+    else:
+        assert all(part in problem for part in wrong), problem
+        assert 'gtid_mode ON and enforce_gtid_consistency ON' in problem
+
+
+def test_configure_primary_mysql_without_gtids_is_refused_before_any_change():
+    server = FakeServer('8.4.3', variables={'gtid_mode': 'OFF_PERMISSIVE', 'enforce_gtid_consistency': 'WARN'})
+    with pytest.raises(DbopsError) as err:
+        repl.configure_primary(server, 'repl', 'pw')
+    assert err.value.parameter == 'login_host'
+    assert 'gtid_mode is OFF_PERMISSIVE and enforce_gtid_consistency is WARN' in str(err.value)
+    assert server.executed == [] and not server.user_exists
+    # MariaDB has no gtid_mode (its GTIDs are always on): not asked.
+    mariadb = FakeServer('10.11.18-MariaDB', variables={'gtid_mode': 'OFF'})
+    assert repl.configure_primary(mariadb, 'repl', 'pw')[0] is True
