@@ -19,9 +19,9 @@ description:
     server of a replication group gets its own account and replication never sees a duplicate C(CREATE USER).
   - PostgreSQL gets a C(LOGIN) role in C(pg_monitor) with a C(CONNECTION LIMIT); the session does not log
     statements, so the password does not reach the server log. On a standby the role must come from the primary.
-  - MongoDB gets a user in C(admin) with exactly the roles Percona's mongodb_exporter documents: C(clusterMonitor)
+  - MongoDB gets a user in C(admin) with exactly the roles Percona's mongodb_exporter documents, C(clusterMonitor)
     on C(admin) and C(read) on C(local) (the oplog). MongoDB has no per-user connection limit, so O(max_connections)
-    does not apply. Users are replicated: on a secondary the user must come from the primary.
+    does not apply. Users are replicated, so on a secondary the user must come from the primary.
   - The password is checked by logging in with it; it is never returned.
 author:
   - dbops.containers contributors (@dbops)
