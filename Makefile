@@ -18,6 +18,7 @@ demo: venv images
 	ansible-playbook -i inventory/local.yml playbooks/tune_audit.yml
 	@echo; cat .build/tune-reports/index.md; echo; echo "Reports: $(ROOT)/.build/tune-reports/"
 	@echo "MariaDB writer 127.0.0.1:6446, reader 127.0.0.1:6447; PostgreSQL (PgBouncer) 127.0.0.1:6432"
+	@echo "Prometheus http://127.0.0.1:9090 (alerts: http://127.0.0.1:9090/alerts)"
 
 demo-clean: venv
 	ansible-playbook -i inventory/local.yml playbooks/demo.yml -e demo_state=absent

@@ -1,8 +1,12 @@
 # -*- coding: utf-8 -*-
 """The monitoring role end to end: a real Prometheus (local image) scraping real
 exporters for a MariaDB primary with a replica and a PostgreSQL server made by
-db_container; the Down alert of a stopped server goes pending, then firing, and
-reaches Alertmanager; no password in `docker inspect` of any monitoring container."""
+db_container; the Down alert of a stopped server goes pending, then firing, reaches
+Alertmanager, and Alertmanager posts it to a webhook receiver (a small HTTP server on the
+monitoring network); amtool accepts the rendered alertmanager.yml; the metric names the
+PostgreSQL rules read are in a real scrape (an invalid index, an unused replication slot);
+no password in `docker inspect` of any monitoring container. The MongoDB exporter runs
+wherever the mongo and percona/mongodb_exporter images exist (skipped here)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -20,12 +24,35 @@ from conftest import COLLECTIONS, ROOT, TEST_LABEL, base_args, image_available, 
 from ansible_collections.dbops.containers.plugins.module_utils import replication_mysql as repl
 from ansible_collections.dbops.containers.plugins.module_utils.engine_mysql import _mysql_connect
 
+
+def _pg_connect(host):
+    import psycopg2
+    conn = retry(lambda: psycopg2.connect(host=host, port=5432, user='postgres', password=ROOT_PASSWORD, dbname='app',
+                                          connect_timeout=5))
+    conn.autocommit = True
+    return conn
+
+
 ROOT_PASSWORD = base_args('x', 'mariadb')['root_password']
 EXPORTER_PASSWORD = 'Exp;"orter-pw#1'
 REPL_PASSWORD = 'Repl-Pa55;w"ord'
 IMAGES = ['localhost/dbops/prometheus:2.42', 'localhost/dbops/alertmanager:0.25',
           'localhost/dbops/mysqld-exporter:0.14', 'localhost/dbops/postgres-exporter:0.11']
 DOWN_FOR = 6  # seconds: the Down alerts' `for:` in this test (monitoring_alert_for)
+RECEIVER_IMAGE = 'localhost/dbops/watcher:bookworm'  # any local image with python3
+# The webhook receiver: prints every POST body on one line (docker logs).
+RECEIVER = (
+    "import http.server, sys\n"
+    "class H(http.server.BaseHTTPRequestHandler):\n"
+    "    def do_POST(self):\n"
+    "        body = self.rfile.read(int(self.headers.get('Content-Length', 0)))\n"
+    "        sys.stdout.write('POST %s %s\\n' % (self.path, body.decode('utf-8', 'replace').replace('\\n', ' ')))\n"
+    "        sys.stdout.flush()\n"
+    "        self.send_response(200)\n"
+    "        self.end_headers()\n"
+    "    def log_message(self, *args):\n"
+    "        pass\n"
+    "http.server.HTTPServer(('', 8080), H).serve_forever()\n")
 
 
 def playbook(tmp_path, variables):
@@ -68,8 +95,17 @@ def ip_on(client, name, network):
     return client.api.inspect_container(name)['NetworkSettings']['Networks'][network]['IPAddress']
 
 
+def webhook_posts(container):
+    """The JSON bodies the receiver got."""
+    posts = []
+    for line in container.logs().decode('utf-8', 'replace').splitlines():
+        if line.startswith('POST /hook '):
+            posts.append(json.loads(line[len('POST /hook '):]))
+    return posts
+
+
 def remove_monitoring(client, prefix, names):
-    wanted = set([prefix + '-prometheus', prefix + '-alertmanager', prefix + '-grafana']
+    wanted = set([prefix + '-prometheus', prefix + '-alertmanager', prefix + '-grafana', prefix + '-receiver']
                  + [name + '-exporter' for name in names])
     for container in client.containers.list(all=True, filters={'label': 'test.dbops=true'}):
         if container.name in wanted:
@@ -85,7 +121,7 @@ def remove_monitoring(client, prefix, names):
 
 
 def test_prometheus_scrapes_exporters_and_alerts(docker_client, local_images, container_name, tmp_path):
-    for image in IMAGES:
+    for image in IMAGES + [RECEIVER_IMAGE]:
         if not image_available(docker_client, image):
             pytest.fail('image %s is missing: run scripts/build-images.sh prometheus alertmanager mysqld-exporter '
                         'postgres-exporter' % image)
@@ -101,7 +137,7 @@ def test_prometheus_scrapes_exporters_and_alerts(docker_client, local_images, co
         'monitoring_scrape_interval': '2s', 'monitoring_evaluation_interval': '2s',
         'monitoring_alert_for': {'MysqlDown': '%ds' % DOWN_FOR, 'PostgresqlDown': '%ds' % DOWN_FOR},
         'monitoring_alertmanager_enabled': True,
-        'monitoring_alertmanager_webhook_url': 'http://127.0.0.1:9/hook',
+        'monitoring_alertmanager_webhook_url': 'http://%s-receiver:8080/hook' % prefix,
         'monitoring_grafana_admin_password': 'Graf-pw-1',
         'monitoring_labels': dict(TEST_LABEL),
     }
@@ -116,6 +152,19 @@ def test_prometheus_scrapes_exporters_and_alerts(docker_client, local_images, co
             assert not result.failed, result.get('msg')
         result = run_module('db_container', base_args(pg, 'postgres'))
         assert not result.failed, result.get('msg')
+        pg_ip = next(iter(docker_client.api.inspect_container(pg)['NetworkSettings']['Networks'].values()))['IPAddress']
+        # What the PostgreSQL rules read: a modified table, an index left invalid by a failed
+        # CREATE UNIQUE INDEX CONCURRENTLY, an unused replication slot.
+        pg_query(pg_ip, 'CREATE TABLE orders (id int, email text); INSERT INTO orders VALUES (1, \'a\'), (2, \'a\'); '
+                        'UPDATE orders SET id = id + 10; CREATE INDEX orders_id_idx ON orders (id)', database='app')
+        invalid = _pg_connect(pg_ip)
+        try:
+            with invalid.cursor() as cur:
+                with pytest.raises(Exception, match='could not create unique index'):
+                    cur.execute('CREATE UNIQUE INDEX CONCURRENTLY orders_email_idx ON orders (email)')
+        finally:
+            invalid.close()
+        pg_query(pg_ip, "SELECT pg_create_physical_replication_slot('dbt_unused')")
         primary_ip = ip_on(docker_client, primary, repl_net.name)
         replica_ip = ip_on(docker_client, replica, repl_net.name)
         source = retry(lambda: _mysql_connect(primary_ip, 3306, 'root', ROOT_PASSWORD, None, 5))
@@ -141,11 +190,25 @@ def test_prometheus_scrapes_exporters_and_alerts(docker_client, local_images, co
             assert 'GRANT PROCESS, BINLOG MONITOR, SLAVE MONITOR ON *.*' in grants, grants
             assert 'GRANT SELECT ON `performance_schema`.*' in grants and 'MAX_USER_CONNECTIONS 3' in grants, grants
             assert 'ALL PRIVILEGES' not in grants and 'SUPER' not in grants
-        pg_ip = next(iter(docker_client.api.inspect_container(pg)['NetworkSettings']['Networks'].values()))['IPAddress']
         assert pg_query(pg_ip, "SELECT rolconnlimit, pg_has_role(rolname, 'pg_monitor', 'MEMBER'), rolsuper "
                                "FROM pg_roles WHERE rolname = 'dbops_exporter'") == [(3, True, False)]
         assert repl.status(retry(lambda: _mysql_connect(replica_ip, 3306, 'root', ROOT_PASSWORD, None, 5)))[
             'severity'] == 'ok'
+
+        # amtool accepts the alertmanager.yml the role wrote (webhook receiver).
+        amtool = docker_client.containers.run(
+            IMAGES[1], entrypoint=['amtool', 'check-config', '/etc/dbops-monitoring/alertmanager.yml'],
+            volumes={prefix + '-alertmanager-config': {'bind': '/etc/dbops-monitoring', 'mode': 'ro'}},
+            network_disabled=True, labels=dict(TEST_LABEL), detach=True)
+        try:
+            assert amtool.wait(timeout=60)['StatusCode'] == 0, amtool.logs()
+            checked = amtool.logs().decode('utf-8', 'replace')
+            assert 'SUCCESS' in checked and ' - 1 receivers' in checked, checked
+        finally:
+            amtool.remove(force=True)
+        receiver = docker_client.containers.run(
+            RECEIVER_IMAGE, entrypoint=['python3', '-u', '-c', RECEIVER], command=[], name=prefix + '-receiver',
+            network=prefix, labels=dict(TEST_LABEL), detach=True)
 
         base = 'http://%s:9090' % ip_on(docker_client, prefix + '-prometheus', prefix)
         retry(lambda: http_json(base + '/api/v1/status/runtimeinfo'), attempts=60, delay=0.5)
@@ -159,6 +222,17 @@ def test_prometheus_scrapes_exporters_and_alerts(docker_client, local_images, co
         semi = query(base, 'mysql_global_status_rpl_semi_sync_master_status == 1')
         assert [r['metric']['instance'] for r in semi] == [primary]
         assert query(base, 'pg_replication_is_replica')[0]['value'][1] == '0'
+        # The PostgreSQL rules' metric names, from the real scrape (local 0.11 exporter + the role's queries).
+        assert wait_for(lambda: query(base, 'pg_up == 1 and pg_exporter_last_scrape_error == 0'), 20)
+        index = dict((r['metric']['indexrelname'], r['value'][1]) for r in query(base, 'pg_general_index_info_invalid'))
+        assert index == {'orders_id_idx': '0', 'orders_email_idx': '1'}, index
+        slots = [(r['metric']['slot_name'], r['value'][1]) for r in query(base, 'pg_replication_slot_slot_is_active')]
+        assert slots == [('dbt_unused', '0')], slots
+        updated = query(base, 'pg_stat_user_tables_n_tup_upd{relname="orders"}')
+        assert [r['value'][1] for r in updated] == ['2'], updated
+        for name in ('pg_stat_user_tables_n_tup_del', 'pg_stat_user_tables_n_tup_hot_upd', 'pg_postmaster_start_time_seconds',
+                     'pg_settings_autovacuum_vacuum_threshold', 'pg_stat_database_deadlocks', 'pg_txid_current'):
+            assert query(base, name), name
         rules = http_json(base + '/api/v1/rules')['data']['groups']
         alerts = dict((r['name'], r) for g in rules for r in g['rules'])
         assert len(alerts) == 14 + 20 + 7 + 4
@@ -203,6 +277,16 @@ def test_prometheus_scrapes_exporters_and_alerts(docker_client, local_images, co
         received = wait_for(lambda: [a for a in http_json(am + '/api/v2/alerts')
                                      if a['labels'].get('alertname') == 'PostgresqlDown'], 20)
         assert received and received[0]['labels']['instance'] == pg
+        # ... and Alertmanager posts it to the webhook (after group_wait).
+
+        def delivered():
+            return [a for post in webhook_posts(receiver) for a in post['alerts']
+                    if a['labels'].get('alertname') == 'PostgresqlDown' and a['status'] == 'firing']
+        posted = wait_for(delivered, 30)
+        assert posted and posted[0]['labels']['instance'] == pg and posted[0]['labels']['severity'] == 'critical', \
+            receiver.logs()[-2000:]
+        timings['webhook_after_s'] = round(time.time() - stopped, 1)
+        assert webhook_posts(receiver)[0]['receiver'] == 'webhook'
         assert not [a for a in http_json(base + '/api/v1/alerts')['data']['alerts']
                     if a['labels']['alertname'] == 'MysqlDown']
         print('\nmonitoring timings: %s' % timings)
@@ -219,3 +303,63 @@ def test_prometheus_scrapes_exporters_and_alerts(docker_client, local_images, co
                                                  purge_data=True))
         remove_monitoring(docker_client, prefix, dbs)
         repl_net.remove()
+
+
+MONGO_IMAGE = 'mongo:8.0'
+MONGO_EXPORTER_IMAGE = 'percona/mongodb_exporter:0.54.0'  # the role's pinned official image
+
+
+def test_mongodb_exporter_scrapes_mongodb(docker_client, local_images, container_name, tmp_path):
+    """The role on a MongoDB container: the exporter user with clusterMonitor + read on local, the exporter
+    logged in with its password file, mongodb_up == 1 and the replica set metrics the rules read."""
+    missing = [image for image in (MONGO_IMAGE, MONGO_EXPORTER_IMAGE) if not image_available(docker_client, image)]
+    if missing:
+        pytest.skip('no mongo image: %s not on this Docker host and cannot be pulled (no registry); runs wherever '
+                    'the images exist' % ', '.join(missing))
+    for image in IMAGES[:1]:
+        if not image_available(docker_client, image):
+            pytest.fail('image %s is missing: run scripts/build-images.sh prometheus' % image)
+    mongo, prefix = container_name('mg'), container_name('mon')
+    variables = {
+        'monitoring_prefix': prefix,
+        'monitoring_targets': [{'name': mongo, 'engine': 'mongodb'}],
+        'monitoring_exporter_password': EXPORTER_PASSWORD,
+        'monitoring_prometheus_published_ports': [],
+        'monitoring_scrape_interval': '2s', 'monitoring_evaluation_interval': '2s',
+        'monitoring_grafana_enabled': False,
+        'monitoring_labels': dict(TEST_LABEL),
+    }
+    try:
+        result = run_module('db_container', base_args(mongo, 'mongodb', image=MONGO_IMAGE, image_source='official',
+                                                      user=None, password=None, database=None,
+                                                      settings={'replication.replSetName': 'rs0'}))
+        assert not result.failed, result.get('msg')
+        import pymongo
+        ip = next(iter(docker_client.api.inspect_container(mongo)['NetworkSettings']['Networks'].values()))['IPAddress']
+        client = retry(lambda: pymongo.MongoClient(ip, 27017, username='admin', password=ROOT_PASSWORD,
+                                                   authSource='admin', directConnection=True,
+                                                   serverSelectionTimeoutMS=5000))
+        client.admin.command({'replSetInitiate': {'_id': 'rs0', 'members': [{'_id': 0, 'host': '%s:27017' % mongo}]}})
+        retry(lambda: client.admin.command('hello')['isWritablePrimary'] or 1 / 0, attempts=60)
+
+        code, output = playbook(tmp_path, variables)
+        assert code == 0, output[-4000:]
+        assert EXPORTER_PASSWORD not in output
+        user = client.admin.command({'usersInfo': {'user': 'dbops_exporter', 'db': 'admin'}})['users'][0]
+        assert sorted((r['role'], r['db']) for r in user['roles']) == [('clusterMonitor', 'admin'), ('read', 'local')]
+        inspect = json.dumps(docker_client.api.inspect_container(mongo + '-exporter'))
+        assert EXPORTER_PASSWORD not in inspect and '--mongodb.password-file=' in inspect
+
+        base = 'http://%s:9090' % ip_on(docker_client, prefix + '-prometheus', prefix)
+        retry(lambda: http_json(base + '/api/v1/status/runtimeinfo'), attempts=60, delay=0.5)
+        assert wait_for(lambda: query(base, 'mongodb_up == 1'), 30)
+        for name in ('mongodb_rs_members_optimeDate', 'mongodb_mongod_replset_oplog_head_timestamp',
+                     'mongodb_ss_connections', 'mongodb_ss_metrics_cursor_open'):
+            assert wait_for(lambda: query(base, name), 20), name
+        code, output = playbook(tmp_path, variables)
+        assert code == 0 and 'changed=0' in output, output[-3000:]
+        client.close()
+    finally:
+        run_module('db_container', base_args(mongo, 'mongodb', image=MONGO_IMAGE, image_source='official',
+                                             state='absent', purge_data=True))
+        remove_monitoring(docker_client, prefix, [mongo])
