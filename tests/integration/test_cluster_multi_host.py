@@ -18,7 +18,7 @@ import uuid
 
 import pytest
 
-from conftest import COLLECTIONS, ROOT, container_ip, mysql_query, pg_query, run_module
+from conftest import COLLECTIONS, ROOT, mysql_query, pg_query, run_module
 
 HOSTS_PLAY = r'''
 - name: The nodes, each standing in for a host of its own
@@ -100,7 +100,7 @@ REPLICATION_PASSWORD = 'Mh-repl:pw\\1'
 
 def free_ports(count):
     sockets, ports = [], []
-    for _ in range(count):
+    for _attempt in range(count):
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(('0.0.0.0', 0))
         sockets.append(sock)
@@ -236,8 +236,11 @@ def test_multi_host_clusters(docker_client, local_images, tmp_path):
         replica_ip = bridge_ip(docker_client, replica)
         assert mysql_var(replica_ip, 'rpl_semi_sync_slave_enabled') == 1
         # read_only is not a server setting (a promoted replica must stay writable): status says so.
-        status = wait_for(lambda: (lambda s: s if s.get('status') and s['status']['io_running'] else None)(
-            run_module('db_replication', {'role': 'status', 'container': replica, 'semi_sync': True})))
+
+        def replica_connected():
+            result = run_module('db_replication', {'role': 'status', 'container': replica, 'semi_sync': True})
+            return result if result.get('status') and result['status']['io_running'] else None
+        status = wait_for(replica_connected)
         assert status['severity'] == 'warning' and any('read_only OFF' in r for r in status['status']['reasons'])
         # After both restarts a commit through the endpoint is acknowledged by the replica again.
         mysql_query('127.0.0.1', "INSERT INTO mh VALUES (2, 'after restarts')", user='appuser',
