@@ -9,7 +9,7 @@ export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export DBOPS_IMAGE_SOURCE ?= local
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: demo test images venv lint sanity units ansible-test-units integration molecule clean-test-containers demo-clean bench-provision bench-audit bench-cluster bench-failover bench-tuning
+.PHONY: demo test static images venv lint sanity units ansible-test-units integration molecule clean-test-containers demo-clean bench-provision bench-audit bench-cluster bench-failover bench-tuning
 
 ## make demo: a 3-node MariaDB cluster (HAProxy) and a 2-node PostgreSQL cluster (PgBouncer) on the
 ## local Docker engine, writes through the endpoints read on every replica, cluster status, tune reports
@@ -23,8 +23,15 @@ demo: venv images
 demo-clean: venv
 	ansible-playbook -i inventory/local.yml playbooks/demo.yml -e demo_state=absent
 
-## make test: every test (lint, sanity, unit, integration on real servers, Molecule)
-test: venv images lint sanity units ansible-test-units integration molecule
+## make test: every test (lint, sanity, unit, integration on real servers, Molecule).
+## The checks that need no image run while the images build (minutes on a bare machine), then the
+## tests on real servers run one at a time (they share one Docker engine and count its volumes).
+test: venv
+	$(MAKE) -j2 --output-sync=target images static
+	$(MAKE) integration molecule
+
+## make static: the checks that need no database image
+static: lint sanity units ansible-test-units
 
 venv:
 	@scripts/venv.sh
@@ -47,7 +54,7 @@ units: venv
 	$(PYTEST) -q tests/unit tests/packaging
 
 integration: venv images
-	$(PYTEST) -q tests/integration
+	$(PYTEST) -q --durations=20 tests/integration
 
 molecule: venv images
 	scripts/molecule.sh
