@@ -630,6 +630,25 @@ def restart_policy(node):
     return (((node.inspect or {}).get('HostConfig') or {}).get('RestartPolicy') or {}).get('Name')
 
 
+def node_follows(cluster, node, connect, source_of, primary_names):
+    """The drivers' follows(): is node running, not fenced, and reading from one of primary_names?
+
+    source_of(connection) returns the host node replicates from, or None when it does not replicate;
+    a node that cannot be reached follows nobody. Reads only: rejoin and its check mode rely on it."""
+    cluster.refresh(node)
+    if not node.running or restart_policy(node) == 'no':
+        return False
+    try:
+        conn = connect(node, 3)
+    except DbopsError:
+        return False
+    try:
+        source = source_of(conn)
+    finally:
+        conn.close()
+    return bool(source) and source in primary_names
+
+
 def _config_volume(container, path):
     for mount in container.get('Mounts') or []:
         if path.startswith(mount.get('Destination', '') + '/') and mount.get('Type') == 'volume':

@@ -29,7 +29,7 @@ import time
 
 from ansible_collections.dbops.containers.plugins.module_utils import replication_mysql as repl
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
-from ansible_collections.dbops.containers.plugins.module_utils.failover import mariadb_position, restart_policy
+from ansible_collections.dbops.containers.plugins.module_utils.failover import mariadb_position, node_follows
 
 FENCE_FILE = 'zzz-dbops-fenced.cnf'
 
@@ -80,6 +80,14 @@ def mysql_gtid_count(*sets):
                 total += end - start + 1
                 last = end
     return total
+
+
+def _replicating_from(conn):
+    """The source host of a replica whose IO and SQL threads both run, else None."""
+    status = repl.replica_status(conn)
+    if status and status['io_running'] and status['sql_running']:
+        return status['source_host']
+    return None
 
 
 class FailoverDriver(object):
@@ -216,19 +224,8 @@ class FailoverDriver(object):
 
     def follows(self, node, primary):
         """Is node a running replica of primary (both threads running, not fenced)? Reads only."""
-        self.cluster.refresh(node)
-        if not node.running or restart_policy(node) == 'no':
-            return False
-        try:
-            conn = self._conn(node, 3)
-        except DbopsError:
-            return False
-        try:
-            status = repl.replica_status(conn)
-        finally:
-            conn.close()
-        return bool(status and status['io_running'] and status['sql_running']
-                    and status['source_host'] in (primary.name, primary.alias, primary.host))
+        return node_follows(self.cluster, node, self._conn, _replicating_from,
+                            (primary.name, primary.alias, primary.host))
 
     # ------------------------------------------------------------------ changes
     def fence(self, node):

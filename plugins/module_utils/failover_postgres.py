@@ -29,12 +29,19 @@ import time
 from ansible_collections.dbops.containers.plugins.module_utils import replication_postgres as repl
 from ansible_collections.dbops.containers.plugins.module_utils.docker_helper import CARRIER_LABEL, FileEntry
 from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
-from ansible_collections.dbops.containers.plugins.module_utils.failover import parse_lsn, restart_policy, tcp_reachable
+from ansible_collections.dbops.containers.plugins.module_utils.failover import node_follows, parse_lsn, tcp_reachable
 
 
 def sync_names_for(slots):
     """synchronous_standby_names waiting for any one of the standbys (their application_name is their slot)."""
     return 'ANY 1 (%s)' % ', '.join('"%s"' % slot for slot in slots) if slots else ''
+
+
+def _streaming_from(conn):
+    """The host a standby streams WAL from, else None (a primary, or a standby not streaming)."""
+    rows = repl._rows(conn, "SELECT pg_is_in_recovery() AS standby, (SELECT sender_host FROM "
+                            "pg_stat_wal_receiver WHERE status = 'streaming') AS sender")
+    return rows[0]['sender'] if rows and rows[0]['standby'] else None
 
 
 class FailoverDriver(object):
@@ -163,20 +170,8 @@ class FailoverDriver(object):
 
     def follows(self, node, primary):
         """Is node a standby streaming from primary (and not fenced)? Reads only."""
-        self.cluster.refresh(node)
-        if not node.running or restart_policy(node) == 'no':
-            return False
-        try:
-            conn = self._conn(node, 3)
-        except DbopsError:
-            return False
-        try:
-            rows = repl._rows(conn, "SELECT pg_is_in_recovery() AS standby, (SELECT sender_host FROM "
-                                    "pg_stat_wal_receiver WHERE status = 'streaming') AS sender")
-        finally:
-            conn.close()
-        return bool(rows and rows[0]['standby'] and rows[0]['sender']
-                    and rows[0]['sender'] in (primary.name, primary.alias, primary.host))
+        return node_follows(self.cluster, node, self._conn, _streaming_from,
+                            (primary.name, primary.alias, primary.host))
 
     # ------------------------------------------------------------------ changes
     def _data_volume(self, node):
