@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `ansible-test sanity` or `ansible-test units` offline, from a copy of the
-# collection under .build/sanity/ansible_collections/dbops/containers
-# (ansible-test wants that layout). Extra arguments go to ansible-test, e.g.
+# collection under .build/ansible-test-<command>/ansible_collections/dbops/containers
+# (ansible-test wants that layout; one copy per command, because `make test`
+# runs sanity and units at the same time). Extra arguments go to ansible-test, e.g.
 #   scripts/ansible-test.sh sanity --test validate-modules
 #   scripts/ansible-test.sh units
 # Exits with ansible-test's status.
@@ -19,7 +20,7 @@ shift
 case "$COMMAND" in sanity|units) ;; *) echo "ansible-test.sh: sanity or units, not $COMMAND" >&2; exit 2 ;; esac
 VENV=${VENV:-$ROOT/.venv}
 PYTHON_VERSION=${SANITY_PYTHON:-3.11}
-DEST=$ROOT/.build/sanity/ansible_collections/dbops/containers
+DEST=$ROOT/.build/ansible-test-$COMMAND/ansible_collections/dbops/containers
 
 export PATH="$VENV/bin:$PATH"
 # ansible-test sets up its own collection path and configuration; the
@@ -48,7 +49,7 @@ cache=$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py
 if [ ! -s "$cache" ]; then
     echo "sanity: writing offline pip bootstrap $cache" >&2
     mkdir -p "$(dirname "$cache")"
-    cat > "$cache.tmp" <<'EOF'
+    cat > "$cache.tmp.$$" <<'EOF'
 """Offline stand-in for get-pip.py, written by dbops.containers scripts/ansible-test.sh.
 
 ansible-test runs it as `python get_pip.py [pip options] pip==X [--no-setuptools] [--no-wheel]`
@@ -83,7 +84,7 @@ if __name__ == '__main__':
     except subprocess.CalledProcessError as ex:
         sys.exit(ex.returncode)
 EOF
-    mv "$cache.tmp" "$cache"
+    mv "$cache.tmp.$$" "$cache"
 fi
 
 # 2. A clean copy of the collection: tracked and untracked-but-not-ignored files.
