@@ -142,6 +142,22 @@ def container_ip(result):
     return next(iter(addresses.values()))
 
 
+def ip_on(client, name, network):
+    """The container's address on one Docker network."""
+    return client.api.inspect_container(name)['NetworkSettings']['Networks'][network]['IPAddress']
+
+
+def wait_for(check, timeout=60, delay=0.5):
+    """check()'s first truthy value, polled every delay seconds; AssertionError after timeout seconds."""
+    deadline = time.time() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.time() < deadline, 'gave up waiting after %ss (last value %r)' % (timeout, value)
+        time.sleep(delay)
+
+
 def retry(function, attempts=30, delay=0.5):
     for attempt in range(attempts):
         try:

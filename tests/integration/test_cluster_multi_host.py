@@ -13,12 +13,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
 
-from conftest import COLLECTIONS, ROOT, mysql_query, pg_query, run_module
+from conftest import COLLECTIONS, ROOT, ip_on, mysql_query, pg_query, run_module, wait_for
 
 HOSTS_PLAY = r'''
 - name: The nodes, each standing in for a host of its own
@@ -170,20 +169,6 @@ class Cluster(object):
         return code, output
 
 
-def bridge_ip(client, name):
-    return client.containers.get(name).attrs['NetworkSettings']['Networks']['bridge']['IPAddress']
-
-
-def wait_for(check, timeout=60, delay=0.5):
-    deadline = time.time() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.time() < deadline, 'gave up waiting (last value %r)' % (value,)
-        time.sleep(delay)
-
-
 def mysql_var(host, name):
     return mysql_query(host, 'SELECT @@GLOBAL.%s' % name, password=ROOT_PASSWORD)[0][0]
 
@@ -207,7 +192,7 @@ def test_multi_host_clusters(docker_client, local_images, tmp_path):
             assert list(docker_client.containers.get(endpoint).attrs['NetworkSettings']['Networks']) == ['bridge']
 
         # MariaDB: the replica follows the primary at address:published port, semi-sync acknowledges.
-        primary_ip, replica_ip = bridge_ip(docker_client, primary), bridge_ip(docker_client, replica)
+        primary_ip, replica_ip = ip_on(docker_client, primary, 'bridge'), ip_on(docker_client, replica, 'bridge')
         source = mysql_query(replica_ip, 'SHOW SLAVE STATUS', password=ROOT_PASSWORD)
         conn_status = dict(zip(('host', 'port'), (source[0][1], source[0][3])))
         assert conn_status == {'host': cluster.address, 'port': cluster.mysql_nodes[0]['port']}, source
@@ -228,12 +213,12 @@ def test_multi_host_clusters(docker_client, local_images, tmp_path):
                 ['sh', '-c', 'cat /etc/mysql/conf.d/*.cnf /etc/mysql/mariadb.conf.d/*.cnf 2>/dev/null']).output.decode()
             assert 'rpl_semi_sync_master_enabled' in flags and 'rpl_semi_sync_slave_enabled' in flags, flags
         docker_client.containers.get(primary).restart()
-        primary_ip = bridge_ip(docker_client, primary)
+        primary_ip = ip_on(docker_client, primary, 'bridge')
         assert mysql_var(primary_ip, 'rpl_semi_sync_master_enabled') == 1
         assert mysql_var(primary_ip, 'rpl_semi_sync_master_wait_point') == 'AFTER_SYNC'
         assert mysql_var(primary_ip, 'read_only') == 0
         docker_client.containers.get(replica).restart()
-        replica_ip = bridge_ip(docker_client, replica)
+        replica_ip = ip_on(docker_client, replica, 'bridge')
         assert mysql_var(replica_ip, 'rpl_semi_sync_slave_enabled') == 1
         # read_only is not a server setting (a promoted replica must stay writable): status says so.
 
@@ -251,7 +236,7 @@ def test_multi_host_clusters(docker_client, local_images, tmp_path):
         assert counters['Rpl_semi_sync_master_status'] == 'ON' and counters['Rpl_semi_sync_master_clients'] == '1'
 
         # PostgreSQL: the standby streams from address:published port; a write through PgBouncer reaches it.
-        pg_primary_ip, pg_standby_ip = bridge_ip(docker_client, pg_primary), bridge_ip(docker_client, pg_standby)
+        pg_primary_ip, pg_standby_ip = ip_on(docker_client, pg_primary, 'bridge'), ip_on(docker_client, pg_standby, 'bridge')
         conninfo = pg_query(pg_standby_ip, 'SHOW primary_conninfo', password=ROOT_PASSWORD)[0][0]
         assert 'host=%s' % cluster.address in conninfo and 'port=%s' % cluster.pg_nodes[0]['port'] in conninfo
         assert pg_query(pg_primary_ip, 'SELECT state FROM pg_stat_replication', password=ROOT_PASSWORD) == \

@@ -11,17 +11,13 @@ __metaclass__ = type
 import time
 
 
-from conftest import TEST_LABEL, base_args, mysql_query, pg_query, run_module
+from conftest import TEST_LABEL, base_args, ip_on, mysql_query, pg_query, run_module
 
 REPL_PASSWORD = 'Repl-Pa55;w"ord'
 
 
 def mariadb_settings(server_id):
     return {'server_id': server_id, 'log_bin': 'mysql-bin', 'log_slave_updates': 'ON', 'gtid_strict_mode': 'ON'}
-
-
-def ip_on(docker_client, name, network):
-    return docker_client.api.inspect_container(name)['NetworkSettings']['Networks'][network]['IPAddress']
 
 
 def replication(role, container, password_file, **extra):

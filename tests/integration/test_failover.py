@@ -12,14 +12,10 @@ import time
 
 import pymysql
 
-from conftest import TEST_LABEL, base_args, mysql_query, pg_query, run_module
+from conftest import TEST_LABEL, base_args, ip_on, mysql_query, pg_query, run_module
 
 REPL_PASSWORD = 'Repl-Pa55;w"ord'
 ROOT_PASSWORD = base_args('x', 'mariadb')['root_password']
-
-
-def ip_on(docker_client, name, network):
-    return docker_client.api.inspect_container(name)['NetworkSettings']['Networks'][network]['IPAddress']
 
 
 def failover(mode, engine, names, network, password_file, **extra):

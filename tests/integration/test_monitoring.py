@@ -19,7 +19,8 @@ import time
 
 import pytest
 
-from conftest import COLLECTIONS, ROOT, TEST_LABEL, base_args, image_available, mysql_query, pg_query, retry, run_module
+from conftest import (COLLECTIONS, ROOT, TEST_LABEL, base_args, image_available, ip_on, mysql_query, pg_query, retry,
+                      run_module, wait_for)
 
 from ansible_collections.dbops.containers.plugins.module_utils import replication_mysql as repl
 from ansible_collections.dbops.containers.plugins.module_utils.engine_mysql import _mysql_connect
@@ -78,21 +79,6 @@ def http_json(url):
 def query(base, expr):
     import urllib.parse
     return http_json('%s/api/v1/query?query=%s' % (base, urllib.parse.quote(expr)))['data']['result']
-
-
-def wait_for(function, timeout, delay=0.5):
-    deadline = time.time() + timeout
-    while True:
-        value = function()
-        if value:
-            return value
-        if time.time() > deadline:
-            return value
-        time.sleep(delay)
-
-
-def ip_on(client, name, network):
-    return client.api.inspect_container(name)['NetworkSettings']['Networks'][network]['IPAddress']
 
 
 def webhook_posts(container):

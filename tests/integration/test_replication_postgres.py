@@ -8,7 +8,7 @@ __metaclass__ = type
 import time
 
 import pytest
-from conftest import base_args, pg_query, run_module
+from conftest import base_args, ip_on, pg_query, run_module, wait_for
 
 from ansible_collections.dbops.containers.plugins.module_utils import engine_postgres
 from ansible_collections.dbops.containers.plugins.module_utils import replication_postgres as repl
@@ -20,21 +20,6 @@ SETTINGS = {'wal_level': 'replica', 'max_wal_senders': 10, 'max_replication_slot
 REPL_USER = 'replicator'
 REPL_PASSWORD = 'Repl:pa55\\w;"x'
 ROOT_PASSWORD = base_args('x', 'postgres')['root_password']
-
-
-def ip_on(docker_client, name, network):
-    return docker_client.api.inspect_container(name)['NetworkSettings']['Networks'][network]['IPAddress']
-
-
-def wait_for(function, timeout=60, delay=0.2):
-    deadline = time.time() + timeout
-    while True:
-        value = function()
-        if value:
-            return value
-        if time.time() > deadline:
-            raise AssertionError('timed out after %ss' % timeout)
-        time.sleep(delay)
 
 
 def status_when(conn, predicate):
