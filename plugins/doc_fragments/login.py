@@ -8,7 +8,7 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
     # Login options. Every module of the action group db accepts them (the argument
-    # spec is plugins/module_utils/shared_options.py), so one module_defaults
+    # spec is plugins/module_utils/common/options.py), so one module_defaults
     # group/dbops.containers.db block can set them for all modules; a module that
     # does not log in to a server says in its notes that it ignores them.
     DOCUMENTATION = r'''

@@ -16,17 +16,17 @@ import socket
 import time
 from collections import namedtuple
 
-from ansible_collections.dbops.containers.plugins.module_utils import sizes
-from ansible_collections.dbops.containers.plugins.module_utils.container_spec import (
+from ansible_collections.dbops.containers.plugins.module_utils.common import sizes
+from ansible_collections.dbops.containers.plugins.module_utils.docker.container_spec import (
     Request, build_resources, build_spec, labels_for, resources_of, spec_of)
-from ansible_collections.dbops.containers.plugins.module_utils.docker_helper import (
+from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import (
     APIError, DockerException, DockerHelper, FileEntry)
-from ansible_collections.dbops.containers.plugins.module_utils.engine_base import (
+from ansible_collections.dbops.containers.plugins.module_utils.engines.base import (
     CLUSTER_KEY_FILE, ROOT_PASSWORD_FILE, USER_PASSWORD_FILE)
-from ansible_collections.dbops.containers.plugins.module_utils.engines import ADAPTERS, get_adapter
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.engines.registry import ADAPTERS, get_adapter
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.tuning import Resources
-from ansible_collections.dbops.containers.plugins.module_utils.versions import format_version, parse_version
+from ansible_collections.dbops.containers.plugins.module_utils.common.versions import format_version, parse_version
 
 INIT_DIR = '/docker-entrypoint-initdb.d'
 

@@ -9,8 +9,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.dbops.containers.plugins.module_utils import targets
-from ansible_collections.dbops.containers.plugins.module_utils.engines import get_adapter
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.engines.registry import get_adapter
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 ROLES = ('primary', 'replica', 'replicaset', 'status')
 

@@ -13,9 +13,9 @@ __metaclass__ = type
 
 import socket
 
-from ansible_collections.dbops.containers.plugins.module_utils.engine_base import ROOT_PASSWORD_FILE
-from ansible_collections.dbops.containers.plugins.module_utils.engines import ADAPTERS, get_adapter
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.engines.base import ROOT_PASSWORD_FILE
+from ansible_collections.dbops.containers.plugins.module_utils.engines.registry import ADAPTERS, get_adapter
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 PORT_ENGINES = {3306: 'mysql', 5432: 'postgres', 27017: 'mongodb'}
 
@@ -100,7 +100,7 @@ def resolve(params, docker_factory=None):
 
 
 def docker_helper(params):
-    from ansible_collections.dbops.containers.plugins.module_utils.docker_helper import DockerHelper
+    from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import DockerHelper
     return DockerHelper.from_params(params)
 
 

@@ -16,8 +16,8 @@ __metaclass__ = type
 import math
 from collections import namedtuple
 
-from ansible_collections.dbops.containers.plugins.module_utils.sizes import KIB, MIB, GIB, round_down
-from ansible_collections.dbops.containers.plugins.module_utils.versions import at_least
+from ansible_collections.dbops.containers.plugins.module_utils.common.sizes import KIB, MIB, GIB, round_down
+from ansible_collections.dbops.containers.plugins.module_utils.common.versions import at_least
 
 SIZE, NUMBER, TEXT = 'size', 'number', 'text'
 

@@ -319,8 +319,8 @@ kept_volumes:
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
-from ansible_collections.dbops.containers.plugins.module_utils.shared_options import (
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.common.options import (
     LOGIN_MUTUALLY_EXCLUSIVE, argument_spec as shared_argument_spec)
 from ansible_collections.dbops.containers.plugins.module_utils.provision import Provisioner
 

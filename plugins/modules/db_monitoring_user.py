@@ -89,12 +89,12 @@ user:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dbops.containers.plugins.module_utils import monitoring_users as users
-from ansible_collections.dbops.containers.plugins.module_utils import shared_options
+from ansible_collections.dbops.containers.plugins.module_utils import monitoring as users
+from ansible_collections.dbops.containers.plugins.module_utils.common import options as shared_options
 from ansible_collections.dbops.containers.plugins.module_utils import targets
-from ansible_collections.dbops.containers.plugins.module_utils.engines import get_adapter
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
-from ansible_collections.dbops.containers.plugins.module_utils.shared_options import (
+from ansible_collections.dbops.containers.plugins.module_utils.engines.registry import get_adapter
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.common.options import (
     LOGIN_MUTUALLY_EXCLUSIVE, argument_spec as shared_argument_spec)
 
 ENGINES = ('mysql', 'mariadb', 'postgres', 'mongodb')

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import base_args, container_ip, mysql_query, pg_query, run_module
 
-from ansible_collections.dbops.containers.plugins.module_utils.sizes import parse_engine_size
+from ansible_collections.dbops.containers.plugins.module_utils.common.sizes import parse_engine_size
 
 
 class MariaDB(object):

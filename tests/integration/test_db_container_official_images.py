@@ -14,7 +14,7 @@ import pytest
 
 from conftest import base_args, container_ip, image_available, mysql_query, pg_query, retry, run_module
 
-from ansible_collections.dbops.containers.plugins.module_utils.sizes import GIB, parse_engine_size
+from ansible_collections.dbops.containers.plugins.module_utils.common.sizes import GIB, parse_engine_size
 
 
 def read_mysql(host, args):

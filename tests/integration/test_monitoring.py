@@ -22,8 +22,8 @@ import pytest
 from conftest import (COLLECTIONS, ROOT, TEST_LABEL, base_args, image_available, ip_on, mysql_query, pg_query, retry,
                       run_module, wait_for)
 
-from ansible_collections.dbops.containers.plugins.module_utils import replication_mysql as repl
-from ansible_collections.dbops.containers.plugins.module_utils.engine_mysql import _mysql_connect
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import replication as repl
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.adapter import _mysql_connect
 
 
 def _pg_connect(host):

@@ -10,9 +10,9 @@ import pytest
 
 from conftest import base_args, retry, run_module
 
-from ansible_collections.dbops.containers.plugins.module_utils import replication_mysql as repl
-from ansible_collections.dbops.containers.plugins.module_utils.engine_mysql import _mysql_connect
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import replication as repl
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.adapter import _mysql_connect
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 ROOT_PASSWORD = base_args('x', 'mariadb')['root_password']
 REPL_USER = 'repl'

@@ -10,10 +10,10 @@ import time
 import pytest
 from conftest import base_args, ip_on, pg_query, run_module, wait_for
 
-from ansible_collections.dbops.containers.plugins.module_utils import engine_postgres
-from ansible_collections.dbops.containers.plugins.module_utils import replication_postgres as repl
-from ansible_collections.dbops.containers.plugins.module_utils.docker_helper import DockerHelper
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import adapter as engine_postgres
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import replication as repl
+from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import DockerHelper
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 IMAGE = 'localhost/dbops/postgres:15'
 SETTINGS = {'wal_level': 'replica', 'max_wal_senders': 10, 'max_replication_slots': 10, 'hot_standby': 'on'}

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import base_args, container_ip, image_available, retry, run_module
 
-from ansible_collections.dbops.containers.plugins.module_utils.sizes import GIB
+from ansible_collections.dbops.containers.plugins.module_utils.common.sizes import GIB
 
 IMAGE = 'mongo:8.0'
 SKIP_REASON = ('official image mongo:8.0 is not on this Docker host and cannot be pulled (no registry access); '

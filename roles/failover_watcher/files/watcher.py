@@ -13,7 +13,7 @@ import json
 import sys
 import time
 
-from ansible_collections.dbops.containers.plugins.module_utils.failover import Failover, Watcher
+from ansible_collections.dbops.containers.plugins.module_utils.failover.core import Failover, Watcher
 
 
 def log(event):

@@ -18,8 +18,7 @@ import yaml
 
 from ansible_collections.dbops.containers.plugins.doc_fragments import docker as docker_fragment
 from ansible_collections.dbops.containers.plugins.doc_fragments import login as login_fragment
-from ansible_collections.dbops.containers.plugins.module_utils import shared_options
-
+from ansible_collections.dbops.containers.plugins.module_utils.common import options as shared_options
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 MODULES = sorted(name[:-3] for name in os.listdir(os.path.join(ROOT, 'plugins', 'modules'))
                  if name.endswith('.py') and not name.startswith('_'))

@@ -21,12 +21,14 @@ import pytest
 from bson.timestamp import Timestamp
 from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
 
-from ansible_collections.dbops.containers.plugins.module_utils import audit_core, audit_mongodb, tuning
-from ansible_collections.dbops.containers.plugins.module_utils import audit_mongodb_checks as checks
-from ansible_collections.dbops.containers.plugins.module_utils import engine_mongodb
-from ansible_collections.dbops.containers.plugins.module_utils.audit import Auditor
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
-from ansible_collections.dbops.containers.plugins.module_utils.sizes import GIB, MIB
+from ansible_collections.dbops.containers.plugins.module_utils.audit import core as audit_core
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import audit as audit_mongodb
+from ansible_collections.dbops.containers.plugins.module_utils import tuning
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import checks
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import adapter as engine_mongodb
+from ansible_collections.dbops.containers.plugins.module_utils.audit.auditor import Auditor
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.common.sizes import GIB, MIB
 
 MEMORY = 4 * GIB
 CPUS = 2

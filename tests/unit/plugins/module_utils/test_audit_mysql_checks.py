@@ -16,13 +16,14 @@ import re
 
 import pytest
 
-from ansible_collections.dbops.containers.plugins.module_utils import audit_mysql, tuning
-from ansible_collections.dbops.containers.plugins.module_utils.audit import Auditor
-from ansible_collections.dbops.containers.plugins.module_utils.audit_core import SEVERITIES, run_checks
-from ansible_collections.dbops.containers.plugins.module_utils.audit_mysql_checks import (
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import audit as audit_mysql
+from ansible_collections.dbops.containers.plugins.module_utils import tuning
+from ansible_collections.dbops.containers.plugins.module_utils.audit.auditor import Auditor
+from ansible_collections.dbops.containers.plugins.module_utils.audit.core import SEVERITIES, run_checks
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.checks import (
     CHECKS, integer_max, setting_fix)
-from ansible_collections.dbops.containers.plugins.module_utils.engines import get_adapter
-from ansible_collections.dbops.containers.plugins.module_utils.sizes import GIB, MIB
+from ansible_collections.dbops.containers.plugins.module_utils.engines.registry import get_adapter
+from ansible_collections.dbops.containers.plugins.module_utils.common.sizes import GIB, MIB
 from ansible_collections.dbops.containers.plugins.module_utils.tuning import SIZE, Resources
 
 MEMORY = 4 * GIB

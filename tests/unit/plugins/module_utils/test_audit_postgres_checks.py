@@ -12,13 +12,14 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.dbops.containers.plugins.module_utils import audit_postgres, tuning
-from ansible_collections.dbops.containers.plugins.module_utils.audit_core import run_checks
-from ansible_collections.dbops.containers.plugins.module_utils.audit_postgres_checks import (
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import audit as audit_postgres
+from ansible_collections.dbops.containers.plugins.module_utils import tuning
+from ansible_collections.dbops.containers.plugins.module_utils.audit.core import run_checks
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.checks import (
     CHECKS, hba_scope, setting_fix)
-from ansible_collections.dbops.containers.plugins.module_utils.engine_postgres import PostgresAdapter
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
-from ansible_collections.dbops.containers.plugins.module_utils.sizes import GIB, KIB, MIB
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.adapter import PostgresAdapter
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.common.sizes import GIB, KIB, MIB
 from ansible_collections.dbops.containers.plugins.module_utils.tuning import SIZE, Resources
 
 MEMORY = 2 * GIB

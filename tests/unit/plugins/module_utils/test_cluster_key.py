@@ -9,12 +9,12 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.dbops.containers.plugins.module_utils import provision
-from ansible_collections.dbops.containers.plugins.module_utils.container_spec import (
+from ansible_collections.dbops.containers.plugins.module_utils.docker.container_spec import (
     Request, build_spec, cluster_key, read_cluster_key)
-from ansible_collections.dbops.containers.plugins.module_utils.docker_helper import make_tar
-from ansible_collections.dbops.containers.plugins.module_utils.engine_base import CLUSTER_KEY_FILE
-from ansible_collections.dbops.containers.plugins.module_utils.engines import get_adapter
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import make_tar
+from ansible_collections.dbops.containers.plugins.module_utils.engines.base import CLUSTER_KEY_FILE
+from ansible_collections.dbops.containers.plugins.module_utils.engines.registry import get_adapter
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 from ansible_collections.dbops.containers.tests.unit.plugins.module_utils.test_container_spec import params
 

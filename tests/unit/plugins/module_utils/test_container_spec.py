@@ -9,11 +9,11 @@ import json
 
 import pytest
 
-from ansible_collections.dbops.containers.plugins.module_utils import container_spec
-from ansible_collections.dbops.containers.plugins.module_utils.container_spec import (
+from ansible_collections.dbops.containers.plugins.module_utils.docker import container_spec
+from ansible_collections.dbops.containers.plugins.module_utils.docker.container_spec import (
     Request, build_resources, build_spec, labels_for, resources_of, spec_of)
-from ansible_collections.dbops.containers.plugins.module_utils.engines import get_adapter
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.engines.registry import get_adapter
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB

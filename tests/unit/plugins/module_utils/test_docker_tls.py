@@ -6,8 +6,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.dbops.containers.plugins.module_utils import docker_helper
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.docker import helper as docker_helper
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 
 @pytest.fixture

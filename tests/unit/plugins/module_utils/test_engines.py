@@ -8,12 +8,13 @@ import re
 
 import pytest
 
-from ansible_collections.dbops.containers.plugins.module_utils import engines, sizes
-from ansible_collections.dbops.containers.plugins.module_utils.engine_mariadb import MariaDBAdapter
-from ansible_collections.dbops.containers.plugins.module_utils.engine_mongodb import MongoDBAdapter
-from ansible_collections.dbops.containers.plugins.module_utils.engine_mysql import MySQLAdapter
-from ansible_collections.dbops.containers.plugins.module_utils.engine_postgres import PostgresAdapter
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.engines import registry as engines
+from ansible_collections.dbops.containers.plugins.module_utils.common import sizes
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.mariadb import MariaDBAdapter
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb.adapter import MongoDBAdapter
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.adapter import MySQLAdapter
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.adapter import PostgresAdapter
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.tuning import Resources
 
 KIB = 1024

@@ -10,10 +10,10 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.dbops.containers.plugins.module_utils import failover as core
-from ansible_collections.dbops.containers.plugins.module_utils import failover_mysql as fm
-from ansible_collections.dbops.containers.plugins.module_utils import failover_postgres as fp
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.failover import core
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import failover as fm
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import failover as fp
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 READS = ('SELECT', 'SHOW')
 

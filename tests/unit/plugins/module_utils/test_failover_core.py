@@ -5,10 +5,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-from ansible_collections.dbops.containers.plugins.module_utils import failover as core
-from ansible_collections.dbops.containers.plugins.module_utils import failover_mysql as fmy
-from ansible_collections.dbops.containers.plugins.module_utils import replication_mysql as repl
-
+from ansible_collections.dbops.containers.plugins.module_utils.failover import core
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import failover as fmy
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import replication as repl
 U1 = '3E11FA47-71CA-11E1-9E33-C80AA9429562'
 U2 = '4f2ab6c0-aaaa-11ee-bbbb-0242ac120002'
 

@@ -14,9 +14,9 @@ import pytest
 from bson import Timestamp
 from pymongo.errors import AutoReconnect, OperationFailure
 
-from ansible_collections.dbops.containers.plugins.module_utils import failover as core
-from ansible_collections.dbops.containers.plugins.module_utils import failover_mongodb as fm
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.failover import core
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import failover as fm
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 STATES = {'PRIMARY': 1, 'SECONDARY': 2, 'RECOVERING': 3, 'STARTUP2': 5, 'DOWN': 8}
 

@@ -13,8 +13,8 @@ import threading
 
 import pytest
 
-from ansible_collections.dbops.containers.plugins.module_utils import failover as core
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.failover import core
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 
 class RecordingDriver(object):

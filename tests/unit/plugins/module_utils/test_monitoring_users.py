@@ -9,9 +9,9 @@ import tarfile
 
 import pytest
 
-from ansible_collections.dbops.containers.plugins.module_utils import monitoring_users as users
-from ansible_collections.dbops.containers.plugins.module_utils import volume_files
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils import monitoring as users
+from ansible_collections.dbops.containers.plugins.module_utils.docker import volume_files
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 
 def test_mysql_grants_are_least_privilege():

@@ -15,8 +15,8 @@ import pytest
 from bson import ObjectId
 from pymongo.errors import AutoReconnect, OperationFailure
 
-from ansible_collections.dbops.containers.plugins.module_utils import replication_mongodb as rm
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import replication as rm
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 NOW = datetime.datetime(2026, 11, 24, 12, 0, 0)
 

@@ -6,8 +6,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.dbops.containers.plugins.module_utils import replication_mysql as repl
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import replication as repl
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 MARIADB = ('mariadb', (10, 11, 18))
 MYSQL84 = ('mysql', (8, 4, 3))

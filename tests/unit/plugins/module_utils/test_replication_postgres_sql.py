@@ -8,8 +8,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.dbops.containers.plugins.module_utils import replication_postgres as repl
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import replication as repl
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 # Made by PostgreSQL 15.18: CREATE ROLE r1 LOGIN REPLICATION PASSWORD 'S3cr:et\pw é'
 PG_VERIFIER = ('SCRAM-SHA-256$4096:hBCw/zovnHLuLKL40znisA==$VelN5I6+GE3VWN5DDhZ8VvL3r6mIUJ0MHz2OSlntcOQ='

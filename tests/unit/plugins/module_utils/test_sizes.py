@@ -6,8 +6,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.dbops.containers.plugins.module_utils import sizes
-from ansible_collections.dbops.containers.plugins.module_utils.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.common import sizes
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 KIB = 1024
 MIB = 1024 * 1024

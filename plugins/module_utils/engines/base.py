@@ -1,0 +1,243 @@
+# -*- coding: utf-8 -*-
+# Copyright: dbops.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The interface every engine adapter implements, and what they share.
+
+Engine differences (images, paths, environment contract, settings catalog,
+config syntax, health check) live in the adapters; modules only call this
+interface.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from collections import namedtuple
+
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.common import sizes
+from ansible_collections.dbops.containers.plugins.module_utils import tuning
+from ansible_collections.dbops.containers.plugins.module_utils.common.versions import (
+    at_least, format_version, parse_version, version_from_tag)
+
+# Where the module puts secrets inside a container (a read-only volume).
+SECRETS_DIR = '/run/secrets/dbops'
+ROOT_PASSWORD_FILE = SECRETS_DIR + '/root_password'
+USER_PASSWORD_FILE = SECRETS_DIR + '/password'
+# MongoDB replica sets: the members' shared key (internal authentication).
+CLUSTER_KEY_FILE = SECRETS_DIR + '/cluster_key'
+
+# A change in an engine's settings catalog.
+#   removed:    refused from `version` on; `replacement` says what to use instead.
+#   renamed:    translated to `replacement` (with `convert`) from `version` on, with a warning.
+#   introduced: refused before `version` (the server would not know it).
+SettingChange = namedtuple('SettingChange', 'setting kind version replacement convert note')
+
+
+def removed(setting, version, replacement, note=''):
+    return SettingChange(setting, 'removed', version, replacement, None, note)
+
+
+def renamed(setting, version, replacement, convert=None, note=''):
+    return SettingChange(setting, 'renamed', version, replacement, convert, note)
+
+
+def introduced(setting, version, replacement=None, note=''):
+    return SettingChange(setting, 'introduced', version, replacement, None, note)
+
+
+class EngineAdapter(object):
+    """Base adapter. Subclasses fill in the class attributes and override hooks."""
+
+    name = None                 # engine name as users write it
+    label = None                # engine name as people read it
+    port = None
+    official_image = None       # default image (current supported version)
+    local_image = None          # the project's local stand-in, None when there is none
+    version_env = ()            # image environment variables that carry the version
+    data_dir = None
+    config_dir = None
+    config_file = None          # file name inside config_dir
+    log_dir = None              # None: the engine logs to stdout only
+    runtime_uid = 999           # the server's user in the official images
+    rules = ()                  # tuning rule table
+    catalog = ()                # SettingChange entries
+    memory_bounded = ()         # settings that must stay below the memory limit
+    superuser = None
+    login_db_env = None         # image variable naming the database to log in to by default
+
+    # --- images and versions ------------------------------------------------
+    def default_image(self, source):
+        if source == 'local':
+            if not self.local_image:
+                raise DbopsError(
+                    "no local image is built for %s; set image to a %s image or image_source=official"
+                    % (self.label, self.label), 'image_source')
+            return self.local_image
+        return self.official_image
+
+    def version_of_image(self, image, image_env):
+        """Engine version from the image's environment (official images set it) or its tag."""
+        env = dict(item.split('=', 1) for item in image_env or () if '=' in item)
+        for variable in self.version_env:
+            version = parse_version(env.get(variable))
+            if version:
+                return version
+        return version_from_tag(image)
+
+    def check_upgrade(self, old, new):
+        """Refuse a version change the data directory cannot take."""
+        if old and new and tuple(new) < tuple(old)[:len(new)]:
+            raise DbopsError(
+                "the data volume was last used by %s %s; starting %s %s on it is a downgrade the "
+                "server cannot read: keep image at %s or restore a logical dump into a new volume"
+                % (self.label, format_version(old), self.label, format_version(new), format_version(old)),
+                'image')
+
+    # --- settings -----------------------------------------------------------
+    def normalize_name(self, setting):
+        return setting
+
+    def derive_settings(self, resources):
+        return tuning.derive(self.rules, resources)
+
+    def kinds(self):
+        return tuning.kinds(self.rules)
+
+    def validate_settings(self, user_settings, version):
+        """Check user settings against the catalog for ``version``.
+
+        Returns (settings, warnings): renamed settings are translated. Raises
+        DbopsError for a removed or not-yet-introduced setting.
+        """
+        result, warnings = {}, []
+        for raw_name, value in (user_settings or {}).items():
+            name = self.normalize_name(raw_name)
+            change = self._catalog_entry(name, version)
+            if change is None:
+                result[name] = value
+                continue
+            where = '%s %s' % (self.label, format_version(version))
+            if change.kind == 'removed':
+                raise DbopsError("%s was removed in %s %s and the server refuses to start with it (%s): %s"
+                                 % (name, self.label, format_version(change.version), where,
+                                    change.replacement), 'settings.%s' % raw_name)
+            if change.kind == 'introduced':
+                advice = change.replacement or 'remove it or use a newer image'
+                raise DbopsError("%s needs %s %s or later and the image is %s: %s"
+                                 % (name, self.label, format_version(change.version), where, advice),
+                                 'settings.%s' % raw_name)
+            new_value = change.convert(value) if change.convert else value
+            result[change.replacement] = new_value
+            warnings.append("settings.%s is deprecated since %s %s: translated to %s=%s%s"
+                            % (raw_name, self.label, format_version(change.version), change.replacement,
+                               new_value, (' (%s)' % change.note) if change.note else ''))
+        return result, warnings
+
+    def _catalog_entry(self, name, version):
+        for change in self.catalog:
+            if change.setting != name:
+                continue
+            if change.kind == 'introduced':
+                if not at_least(version, change.version):
+                    return change
+            elif at_least(version, change.version):
+                return change
+        return None
+
+    def check_memory_bounds(self, settings, memory):
+        for name in self.memory_bounded:
+            if name not in settings:
+                continue
+            value = self.size_in_bytes(name, settings[name])
+            if value is not None and value >= memory:
+                raise DbopsError("%s=%s does not fit in memory=%s: lower it or raise memory"
+                                 % (name, settings[name], sizes.to_docker(memory)), 'settings.%s' % name)
+
+    def size_in_bytes(self, name, value):
+        try:
+            return sizes.parse_size(value, name)
+        except DbopsError:
+            return None
+
+    def format_settings(self, values):
+        """Engine syntax for every value (sizes as the engine writes them)."""
+        kinds = self.kinds()
+        return dict((name, self.format_value(value, kinds.get(name))) for name, value in values.items())
+
+    def format_value(self, value, kind):
+        return value
+
+    def coerce_user_value(self, name, value):
+        """A user's value in engine syntax: sizes accept "4g", "512M", "2GiB"."""
+        if self.kinds().get(name) == tuning.SIZE and not isinstance(value, bool):
+            return self.format_value(sizes.parse_size(value, 'settings.%s' % name), tuning.SIZE)
+        return value
+
+    def effective_settings(self, resources, user_settings):
+        """Derived settings, overridden by the user's (validated) settings.
+
+        Returns (settings in engine syntax, warnings).
+        """
+        validated, warnings = self.validate_settings(user_settings, resources.version)
+        settings = self.format_settings(self.derive_settings(resources))
+        for name, value in validated.items():
+            settings[name] = self.coerce_user_value(name, value)
+        self.check_memory_bounds(settings, resources.memory)
+        return settings, warnings
+
+    # --- container contract -------------------------------------------------
+    def default_shm_size_for(self, memory):
+        return 64 * sizes.MIB  # Docker's default
+
+    def data_mount(self, version):
+        return self.data_dir
+
+    def render_config(self, settings):
+        raise NotImplementedError
+
+    def server_args(self):
+        """Arguments after the image name: how the server finds the rendered config."""
+        return []
+
+    def environment(self, database, user, has_password, version):
+        raise NotImplementedError
+
+    def init_scripts(self, database, user, settings=None):
+        """{file name: content} for /docker-entrypoint-initdb.d (first start only)."""
+        return {}
+
+    def healthcheck(self):
+        """Shell command that runs a real query against the server inside the container."""
+        raise NotImplementedError
+
+    def validate_identity(self, database, user):
+        """Engine-specific checks on database and user names."""
+        return None
+
+    def cluster_key_settings(self, settings):
+        """``settings`` plus what makes the server read the cluster key file
+        (db_container's cluster_key_file). Engines without one refuse it."""
+        raise DbopsError('%s has no cluster key file (it is MongoDB\'s replica set internal authentication): '
+                         'remove cluster_key_file' % self.label, 'cluster_key_file')
+
+    # --- audit (db_tune_report) -----------------------------------------------
+    @staticmethod
+    def connect(host, port, user, password, database, timeout):
+        """A client connection; DbopsError naming login_host or login_password when it fails."""
+        raise NotImplementedError
+
+    @staticmethod
+    def replication_driver():
+        """db_replication: the class that runs roles primary, replica, replicaset and status (a Driver
+        taking a replication.Context), from replication_<engine>.py."""
+        raise NotImplementedError
+
+    @staticmethod
+    def failover_driver():
+        """db_failover: the class that probes, compares, promotes, re-points and fences (failover_<engine>.py)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def audit_hooks():
+        """(collect(connection) -> facts, CHECKS): the engine's audit."""
+        raise NotImplementedError

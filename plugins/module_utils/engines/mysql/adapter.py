@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+# Copyright: dbops.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""MySQL adapter (the official ``mysql`` image). MariaDB extends it."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.dbops.containers.plugins.module_utils.common import sizes
+from ansible_collections.dbops.containers.plugins.module_utils import tuning
+from ansible_collections.dbops.containers.plugins.module_utils.engines.base import (
+    EngineAdapter, ROOT_PASSWORD_FILE, USER_PASSWORD_FILE, introduced, removed, renamed)
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+
+_QUERY_CACHE_ADVICE = ("MySQL 8.0 removed the query cache; delete the setting "
+                       "(cache in the application or in a proxy)")
+
+
+def _days_to_seconds(value):
+    return int(float(value) * 86400)
+
+
+def _log_file_size_to_capacity(value):
+    # Two redo files by default before 8.0.30 (innodb_log_files_in_group = 2).
+    return sizes.to_mysql(2 * sizes.parse_size(value, 'settings.innodb_log_file_size'))
+
+
+# Source: MySQL 8.0 and 8.4 release notes, "Server System Variables" removal tables.
+MYSQL_CATALOG = tuple(
+    [removed(name, (8, 0, 3), _QUERY_CACHE_ADVICE) for name in (
+        'query_cache_size', 'query_cache_type', 'query_cache_limit',
+        'query_cache_min_res_unit', 'query_cache_wlock_invalidate')]
+    + [
+        removed('expire_logs_days', (8, 2), 'use binlog_expire_logs_seconds (days x 86400)'),
+        renamed('expire_logs_days', (8, 0), 'binlog_expire_logs_seconds', _days_to_seconds),
+        removed('tx_isolation', (8, 0, 3), 'use transaction_isolation'),
+        removed('tx_read_only', (8, 0, 3), 'use transaction_read_only'),
+        removed('innodb_file_format', (8, 0), 'delete it: Barracuda is the only format'),
+        removed('innodb_large_prefix', (8, 0), 'delete it: large prefixes are always on'),
+        removed('log_warnings', (8, 0, 3), 'use log_error_verbosity'),
+        removed('default_authentication_plugin', (8, 4), 'use authentication_policy'),
+        removed('innodb_log_files_in_group', (8, 4), 'use innodb_redo_log_capacity'),
+        renamed('innodb_log_file_size', (8, 0, 30), 'innodb_redo_log_capacity', _log_file_size_to_capacity,
+                'innodb_redo_log_capacity = innodb_log_file_size x 2 files'),
+        renamed('log_slave_updates', (8, 0, 26), 'log_replica_updates'),
+        renamed('slave_parallel_workers', (8, 0, 26), 'replica_parallel_workers'),
+        renamed('slave_preserve_commit_order', (8, 0, 26), 'replica_preserve_commit_order'),
+        renamed('rpl_semi_sync_master_enabled', (8, 0, 26), 'rpl_semi_sync_source_enabled'),
+        renamed('rpl_semi_sync_slave_enabled', (8, 0, 26), 'rpl_semi_sync_replica_enabled'),
+        introduced('innodb_redo_log_capacity', (8, 0, 30), 'use innodb_log_file_size on this version'),
+        introduced('binlog_expire_logs_seconds', (8, 0, 1), 'use expire_logs_days on this version'),
+    ])
+
+
+def _mysql_connect(host, port, user, password, database, timeout):
+    try:
+        import pymysql
+    except ImportError:
+        raise DbopsError("the Python library PyMySQL is required on the host that runs the module "
+                         "(pip install PyMySQL)", 'login_host')
+    try:
+        return pymysql.connect(host=host, port=int(port), user=user, password=password or '',
+                               database=database or None, connect_timeout=timeout, read_timeout=60,
+                               autocommit=True)
+    except pymysql.err.OperationalError as exc:
+        code = exc.args[0] if exc.args else None
+        if code == 1045:
+            raise DbopsError('access denied for %r at %s:%s: check login_user and login_password'
+                             % (user, host, port), 'login_password')
+        raise DbopsError('cannot connect to MySQL/MariaDB at %s:%s (%s): check login_host and login_port, '
+                         'and that the server runs' % (host, port, exc.args[-1] if exc.args else exc),
+                         'login_host')
+
+
+def _audit_hooks():
+    # Imported here: the provisioning path does not need the audit code.
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import audit as audit_mysql
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import checks as audit_mysql_checks
+    return audit_mysql.collect, audit_mysql_checks.CHECKS
+
+
+def _failover_driver():
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import failover as failover_mysql
+    return failover_mysql.FailoverDriver
+
+
+def _replication_driver():
+    # Imported here: provisioning and the audit do not need the replication code.
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import replication as replication_mysql
+    return replication_mysql.Driver
+
+
+class MySQLAdapter(EngineAdapter):
+    # db_tune_report: how to connect, and the engine's audit (collector and checks).
+    connect = staticmethod(_mysql_connect)
+    audit_hooks = staticmethod(_audit_hooks)
+    replication_driver = staticmethod(_replication_driver)
+    failover_driver = staticmethod(_failover_driver)
+    name = 'mysql'
+    label = 'MySQL'
+    port = 3306
+    # MySQL 8.0 reached end of life in April 2026; 8.4 is the LTS line.
+    official_image = 'mysql:8.4'
+    local_image = None  # no MySQL 8.x server package in Debian
+    version_env = ('MYSQL_VERSION', 'MYSQL_MAJOR')
+    data_dir = '/var/lib/mysql'
+    config_dir = '/etc/mysql/conf.d'      # included by the official images' my.cnf
+    config_file = 'zz-dbops.cnf'          # read last: it wins over the image's files
+    log_dir = '/var/log/mysql'
+    rules = tuning.MYSQL_RULES
+    catalog = MYSQL_CATALOG
+    memory_bounded = ('innodb_buffer_pool_size', 'tmp_table_size', 'max_heap_table_size',
+                      'innodb_log_buffer_size')
+    superuser = 'root'
+    client = 'mysql'
+    env_prefix = 'MYSQL'
+    max_user_length = 32  # MySQL manual: user names are up to 32 characters
+
+    def normalize_name(self, setting):
+        # mysqld treats dashes and underscores in option names alike.
+        return setting.strip().replace('-', '_').lower()
+
+    def format_value(self, value, kind):
+        if kind == tuning.SIZE:
+            return sizes.to_mysql(int(value))
+        if isinstance(value, bool):
+            return 'ON' if value else 'OFF'
+        return value
+
+    def size_in_bytes(self, name, value):
+        try:
+            return sizes.parse_engine_size(value)
+        except ValueError:
+            return None
+
+    def render_config(self, settings):
+        lines = ['# Managed by dbops.containers.db_container: edits are overwritten.', '[mysqld]']
+        for name in sorted(settings):
+            lines.append('%s = %s' % (name, self.format_value(settings[name], None)))
+        return '\n'.join(lines) + '\n'
+
+    def environment(self, database, user, has_password, version):
+        prefix = self.env_prefix
+        env = {'%s_ROOT_PASSWORD_FILE' % prefix: ROOT_PASSWORD_FILE}
+        if database:
+            env['%s_DATABASE' % prefix] = database
+        if user:
+            env['%s_USER' % prefix] = user
+            env['%s_PASSWORD_FILE' % prefix] = USER_PASSWORD_FILE
+        return env
+
+    def healthcheck(self):
+        # A real query over TCP: the entrypoint's temporary init server listens
+        # on the socket only, so this passes once the real server is up.
+        # MYSQL_PWD keeps the password out of the command line (and inspect).
+        return ('MYSQL_PWD="$(cat %s)" %s --protocol=tcp -h127.0.0.1 -P%d -uroot -N -e "SELECT 1" >/dev/null'
+                % (ROOT_PASSWORD_FILE, self.client, self.port))
+
+    def validate_identity(self, database, user):
+        if user and user.lower() == 'root':
+            raise DbopsError("'root' is the superuser (root_password); name the application user differently",
+                             'user')
+        for parameter, value, limit in (('database', database, 64), ('user', user, self.max_user_length)):
+            if value and ('`' in value or "'" in value or len(value) > limit):
+                raise DbopsError("%r is not a usable name: at most %d characters, no quotes or backticks"
+                                 % (value, limit), parameter)

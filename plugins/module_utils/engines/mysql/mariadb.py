@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+# Copyright: dbops.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""MariaDB adapter (the official ``mariadb`` image): MySQL's contract, its own catalog and rules."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.dbops.containers.plugins.module_utils import tuning
+from ansible_collections.dbops.containers.plugins.module_utils.engines.base import introduced, removed
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.adapter import MySQLAdapter
+
+# Source: MariaDB KB, "InnoDB System Variables" (Deprecated/Removed fields) and
+# "Replication and Binary Log System Variables".
+MARIADB_CATALOG = (
+    removed('innodb_buffer_pool_instances', (10, 6), 'delete it: MariaDB uses a single buffer pool since 10.5'),
+    removed('innodb_log_files_in_group', (10, 6), 'delete it: MariaDB writes one redo log file since 10.5'),
+    removed('innodb_thread_concurrency', (10, 6), 'delete it: InnoDB no longer throttles threads'),
+    removed('innodb_undo_logs', (10, 6), 'delete it (innodb_undo_tablespaces sets undo storage)'),
+    removed('innodb_log_optimize_ddl', (10, 6), 'delete it'),
+    removed('innodb_change_buffering', (11, 0), 'delete it: the change buffer was removed in 11.0'),
+    removed('tx_isolation', (11, 1), 'use transaction_isolation'),
+    introduced('binlog_expire_logs_seconds', (10, 6, 1), 'use expire_logs_days on this version'),
+    introduced('innodb_redo_log_capacity', (99,), 'MariaDB sizes the redo log with innodb_log_file_size'),
+)
+
+
+class MariaDBAdapter(MySQLAdapter):
+    name = 'mariadb'
+    label = 'MariaDB'
+    # 11.4 is a long-term series (supported to 2029); 10.11 LTS to 2028.
+    official_image = 'mariadb:11.4'
+    local_image = 'localhost/dbops/mariadb:10.11'
+    version_env = ('MARIADB_VERSION', 'MARIADB_MAJOR')
+    rules = tuning.MARIADB_RULES
+    catalog = MARIADB_CATALOG
+    client = 'mariadb'  # MariaDB 11 images no longer ship the mysql name
+    env_prefix = 'MARIADB'
+    max_user_length = 80  # MariaDB KB: user names are up to 80 characters
+
+    def environment(self, database, user, has_password, version):
+        env = super(MariaDBAdapter, self).environment(database, user, has_password, version)
+        # The official image runs mariadb-upgrade (after a backup of the system
+        # tables) when the data directory comes from an older release.
+        env['MARIADB_AUTO_UPGRADE'] = '1'
+        return env
+
+    def derive_settings(self, resources):
+        settings = super(MariaDBAdapter, self).derive_settings(resources)
+        if resources.version and tuple(resources.version) < (10, 6, 1):
+            days = settings.pop('binlog_expire_logs_seconds') // 86400
+            settings['expire_logs_days'] = days
+        return settings

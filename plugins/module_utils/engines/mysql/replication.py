@@ -1,0 +1,830 @@
+# -*- coding: utf-8 -*-
+# Copyright: dbops.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""MySQL/MariaDB asynchronous and semi-synchronous GTID replication.
+
+Engine- and version-aware: the flavor ('mariadb' or 'mysql') and the version are
+read from ``VERSION()``. The SQL builders are pure functions (unit-tested); the
+``configure_*`` functions and ``status`` take an open PyMySQL connection
+(autocommit, as ``engine_mysql._mysql_connect`` returns) and report
+``(changed, actions)``: a second call with the same arguments changes nothing.
+
+Names used per flavor and version:
+
+* MariaDB: ``CHANGE MASTER TO ... MASTER_USE_GTID=slave_pos``, ``START/STOP SLAVE``,
+  ``SHOW SLAVE STATUS``; semi-sync is built into the server since 10.3.3
+  (``rpl_semi_sync_master_*`` / ``rpl_semi_sync_slave_*``), no plugin to install.
+* MySQL >= 8.0.23: ``CHANGE REPLICATION SOURCE TO ... SOURCE_AUTO_POSITION=1,
+  GET_SOURCE_PUBLIC_KEY=1`` (caching_sha2_password without TLS needs the key);
+  ``START/STOP REPLICA`` and ``SHOW REPLICA STATUS`` since 8.0.22.
+* MySQL < 8.0.23: ``CHANGE MASTER TO ... MASTER_AUTO_POSITION=1``.
+* MySQL >= 8.0.26: semi-sync plugins ``rpl_semi_sync_source`` (semisync_source.so)
+  and ``rpl_semi_sync_replica`` (semisync_replica.so), variables
+  ``rpl_semi_sync_source_*`` / ``rpl_semi_sync_replica_*``; older MySQL uses the
+  ``semisync_master.so`` / ``semisync_slave.so`` plugins and ``*_master_*`` names.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+import time
+
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.common.sql import query_dicts
+from ansible_collections.dbops.containers.plugins.module_utils.common.versions import at_least, parse_version
+
+MARIADB = 'mariadb'
+MYSQL = 'mysql'
+
+LAG_WARNING_SECONDS = 60
+ACCESS_DENIED = 1045
+BINLOG_GONE = 1236      # ER_SOURCE_FATAL_ERROR_READING_BINLOG: purged logs, or a replica ahead of its source
+
+
+# ---------------------------------------------------------------------------
+# Pure builders
+# ---------------------------------------------------------------------------
+
+def parse_server_version(text):
+    """``VERSION()`` -> (flavor, version tuple)."""
+    flavor = MARIADB if 'mariadb' in (text or '').lower() else MYSQL
+    return flavor, parse_version(text)
+
+
+def _mysql_replica_words(version):
+    # START/STOP REPLICA and SHOW REPLICA STATUS exist since MySQL 8.0.22.
+    return at_least(version, (8, 0, 22))
+
+
+def change_source_sql(flavor, version, host, port, user, password=None, password_placeholder=True):
+    """The statement that points a replica at its source, as ``(sql, params)``.
+
+    Values are passed as parameters (PyMySQL quotes them). With
+    ``password_placeholder`` False the password clause is left out (the
+    replica keeps the password it has).
+    """
+    if flavor == MARIADB:
+        prefix, keyword, tail = 'CHANGE MASTER TO', 'MASTER', 'MASTER_USE_GTID=slave_pos'
+    elif at_least(version, (8, 0, 23)):
+        prefix, keyword, tail = ('CHANGE REPLICATION SOURCE TO', 'SOURCE',
+                                 'SOURCE_AUTO_POSITION=1, GET_SOURCE_PUBLIC_KEY=1')
+    else:
+        prefix, keyword, tail = 'CHANGE MASTER TO', 'MASTER', 'MASTER_AUTO_POSITION=1'
+        if at_least(version, (8, 0, 4)):
+            tail += ', GET_MASTER_PUBLIC_KEY=1'
+    clauses = ['%s_HOST=%%s' % keyword, '%s_PORT=%%s' % keyword, '%s_USER=%%s' % keyword]
+    params = [host, int(port), user]
+    if password_placeholder:
+        clauses.append('%s_PASSWORD=%%s' % keyword)
+        params.append(password)
+    clauses.append(tail)
+    return '%s %s' % (prefix, ', '.join(clauses)), tuple(params)
+
+
+def start_sql(flavor, version, thread=None):
+    """``START SLAVE`` / ``START REPLICA``; ``thread`` 'IO' or 'SQL' for one thread."""
+    word = 'REPLICA' if flavor == MYSQL and _mysql_replica_words(version) else 'SLAVE'
+    return 'START %s%s' % (word, ' %s_THREAD' % thread if thread else '')
+
+
+def stop_sql(flavor, version, thread=None):
+    word = 'REPLICA' if flavor == MYSQL and _mysql_replica_words(version) else 'SLAVE'
+    return 'STOP %s%s' % (word, ' %s_THREAD' % thread if thread else '')
+
+
+def reset_sql(flavor, version):
+    """Forget the source entirely (back to a standalone server)."""
+    word = 'REPLICA' if flavor == MYSQL and _mysql_replica_words(version) else 'SLAVE'
+    return 'RESET %s ALL' % word
+
+
+def status_sql(flavor, version):
+    if flavor == MYSQL and _mysql_replica_words(version):
+        return 'SHOW REPLICA STATUS'
+    return 'SHOW SLAVE STATUS'
+
+
+def _pick(row, *names):
+    for name in names:
+        if name in row:
+            return row[name]
+    return None
+
+
+def _yes(value):
+    return str(value or '').strip().lower() in ('yes', 'on', '1', 'true')
+
+
+def _int_or_none(value):
+    if value is None or value == '':
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def normalize_status(row):
+    """One replica-status row (either column spelling) -> one dict; None when not a replica."""
+    if not row:
+        return None
+    using_gtid = _pick(row, 'Using_Gtid')
+    auto_position = _pick(row, 'Auto_Position')
+    if using_gtid is not None:          # MariaDB: No / Slave_Pos / Current_Pos
+        gtid = str(using_gtid).lower() in ('slave_pos', 'current_pos')
+    else:
+        gtid = _yes(auto_position)
+    io_state = _pick(row, 'Replica_IO_Running', 'Slave_IO_Running')
+    return {
+        'io_running': _yes(io_state),
+        'io_state': io_state,           # Yes / No / Connecting / Preparing
+        'sql_running': _yes(_pick(row, 'Replica_SQL_Running', 'Slave_SQL_Running')),
+        'seconds_behind': _int_or_none(_pick(row, 'Seconds_Behind_Source', 'Seconds_Behind_Master')),
+        'source_host': _pick(row, 'Source_Host', 'Master_Host') or '',
+        'source_port': _int_or_none(_pick(row, 'Source_Port', 'Master_Port')),
+        'source_user': _pick(row, 'Source_User', 'Master_User') or '',
+        'using_gtid': gtid,
+        'auto_position': gtid,
+        'last_io_errno': _int_or_none(_pick(row, 'Last_IO_Errno')) or 0,
+        'last_io_error': _pick(row, 'Last_IO_Error') or '',
+        'last_sql_errno': _int_or_none(_pick(row, 'Last_SQL_Errno')) or 0,
+        'last_sql_error': _pick(row, 'Last_SQL_Error') or '',
+        # MariaDB: Gtid_IO_Pos (received); MySQL: Retrieved_Gtid_Set.
+        'gtid_io_pos': _pick(row, 'Gtid_IO_Pos', 'Retrieved_Gtid_Set') or '',
+        'retrieved_gtid_set': _pick(row, 'Gtid_IO_Pos', 'Retrieved_Gtid_Set') or '',
+        # MariaDB: Gtid_Slave_Pos (applied); MySQL: Executed_Gtid_Set.
+        'executed_gtid': _pick(row, 'Gtid_Slave_Pos', 'Executed_Gtid_Set') or '',
+        'relay_log_file': _pick(row, 'Relay_Log_File') or '',
+        'lag_bytes': _lag_bytes(row),
+    }
+
+
+def _lag_bytes(row):
+    """Bytes of the source's binary log received but not yet applied, when both
+    positions are in the same file (else unknown: None)."""
+    read_file = _pick(row, 'Source_Log_File', 'Master_Log_File')
+    exec_file = _pick(row, 'Relay_Source_Log_File', 'Relay_Master_Log_File')
+    read_pos = _int_or_none(_pick(row, 'Read_Source_Log_Pos', 'Read_Master_Log_Pos'))
+    exec_pos = _int_or_none(_pick(row, 'Exec_Source_Log_Pos', 'Exec_Master_Log_Pos'))
+    if read_file and read_file == exec_file and read_pos is not None and exec_pos is not None:
+        return max(read_pos - exec_pos, 0)
+    return None
+
+
+def semi_sync_names(flavor, version):
+    """Variable, status and plugin names of semi-sync for this server.
+
+    ``plugins`` maps role -> (plugin name, library) to INSTALL, or None when
+    semi-sync is built in (MariaDB >= 10.3.3).
+    """
+    if flavor == MYSQL and at_least(version, (8, 0, 26)):
+        source, replica = 'source', 'replica'
+        plugins = {'primary': ('rpl_semi_sync_source', 'semisync_source.so'),
+                   'replica': ('rpl_semi_sync_replica', 'semisync_replica.so')}
+    else:
+        source, replica = 'master', 'slave'
+        if flavor == MARIADB and at_least(version, (10, 3, 3)):
+            plugins = {'primary': None, 'replica': None}
+        else:
+            plugins = {'primary': ('rpl_semi_sync_master', 'semisync_master.so'),
+                       'replica': ('rpl_semi_sync_slave', 'semisync_slave.so')}
+    return {
+        'plugins': plugins,
+        'source_enabled': 'rpl_semi_sync_%s_enabled' % source,
+        'source_wait_point': 'rpl_semi_sync_%s_wait_point' % source,
+        'source_timeout': 'rpl_semi_sync_%s_timeout' % source,
+        'source_status': 'Rpl_semi_sync_%s_status' % source,
+        'source_clients': 'Rpl_semi_sync_%s_clients' % source,
+        'replica_enabled': 'rpl_semi_sync_%s_enabled' % replica,
+        'replica_status': 'Rpl_semi_sync_%s_status' % replica,
+    }
+
+
+def _same(current, wanted):
+    if current is None:
+        return False
+    return str(current).strip().upper() == str(wanted).strip().upper()
+
+
+def install_plugin_sql(plugin, library):
+    return "INSTALL PLUGIN %s SONAME '%s'" % (plugin, library)
+
+
+def semi_sync_primary_plan(flavor, version, variables, active_plugins, enabled=True, timeout_ms=1000):
+    """Statements that bring the primary's semi-sync to the wanted state (empty when it is).
+
+    ``variables``: current global variables (name -> value); ``active_plugins``:
+    names of installed plugins. Only differing values are set.
+    """
+    names = semi_sync_names(flavor, version)
+    statements = []
+    plugin = names['plugins']['primary']
+    if plugin and plugin[0] not in active_plugins:
+        if not enabled:
+            return statements  # nothing installed, nothing to turn off
+        statements.append(install_plugin_sql(*plugin))
+    wanted = [(names['source_enabled'], 'ON' if enabled else 'OFF')]
+    if enabled:
+        wanted = [(names['source_wait_point'], 'AFTER_SYNC'),
+                  (names['source_timeout'], int(timeout_ms))] + wanted
+    for name, value in wanted:
+        if not _same(variables.get(name), value):
+            if isinstance(value, int):
+                statements.append('SET GLOBAL %s = %d' % (name, value))
+            else:
+                statements.append('SET GLOBAL %s = %s' % (name, value))
+    return statements
+
+
+def semi_sync_replica_plan(flavor, version, variables, active_plugins, enabled=True):
+    names = semi_sync_names(flavor, version)
+    statements = []
+    plugin = names['plugins']['replica']
+    if plugin and plugin[0] not in active_plugins:
+        if not enabled:
+            return statements
+        statements.append(install_plugin_sql(*plugin))
+    value = 'ON' if enabled else 'OFF'
+    if not _same(variables.get(names['replica_enabled']), value):
+        statements.append('SET GLOBAL %s = %s' % (names['replica_enabled'], value))
+    return statements
+
+
+_REPL_SLAVE_RE = re.compile(r'\b(REPLICATION SLAVE(?! ADMIN)|REPLICATION REPLICA(?! ADMIN)|ALL PRIVILEGES)\b',
+                            re.IGNORECASE)
+
+
+def mysql_gtid_problem(gtid_mode, enforce_gtid_consistency):
+    """What stops a MySQL server from being a GTID primary, or None.
+
+    MySQL manual, "Replication with Global Transaction Identifiers": gtid_mode is OFF, OFF_PERMISSIVE,
+    ON_PERMISSIVE or ON, and only ON gives every transaction a GTID (auto-positioning needs that);
+    enforce_gtid_consistency is OFF, ON or WARN (0, 1, 2 over old protocols) and must be ON with gtid_mode=ON.
+    """
+    mode = str(gtid_mode if gtid_mode is not None else '').strip().upper()
+    enforce = str(enforce_gtid_consistency if enforce_gtid_consistency is not None else '').strip().upper()
+    enforce = {'0': 'OFF', '1': 'ON', '2': 'WARN'}.get(enforce, enforce)
+    wrong = []
+    if mode != 'ON':
+        wrong.append('gtid_mode is %s' % (mode or 'unknown'))
+    if enforce != 'ON':
+        wrong.append('enforce_gtid_consistency is %s' % (enforce or 'unknown'))
+    if not wrong:
+        return None
+    return ('%s: a GTID primary needs gtid_mode ON and enforce_gtid_consistency ON (db_container settings, as '
+            'the mysql_cluster role sets them; a running server without GTIDs goes OFF_PERMISSIVE, ON_PERMISSIVE, '
+            'ON step by step, see the MySQL manual)' % ' and '.join(wrong))
+
+
+def has_replication_grant(grant_lines):
+    """True when ``SHOW GRANTS`` lines give REPLICATION SLAVE on ``*.*``."""
+    for line in grant_lines:
+        if ' ON *.* ' in line.upper() and _REPL_SLAVE_RE.search(line.split(' ON ', 1)[0]):
+            return True
+    return False
+
+
+def _worse(severity, other):
+    order = ('ok', 'warning', 'critical')
+    return severity if order.index(severity) >= order.index(other) else other
+
+
+def assess(node, expect_semi_sync=None):
+    """Severity ('ok', 'warning', 'critical') and reasons for one node's status dict.
+
+    ``expect_semi_sync``: True when the cluster runs semi-sync (the role says so), None when unknown. Then a
+    primary with semi-sync disabled (a restart without it in the server settings) is critical, and a replica
+    with it disabled a warning (it would not acknowledge; a primary promoted from it would run without it).
+    """
+    reasons = []
+    severity = 'ok'
+    replica = node.get('replica')
+    if node.get('role') == 'replica' and replica:
+        if not replica['io_running']:
+            reasons.append('IO thread not running (%s)%s' % (
+                replica.get('io_state'), ': %s' % replica['last_io_error'] if replica['last_io_error'] else ''))
+        if not replica['sql_running']:
+            reasons.append('SQL thread not running%s' % (
+                ': %s' % replica['last_sql_error'] if replica['last_sql_error'] else ''))
+        if replica['seconds_behind'] is None:
+            reasons.append('replication lag unknown (Seconds_Behind is NULL)')
+        if reasons:
+            severity = 'critical'
+        elif replica['seconds_behind'] > LAG_WARNING_SECONDS:
+            severity = 'warning'
+            reasons.append('replica is %d s behind its source (warning above %d s)'
+                           % (replica['seconds_behind'], LAG_WARNING_SECONDS))
+    if node.get('role') == 'replica' and node.get('read_only') is False:
+        severity = _worse(severity, 'warning')
+        reasons.append('replica is writable (read_only OFF, a restart clears a SET GLOBAL): a write here makes '
+                       'it diverge from the primary. Run db_replication role=replica (the cluster role) again, '
+                       'it sets read_only ON')
+    semi = node.get('semi_sync') or {}
+    if node.get('role') == 'primary' and semi.get('source_enabled') and not semi.get('source_status'):
+        severity = 'critical'
+        reasons.append('semi-sync is enabled but OFF: the primary fell back to asynchronous replication '
+                       '(%s semi-sync replica(s) connected)' % semi.get('source_clients'))
+    elif node.get('role') == 'primary' and expect_semi_sync and not semi.get('source_enabled'):
+        severity = 'critical'
+        reasons.append('semi-sync is disabled on this primary but the cluster expects it: commits are not '
+                       'acknowledged by a replica, a failover can lose them. Put it in the server settings (the '
+                       'cluster role does) and run db_replication role=primary again')
+    if node.get('role') == 'replica' and expect_semi_sync and not semi.get('replica_enabled'):
+        severity = _worse(severity, 'warning')
+        reasons.append('semi-sync is disabled on this replica but the cluster expects it: it does not '
+                       'acknowledge commits. Run db_replication role=replica (the cluster role) again')
+    return severity, reasons
+
+
+def parse_mariadb_gtids(text):
+    """'0-1-100,1-2-5' -> {domain: (server_id, seq_no)} (MariaDB keeps one position per domain)."""
+    positions = {}
+    for item in (text or '').replace('\n', '').split(','):
+        item = item.strip()
+        if not item:
+            continue
+        parts = item.split('-')
+        if len(parts) != 3:
+            raise ValueError('not a MariaDB GTID: %r' % item)
+        domain, server, seq = (int(part) for part in parts)
+        positions[domain] = (server, seq)
+    return positions
+
+
+def parse_mariadb_gtid_state(text):
+    """gtid_binlog_state '0-1-100,0-4-7' -> {(domain, server_id): seq_no} (one entry per pair)."""
+    state = {}
+    for item in (text or '').replace('\n', '').split(','):
+        item = item.strip()
+        if item:
+            domain, server, seq = (int(part) for part in item.split('-'))
+            state[(domain, server)] = max(seq, state.get((domain, server), 0))
+    return state
+
+
+def mariadb_seed_problem(replica_pos, source_state):
+    """Why a MariaDB replica cannot start from its data as it is: (kind, text), or None.
+
+    ``replica_pos``: the replica's gtid_current_pos (its last GTID per domain);
+    ``source_state``: the source's gtid_binlog_state (the last GTID of every
+    domain and server_id pair in its binary logs). The replica's last GTID must be
+    in the source's history: same domain and server_id, a sequence number the
+    source reached. Otherwise the replica holds transactions the source never had
+    (errant), which gtid_strict_mode stops on (MariaDB KB, "GTID", strict mode).
+    """
+    replica, source = parse_mariadb_gtids(replica_pos), parse_mariadb_gtid_state(source_state)
+    errant = sorted('%d-%d-%d' % (domain, server, seq) for domain, (server, seq) in replica.items()
+                    if seq > source.get((domain, server), 0))
+    if errant:
+        return ('errant', 'the replica has transactions its source does not have (%s): it was written to '
+                          'directly or belongs to another cluster' % ', '.join(errant))
+    return None
+
+
+def mysql_seed_problem(subset_of_source):
+    """The same for MySQL, from the server's own GTID arithmetic:
+    ``subset_of_source`` = GTID_SUBSET(replica gtid_executed, source gtid_executed)."""
+    if not subset_of_source:
+        return ('errant', 'the replica has transactions its source does not have: it was written to directly '
+                          'or belongs to another cluster')
+    return None
+
+
+SEED_HELP = ('seed the replica from a consistent copy of the primary first: on MariaDB '
+             '`mariadb-dump --all-databases --single-transaction --gtid --master-data=1` loaded into an empty '
+             'replica; on MySQL the CLONE plugin or `mysqldump --set-gtid-purged=ON`. '
+             'See docs/guide-cluster.md, "Seeding a replica"')
+
+
+# ---------------------------------------------------------------------------
+# Server access
+# ---------------------------------------------------------------------------
+
+def _rows(conn, sql, params=None):
+    return query_dicts(conn, sql, params)
+
+
+def _execute(conn, sql, params=None):
+    cursor = conn.cursor()
+    try:
+        cursor.execute(sql, params)
+    finally:
+        cursor.close()
+
+
+def _scalar(conn, sql, params=None):
+    rows = _rows(conn, sql, params)
+    if not rows:
+        return None
+    return list(rows[0].values())[0]
+
+
+def server_info(conn):
+    row = _rows(conn, 'SELECT VERSION() AS version, @@server_id AS server_id, @@hostname AS hostname')[0]
+    flavor, version = parse_server_version(row['version'])
+    info = {'flavor': flavor, 'version': version, 'version_text': row['version'],
+            'server_id': int(row['server_id']), 'hostname': row['hostname'], 'server_uuid': None}
+    if flavor == MYSQL:  # MariaDB has no server_uuid
+        info['server_uuid'] = _scalar(conn, 'SELECT @@server_uuid')
+    return info
+
+
+def _variables(conn, pattern):
+    return dict((r['Variable_name'], r['Value'])
+                for r in _rows(conn, 'SHOW GLOBAL VARIABLES LIKE %s', (pattern,)))
+
+
+def _global_status(conn, pattern):
+    return dict((r['Variable_name'], r['Value'])
+                for r in _rows(conn, 'SHOW GLOBAL STATUS LIKE %s', (pattern,)))
+
+
+def _active_plugins(conn):
+    return set(r['PLUGIN_NAME'] for r in _rows(
+        conn, "SELECT PLUGIN_NAME FROM information_schema.PLUGINS WHERE PLUGIN_STATUS = 'ACTIVE'"))
+
+
+def replica_status(conn, info=None):
+    info = info or server_info(conn)
+    rows = _rows(conn, status_sql(info['flavor'], info['version']))
+    return normalize_status(rows[0]) if rows else None
+
+
+# ---------------------------------------------------------------------------
+# Primary
+# ---------------------------------------------------------------------------
+
+def configure_primary(conn, replication_user, replication_password, replica_host_pattern='%',
+                      semi_sync=True, semi_sync_timeout_ms=1000, reset_password=False, dry_run=False):
+    """Replication account and semi-sync on the primary -> (changed, actions).
+
+    The account is created with the binary log ON, on purpose: with GTIDs the
+    CREATE USER/GRANT events replicate, so every replica (and a replica
+    promoted later) has the same account, which is what a failover needs.
+    Writing it with sql_log_bin=0 would give the primary GTIDs-less local
+    changes the replicas never see, and creating it by hand on replicas would
+    add local GTIDs that break gtid_strict_mode.
+
+    Password: on MariaDB the stored hash is compared with ``PASSWORD(%s)``
+    (mysql_native_password), so ALTER USER runs only when it differs. MySQL's
+    caching_sha2_password hashes are salted and cannot be compared: the
+    password is changed only when ``reset_password`` is true (that call
+    always reports changed).
+
+    ``dry_run``: the same checks and the same actions, nothing executed (check mode).
+    A server that replicates from another one is refused: a cluster has one primary.
+    """
+    if not replication_user or "'" in replication_user or '`' in replication_user:
+        raise DbopsError('%r is not a usable user name' % (replication_user,), 'replication_user')
+    if not replication_password:
+        raise DbopsError('a replication password is required', 'replication_password')
+    info = server_info(conn)
+    flavor, version = info['flavor'], info['version']
+    actions = []
+    account = (replication_user, replica_host_pattern)
+
+    def execute(sql, params=None):
+        if not dry_run:
+            _execute(conn, sql, params)
+
+    current_source = replica_status(conn, info)
+    if current_source is not None and current_source['source_host']:
+        raise DbopsError('this server replicates from %s:%s: a cluster has one primary. Promote it with '
+                         'db_failover (mode switchover) or give role primary to the real primary'
+                         % (current_source['source_host'], current_source['source_port']), 'role')
+    if int(_scalar(conn, 'SELECT @@GLOBAL.read_only') or 0):
+        raise DbopsError('this server is read-only: a primary fenced by db_failover, or a stopped replica. If a '
+                         'failover happened, the current primary is another node: update the inventory (the role) '
+                         'or use db_failover mode rejoin/switchover', 'role')
+    if not _scalar(conn, 'SELECT @@log_bin'):
+        raise DbopsError('the binary log is off on this server: a primary needs it '
+                         '(db_container settings log_bin: mysql-bin and a unique server_id)', 'login_host')
+    if flavor == MYSQL:
+        gtid = _rows(conn, 'SELECT @@GLOBAL.gtid_mode AS gtid_mode, '
+                           '@@GLOBAL.enforce_gtid_consistency AS enforce_gtid_consistency')[0]
+        problem = mysql_gtid_problem(gtid['gtid_mode'], gtid['enforce_gtid_consistency'])
+        if problem:
+            raise DbopsError(problem, 'login_host')
+
+    exists = _scalar(conn, 'SELECT COUNT(*) FROM mysql.user WHERE User = %s AND Host = %s', account)
+    if not exists:
+        execute('CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s', account + (replication_password,))
+        actions.append('create user')
+    elif flavor == MARIADB:
+        same = _scalar(conn, 'SELECT authentication_string = PASSWORD(%s) FROM mysql.user '
+                             'WHERE User = %s AND Host = %s', (replication_password,) + account)
+        if not same:
+            execute('ALTER USER %s@%s IDENTIFIED BY %s', account + (replication_password,))
+            actions.append('alter user password')
+    elif reset_password:
+        execute('ALTER USER %s@%s IDENTIFIED BY %s', account + (replication_password,))
+        actions.append('alter user password')
+
+    # A replica's account needs REPLICATION SLAVE only (MariaDB KB, "GRANT":
+    # "Accounts used by replica servers on the primary need this privilege").
+    # REPLICATION SLAVE ADMIN / BINLOG MONITOR (10.5+) are for the accounts that
+    # manage replicas or read binlog status, not for the one that streams it.
+    grants = [list(r.values())[0] for r in _rows(conn, 'SHOW GRANTS FOR %s@%s', account)] if exists else []
+    if not has_replication_grant(grants):
+        execute('GRANT REPLICATION SLAVE ON *.* TO %s@%s', account)
+        actions.append('grant replication slave')
+
+    plan = semi_sync_primary_plan(flavor, version, _variables(conn, 'rpl_semi_sync%'), _active_plugins(conn),
+                                  enabled=semi_sync, timeout_ms=semi_sync_timeout_ms)
+    for statement in plan:
+        execute(statement)
+        actions.append(statement)
+    return bool(actions), actions
+
+
+# ---------------------------------------------------------------------------
+# Replica
+# ---------------------------------------------------------------------------
+
+def _source_connect(host, port, user, password, timeout=10):
+    """Connect to the source as the replication user (as the replica will)."""
+    try:
+        import pymysql
+    except ImportError:
+        raise DbopsError('the Python library PyMySQL is required', 'primary_host')
+    try:
+        return pymysql.connect(host=host, port=int(port), user=user, password=password or '',
+                               connect_timeout=timeout, read_timeout=30, autocommit=True)
+    except pymysql.err.OperationalError as exc:
+        code = exc.args[0] if exc.args else None
+        if code == ACCESS_DENIED:
+            raise DbopsError('the source %s:%s refuses %r: %s (the replica was not changed)'
+                             % (host, port, user, exc.args[-1]), 'replication_password')
+        raise DbopsError('cannot connect to the source %s:%s (%s)' % (host, port, exc.args[-1] if exc.args else exc),
+                         'primary_host')
+
+
+def _identity_check(replica_info, source_info, source_host):
+    if replica_info['server_id'] == source_info['server_id']:
+        same_server = (replica_info['hostname'] == source_info['hostname']
+                       and (replica_info['server_uuid'] or '') == (source_info['server_uuid'] or ''))
+        if same_server:
+            raise DbopsError('%s is this server itself (server_id %d, hostname %s): a replica needs another '
+                             'server as its source' % (source_host, replica_info['server_id'],
+                                                       replica_info['hostname']), 'primary_host')
+        raise DbopsError('the source %s has the same server_id (%d) as this replica: give every server a '
+                         'unique server_id (settings: {server_id: N})' % (source_host, replica_info['server_id']),
+                         'primary_host')
+    if replica_info['server_uuid'] and replica_info['server_uuid'] == source_info['server_uuid']:
+        raise DbopsError('%s is this server itself (same server_uuid)' % source_host, 'primary_host')
+
+
+def _wait_replicating(conn, info, wait_timeout, source_gtid=None):
+    """Wait until both threads run and the replica caught up; returns the last status."""
+    deadline = time.time() + wait_timeout
+    current = None
+    while True:
+        current = replica_status(conn, info)
+        if current is None:
+            raise DbopsError('the replica lost its configuration while starting', 'primary_host')
+        if current['last_io_errno'] == BINLOG_GONE:
+            raise DbopsError('the source cannot send what the replica needs: %s. %s'
+                             % (current['last_io_error'], SEED_HELP), 'primary_host')
+        if current['last_io_errno'] == ACCESS_DENIED:
+            raise DbopsError('the source refuses the replication user: %s' % current['last_io_error'],
+                             'replication_password')
+        if not current['sql_running'] and current['last_sql_errno']:
+            raise DbopsError('the replica SQL thread stopped: %s' % current['last_sql_error'], 'primary_host')
+        if current['io_running'] and current['sql_running'] and current['seconds_behind'] == 0:
+            if not source_gtid or _gtid_reached(conn, info, source_gtid):
+                return current
+        if time.time() >= deadline:
+            raise DbopsError('the replica is not replicating after %d s (IO thread: %s, SQL thread: %s, '
+                             'lag: %s); last IO error: %s; last SQL error: %s'
+                             % (wait_timeout, current['io_state'], 'Yes' if current['sql_running'] else 'No',
+                                current['seconds_behind'], current['last_io_error'] or '-',
+                                current['last_sql_error'] or '-'), 'primary_host')
+        time.sleep(0.1)
+
+
+def _gtid_reached(conn, info, source_gtid):
+    if info['flavor'] == MARIADB:
+        # MASTER_GTID_WAIT returns 0 once the position is applied, -1 on timeout.
+        return _scalar(conn, 'SELECT MASTER_GTID_WAIT(%s, 0)', (source_gtid,)) == 0
+    return bool(_scalar(conn, 'SELECT GTID_SUBSET(%s, @@GLOBAL.gtid_executed)', (source_gtid,)))
+
+
+def _seed_problem(conn, info, source_history):
+    """source_history: MariaDB gtid_binlog_state, MySQL gtid_executed of the source."""
+    if info['flavor'] == MARIADB:
+        replica_pos = _scalar(conn, 'SELECT @@GLOBAL.gtid_current_pos') or ''
+        return mariadb_seed_problem(replica_pos, source_history or '')
+    subset = _scalar(conn, 'SELECT GTID_SUBSET(@@GLOBAL.gtid_executed, %s)', (source_history,))
+    return mysql_seed_problem(bool(subset))
+
+
+def _source_gtid(source_conn, source_info):
+    if source_info['flavor'] == MARIADB:
+        return _scalar(source_conn, 'SELECT @@GLOBAL.gtid_binlog_pos') or ''
+    return _scalar(source_conn, 'SELECT @@GLOBAL.gtid_executed') or ''
+
+
+def configure_replica(conn, source_host, source_port, replication_user, replication_password,
+                      semi_sync=True, wait_timeout=60, source_connect_host=None, source_connect_port=None,
+                      dry_run=False):
+    """Make ``conn``'s server a GTID replica of ``source_host`` -> (changed, actions).
+
+    ``source_host``/``source_port`` are what the replica connects to (a Docker
+    network alias works); ``source_connect_host``/``source_connect_port`` are
+    how this process reaches the same server (default: the same values). The
+    source is connected to first, as the replication user: that checks the
+    password and that the source is another server, before the replica is
+    touched. A replica already replicating from the same host, port and user
+    with GTIDs and both threads running is left alone (changed False).
+
+    On failure after the replica was changed: a replica that had no source
+    before is reset to a standalone server (RESET SLAVE ALL, read_only as it
+    was); one that had a source is left stopped with the error in its status.
+    """
+    if not source_host:
+        raise DbopsError('source_host is required', 'primary_host')
+    info = server_info(conn)
+    flavor, version = info['flavor'], info['version']
+    source_conn = _source_connect(source_connect_host or source_host, source_connect_port or source_port,
+                                  replication_user, replication_password)
+    try:
+        source_info = server_info(source_conn)
+        _identity_check(info, source_info, source_host)
+        source_gtid = _source_gtid(source_conn, source_info)
+        source_history = (_scalar(source_conn, 'SELECT @@GLOBAL.gtid_binlog_state') if source_info['flavor'] == MARIADB
+                          else source_gtid)
+        if int(_scalar(source_conn, 'SELECT @@GLOBAL.read_only') or 0):
+            raise DbopsError('the source %s:%s is read-only: it is a replica, not the primary. Point the replica at '
+                             'the primary (a cluster has one)' % (source_host, source_port), 'primary_host')
+    finally:
+        source_conn.close()
+    problem = _seed_problem(conn, info, source_history)
+    if problem:
+        raise DbopsError('%s:%s cannot replicate from %s:%s: %s. Nothing was changed; %s'
+                         % (info['hostname'], info['server_id'], source_host, source_port, problem[1], SEED_HELP),
+                         'primary_host')
+
+    actions = []
+    before = replica_status(conn, info)
+    semi_variables = _variables(conn, 'rpl_semi_sync%')
+    semi_plan = semi_sync_replica_plan(flavor, version, semi_variables, _active_plugins(conn), enabled=semi_sync)
+    # Undo for a server that had no source: the semi-sync flag goes back as it was
+    # (a plugin installed on MySQL stays: it does nothing while disabled).
+    enabled_name = semi_sync_names(flavor, version)['replica_enabled']
+    semi_undo = []
+    if any(statement.startswith('SET GLOBAL') for statement in semi_plan):
+        semi_undo.append('SET GLOBAL %s = %s' % (enabled_name, 'ON' if _yes(semi_variables.get(enabled_name))
+                                                 else 'OFF'))
+    read_only_before = bool(int(_scalar(conn, 'SELECT @@GLOBAL.read_only') or 0))
+
+    same_source = (before is not None and before['source_host'] == source_host
+                   and before['source_port'] == int(source_port) and before['source_user'] == replication_user
+                   and before['using_gtid'])
+    if same_source and before['io_running'] and before['sql_running']:
+        if dry_run:
+            planned = list(semi_plan) + (['restart IO thread'] if semi_plan else [])
+            return bool(planned) or not read_only_before, planned + (
+                [] if read_only_before else ['SET GLOBAL read_only = ON'])
+        if semi_plan:
+            # The IO thread reads the semi-sync setting when it connects.
+            for statement in semi_plan:
+                _execute(conn, statement)
+                actions.append(statement)
+            _execute(conn, stop_sql(flavor, version, 'IO'))
+            _execute(conn, start_sql(flavor, version, 'IO'))
+            actions.append('restart IO thread')
+        if not read_only_before:
+            _execute(conn, 'SET GLOBAL read_only = ON')
+            actions.append('SET GLOBAL read_only = ON')
+        if actions:
+            _wait_replicating(conn, info, wait_timeout)
+        return bool(actions), actions
+
+    if dry_run:
+        return True, ([stop_sql(flavor, version)] if before is not None else []) + [
+            'change source to %s:%s' % (source_host, source_port)] + list(semi_plan) + (
+            [] if read_only_before else ['SET GLOBAL read_only = ON']) + [start_sql(flavor, version)]
+    try:
+        if before is not None:
+            _execute(conn, stop_sql(flavor, version))
+            actions.append(stop_sql(flavor, version))
+        sql, params = change_source_sql(flavor, version, source_host, source_port, replication_user,
+                                        replication_password)
+        _execute(conn, sql, params)
+        actions.append('change source to %s:%s' % (source_host, source_port))
+        for statement in semi_plan:
+            _execute(conn, statement)
+            actions.append(statement)
+        if not read_only_before:
+            _execute(conn, 'SET GLOBAL read_only = ON')
+            actions.append('SET GLOBAL read_only = ON')
+        _execute(conn, start_sql(flavor, version))
+        actions.append(start_sql(flavor, version))
+        _wait_replicating(conn, info, wait_timeout, source_gtid)
+    except DbopsError:
+        _undo(conn, info, before, read_only_before, semi_undo)
+        raise
+    except Exception as exc:  # a server error in the middle: same undo, clean message
+        _undo(conn, info, before, read_only_before, semi_undo)
+        raise DbopsError('configuring the replica failed: %s' % (exc,), 'primary_host')
+    return True, actions
+
+
+def _undo(conn, info, before, read_only_before, semi_undo=()):
+    flavor, version = info['flavor'], info['version']
+    try:
+        _execute(conn, stop_sql(flavor, version))
+        if before is None:
+            _execute(conn, reset_sql(flavor, version))
+            if not read_only_before:
+                _execute(conn, 'SET GLOBAL read_only = OFF')
+            for statement in semi_undo:
+                _execute(conn, statement)
+    except Exception:  # noqa: BLE001 - keep the original error
+        pass
+
+
+# ---------------------------------------------------------------------------
+# Status
+# ---------------------------------------------------------------------------
+
+def status(conn, expect_semi_sync=None):
+    """Replication state of one node, with a severity and its reasons (see assess for expect_semi_sync)."""
+    info = server_info(conn)
+    flavor, version = info['flavor'], info['version']
+    names = semi_sync_names(flavor, version)
+    replica = replica_status(conn, info)
+    variables = _variables(conn, 'rpl_semi_sync%')
+    counters = _global_status(conn, 'Rpl_semi_sync%')
+    dumps = _scalar(conn, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'")
+    semi = {
+        'source_enabled': _yes(variables.get(names['source_enabled'])),
+        'source_status': _yes(counters.get(names['source_status'])),
+        'source_clients': _int_or_none(counters.get(names['source_clients'])),
+        'replica_enabled': _yes(variables.get(names['replica_enabled'])),
+        'replica_status': _yes(counters.get(names['replica_status'])),
+    }
+    if replica is not None and replica['source_host']:
+        role = 'replica'
+    elif int(dumps or 0) > 0 or semi['source_enabled']:
+        role = 'primary'
+    else:
+        role = 'standalone'
+    if flavor == MARIADB:
+        gtid = _rows(conn, 'SELECT @@GLOBAL.gtid_binlog_pos AS binlog_pos, @@GLOBAL.gtid_slave_pos AS slave_pos, '
+                           '@@GLOBAL.gtid_current_pos AS current_pos')[0]
+    else:
+        gtid = {'executed': _scalar(conn, 'SELECT @@GLOBAL.gtid_executed')}
+    node = {
+        'flavor': flavor, 'version': info['version_text'], 'server_id': info['server_id'],
+        'hostname': info['hostname'], 'role': role,
+        'read_only': bool(int(_scalar(conn, 'SELECT @@GLOBAL.read_only') or 0)),
+        'gtid': gtid, 'replica': replica, 'replicas_connected': int(dumps or 0),
+        'io_running': replica['io_running'] if replica else None,
+        'sql_running': replica['sql_running'] if replica else None,
+        'lag_seconds': replica['seconds_behind'] if replica else None,
+        'semi_sync': semi,
+    }
+    node['severity'], node['reasons'] = assess(node, expect_semi_sync)
+    return node
+
+
+# ---------------------------------------------------------------------------
+# db_replication
+# ---------------------------------------------------------------------------
+
+class Driver(object):
+    """db_replication for MySQL and MariaDB (the flavor comes from the server itself)."""
+
+    default_user = 'repl'
+
+    def __init__(self, context):
+        self.context = context
+        self.params = context.params
+
+    def primary(self):
+        return configure_primary(
+            self.context.connect(), self.context.replication_user(self.default_user),
+            self.context.replication_password(), replica_host_pattern=self.params.get('replica_host') or '%',
+            semi_sync=self.params.get('semi_sync') is not False,
+            semi_sync_timeout_ms=self.params.get('semi_sync_timeout') or 1000,
+            reset_password=bool(self.params.get('reset_password')), dry_run=self.context.check_mode)
+
+    def replica(self):
+        endpoint = self.context.primary_endpoint(3306)
+        return configure_replica(
+            self.context.connect(), endpoint.host, endpoint.port, self.context.replication_user(self.default_user),
+            self.context.replication_password(), semi_sync=self.params.get('semi_sync') is not False,
+            wait_timeout=self.params.get('wait_timeout') or 60, source_connect_host=endpoint.connect_host,
+            source_connect_port=endpoint.connect_port, dry_run=self.context.check_mode)
+
+    def replicaset(self):
+        raise DbopsError('role replicaset is for MongoDB: MySQL and MariaDB use role primary and role replica',
+                         'role')
+
+    def can_report_status(self):
+        return True
+
+    def status(self):
+        return status(self.context.connect(), expect_semi_sync=self.params.get('semi_sync'))

@@ -1,0 +1,408 @@
+# -*- coding: utf-8 -*-
+# Copyright: dbops.containers contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""db_failover for PostgreSQL streaming replication.
+
+Position: the WAL a standby has received (pg_last_wal_receive_lsn); with
+synchronous_commit on and synchronous_standby_names set, every acknowledged
+commit is flushed on a synchronous standby. pg_promote() replays everything
+received before the standby opens for writes.
+
+Fencing: the old primary's container is stopped, its restart policy set to
+``no``, and ``standby.signal`` is written into its data directory: if it starts
+again it is a read-only standby, never a second primary. Rejoining it runs
+pg_rewind against the new primary (wal_log_hints is on in postgresql_cluster)
+and points it at the new primary.
+
+A promoted standby takes over synchronous replication only when it has a
+standby to wait for: with none, every commit would hang (the same choice as
+Patroni's non-strict synchronous mode). ``rejoin`` turns it back on.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import binascii
+import os
+import time
+
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import replication as repl
+from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import CARRIER_LABEL, FileEntry
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.failover.core import node_follows, parse_lsn, tcp_reachable
+
+
+def sync_names_for(slots):
+    """synchronous_standby_names waiting for any one of the standbys (their application_name is their slot)."""
+    return 'ANY 1 (%s)' % ', '.join('"%s"' % slot for slot in slots) if slots else ''
+
+
+def _streaming_from(conn):
+    """The host a standby streams WAL from, else None (a primary, or a standby not streaming)."""
+    rows = repl._rows(conn, "SELECT pg_is_in_recovery() AS standby, (SELECT sender_host FROM "
+                            "pg_stat_wal_receiver WHERE status = 'streaming') AS sender")
+    return rows[0]['sender'] if rows and rows[0]['standby'] else None
+
+
+class FailoverDriver(object):
+    # promote() empties synchronous_standby_names until a standby streams again: the new primary's
+    # commits wait for nobody, so clients may move to it before the standbys are re-pointed.
+    ack_needs_replica = False
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.params = cluster.params
+        self.last_rewind_output = ''
+
+    # ------------------------------------------------------------------ helpers
+    def _conn(self, node, timeout=None):
+        conn = self.cluster.connect(node, timeout)
+        return conn
+
+    def _value(self, node, sql, params=(), timeout=None):
+        conn = self._conn(node, timeout)
+        try:
+            return repl._value(conn, sql, params)
+        finally:
+            conn.close()
+
+    def _writable(self, conn):
+        if repl._value(conn, 'SHOW default_transaction_read_only') == 'on':
+            repl._rows(conn, 'SET SESSION default_transaction_read_only = off')
+        return conn
+
+    # ------------------------------------------------------------------ discovery and probes
+    def discover_primary(self):
+        primaries, followed = [], {}
+        for node in self.cluster.nodes:
+            if not node.running:
+                continue
+            try:
+                conn = self._conn(node, 3)
+            except DbopsError:
+                continue
+            try:
+                if repl._value(conn, 'SELECT pg_is_in_recovery()'):
+                    conninfo = repl.parse_conninfo(repl._value(conn, "SELECT current_setting('primary_conninfo')"))
+                    if conninfo.get('host'):
+                        followed[conninfo['host']] = followed.get(conninfo['host'], 0) + 1
+                else:
+                    primaries.append(node)
+            finally:
+                conn.close()
+        if len(primaries) == 1:
+            return primaries[0]
+        if followed:
+            name = sorted(followed.items(), key=lambda item: item[1])[-1][0]
+            for node in self.cluster.nodes:
+                if name in (node.name, node.alias, node.host):
+                    return node
+        return None
+
+    def controller_probe(self, primary):
+        # libpq rounds connect_timeout below 2 s up to 2 s: a plain TCP connect honours probe_timeout.
+        if not tcp_reachable(primary.host, primary.port, self.params.get('probe_timeout') or 1):
+            return False
+        try:
+            conn = self._conn(primary, self.params.get('probe_timeout') or 1)
+        except DbopsError as exc:
+            return exc.parameter == 'login_password'
+        try:
+            repl._value(conn, 'SELECT 1')
+            return True
+        except Exception:  # noqa: BLE001
+            return False
+        finally:
+            conn.close()
+
+    # ------------------------------------------------------------------ candidates
+    def positions(self, nodes):
+        rows = []
+        for node in nodes:
+            row = {'name': node.name, 'priority': node.priority, 'healthy': False, 'position': None}
+            rows.append(row)
+            if not node.running:
+                row['why'] = 'container not running'
+                continue
+            try:
+                conn = self._conn(node, 3)
+            except DbopsError as exc:
+                row['why'] = str(exc)
+                continue
+            try:
+                facts = repl._rows(conn, 'SELECT pg_is_in_recovery() AS standby, '
+                                         'pg_last_wal_receive_lsn()::text AS received, '
+                                         'pg_last_wal_replay_lsn()::text AS replayed, '
+                                         'CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() '
+                                         'ELSE false END AS paused')[0]
+            finally:
+                conn.close()
+            if not facts['standby']:
+                row['why'] = 'not a standby'
+                continue
+            row.update({'received': facts['received'], 'replayed': facts['replayed'], 'paused': facts['paused']})
+            row['position'] = max(parse_lsn(facts['received']), parse_lsn(facts['replayed']))
+            row['healthy'] = True
+        return rows
+
+    def ensure_caught_up(self, candidate, row, max_lag, force, check_mode=False):
+        """check_mode: read only; WAL replay that force would resume stays paused."""
+        wait = float(max_lag if max_lag is not None else 30)
+        if row.get('paused'):
+            if not force:
+                raise DbopsError('the best candidate %s has WAL replay paused (a delayed standby?). Nothing was '
+                                 'changed; resume it, or use force' % candidate.name, 'max_lag')
+            if check_mode:
+                return      # force would resume replay and wait; paused, there is nothing to wait for
+            self._value(candidate, 'SELECT pg_wal_replay_resume()')
+        deadline = time.time() + wait
+        while True:
+            replayed = self._value(candidate, 'SELECT pg_last_wal_replay_lsn()::text', timeout=5)
+            if parse_lsn(replayed) >= parse_lsn(row.get('received')):
+                return
+            if time.time() > deadline:
+                if force:
+                    return
+                raise DbopsError('the best candidate %s did not replay what it received within max_lag (%ss): it is '
+                                 'too far behind. Nothing was changed; raise max_lag or use force'
+                                 % (candidate.name, wait), 'max_lag')
+            time.sleep(0.05)
+
+    def follows(self, node, primary):
+        """Is node a standby streaming from primary (and not fenced)? Reads only."""
+        return node_follows(self.cluster, node, self._conn, _streaming_from,
+                            (primary.name, primary.alias, primary.host))
+
+    # ------------------------------------------------------------------ changes
+    def _data_volume(self, node):
+        directory = self.cluster.adapter.data_dir
+        for mount in node.inspect.get('Mounts') or []:
+            if mount.get('Destination') == directory and mount.get('Type') == 'volume':
+                return mount['Name']
+        raise DbopsError('container %s has no data volume at %s' % (node.name, directory), 'nodes')
+
+    def fence(self, node):
+        docker = self.cluster.docker
+        self.cluster.refresh(node)
+        if node.inspect is None:
+            return
+        if node.running:
+            try:
+                conn = self._conn(node, 1)
+                try:
+                    repl._rows(conn, 'ALTER SYSTEM SET default_transaction_read_only = on')
+                    repl._value(conn, 'SELECT pg_reload_conf()')
+                finally:
+                    conn.close()
+            except Exception:  # noqa: BLE001 - a dead server cannot be told
+                pass
+        docker.api.update_container(node.inspect['Id'], restart_policy={'Name': 'no'})
+        if node.running:
+            docker.api.kill(node.inspect['Id'])
+        # standby.signal: if it ever starts again, it is a read-only standby.
+        docker.write_to_mount(node.inspect['Config']['Image'], {'type': 'volume', 'source': self._data_volume(node)},
+                              [FileEntry('standby.signal', b'', 0o600, repl.RUNTIME_UID, repl.RUNTIME_UID)])
+        self.cluster.refresh(node)
+
+    def promote(self, node):
+        conn = self._writable(self._conn(node, 5))
+        try:
+            if repl._value(conn, 'SELECT pg_is_in_recovery()'):
+                if not repl._value(conn, 'SELECT pg_promote(true, 60)'):
+                    raise DbopsError('pg_promote() on %s did not finish within 60 s' % node.name, 'nodes')
+            # The other nodes' slots, so a re-pointed standby (or the rejoined old primary) keeps its WAL.
+            existing = set(row['slot_name'] for row in repl._rows(conn, 'SELECT slot_name FROM pg_replication_slots'))
+            for other in self.cluster.nodes:
+                slot = repl.slot_name_for(other.name)
+                if other is not node and slot not in existing:
+                    sql, params = repl.create_slot_sql(slot)
+                    repl._rows(conn, sql, params)
+            # No synchronous standby until one streams: otherwise every commit would wait forever.
+            repl._rows(conn, "ALTER SYSTEM SET synchronous_standby_names = ''")
+            # A node frozen by an earlier switchover keeps default_transaction_read_only in
+            # postgresql.auto.conf through its restart as a standby: promoted, it must take writes.
+            repl._rows(conn, 'ALTER SYSTEM RESET default_transaction_read_only')
+            repl._value(conn, 'SELECT pg_reload_conf()')
+        finally:
+            conn.close()
+
+    def repoint(self, node, new_primary):
+        conn = self._writable(self._conn(node, 5))
+        try:
+            repl.point_standby(conn, new_primary.alias, new_primary.port, self._user(),
+                               repl.slot_name_for(node.name))
+            repl.wait_streaming(conn, self.params.get('wait_timeout') or 30)
+        finally:
+            conn.close()
+        self.enable_sync(new_primary)
+
+    def enable_sync(self, primary):
+        """synchronous_standby_names on the primary for its streaming standbys, when the cluster asks for it."""
+        if not self.params.get('synchronous'):
+            return
+        conn = self._writable(self._conn(primary, 5))
+        try:
+            streaming = [row['application_name'] for row in repl._rows(
+                conn, "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'")]
+            wanted = sync_names_for(sorted(streaming))
+            if wanted and repl._value(conn, "SELECT current_setting('synchronous_standby_names')") != wanted:
+                repl._rows(conn, 'ALTER SYSTEM SET synchronous_standby_names = %s', (wanted,))
+                repl._value(conn, 'SELECT pg_reload_conf()')
+        finally:
+            conn.close()
+
+    def _user(self):
+        return self.params.get('replication_user') or 'replicator'
+
+    # ------------------------------------------------------------------ switchover
+    def prepare_switchover(self, primary, target):
+        rows = self.positions([n for n in self.cluster.nodes if n is not primary])
+        healthy = [r['name'] for r in rows if r['healthy']]
+        if not healthy:
+            raise DbopsError('no healthy standby to switch over to', 'nodes')
+        if target and target not in healthy:
+            raise DbopsError('candidate %r is not a healthy standby' % target, 'candidate')
+        return rows
+
+    def freeze(self, primary):
+        conn = self._writable(self._conn(primary, 5))
+        try:
+            repl._rows(conn, 'ALTER SYSTEM SET default_transaction_read_only = on')
+            repl._value(conn, 'SELECT pg_reload_conf()')
+            # Sessions in a transaction keep writing until they end: end them now.
+            repl._rows(conn, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = "
+                             "'client backend' AND pid <> pg_backend_pid() AND state <> 'idle'")
+        finally:
+            conn.close()
+
+    def unfreeze(self, primary):
+        conn = self._writable(self._conn(primary, 5))
+        try:
+            repl._rows(conn, 'ALTER SYSTEM RESET default_transaction_read_only')
+            repl._value(conn, 'SELECT pg_reload_conf()')
+        finally:
+            conn.close()
+
+    def wait_replicas_caught_up(self, primary, target, timeout):
+        position = parse_lsn(self._value(primary, 'SELECT pg_current_wal_lsn()::text', timeout=5))
+        deadline = time.time() + float(timeout)
+        for node in self.cluster.nodes:
+            if node is primary or not node.running or (target and node.name != target):
+                continue
+            while parse_lsn(self._value(node, 'SELECT pg_last_wal_replay_lsn()::text', timeout=5)) < position:
+                if time.time() > deadline:
+                    raise DbopsError('%s did not catch up within %ss' % (node.name, timeout), 'max_lag')
+                time.sleep(0.02)
+
+    def before_promote(self, primary, candidate):
+        """Switchover: stop the old primary cleanly. Its WAL senders send everything, the shutdown
+        checkpoint included, before it exits, so the candidate has all of it and the old primary can
+        follow the new timeline without pg_rewind."""
+        docker = self.cluster.docker
+        self.cluster.refresh(primary)
+        docker.api.stop(primary.inspect['Id'], timeout=30)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            status = self._value(candidate, "SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), 'stopped')",
+                                 timeout=5)
+            if status != 'streaming':
+                break
+            time.sleep(0.02)
+        self.cluster.refresh(primary)
+
+    def demote(self, primary, new_primary):
+        """Switchover: the cleanly stopped old primary follows the new one. Its WAL ends at its shutdown
+        checkpoint, which the new primary received before its promotion, so it can follow the new timeline
+        as it is; pg_rewind only when it cannot."""
+        try:
+            self.rejoin(primary, new_primary, rewind=False, wait=15)
+        except DbopsError:
+            self.rejoin(primary, new_primary, rewind=True)
+
+    # ------------------------------------------------------------------ rejoin
+    def rejoin(self, node, primary, rewind=True, wait=None):
+        """pg_rewind the old primary's data against the new primary, then start it as its standby."""
+        docker = self.cluster.docker
+        self.cluster.refresh(node)
+        if node.running:
+            docker.api.stop(node.inspect['Id'], timeout=30)
+        image = node.inspect['Config']['Image']
+        superuser = self.params.get('login_user') or 'postgres'
+        # A standby promoted moments ago has not written a checkpoint on its new timeline yet, and
+        # pg_rewind reads the source's timeline from its last checkpoint: it would see the old timeline,
+        # say "no rewind required" and leave a diverged target (PostgreSQL manual, pg_rewind notes).
+        conn = self._writable(self._conn(primary, 5))
+        try:
+            repl._rows(conn, 'CHECKPOINT')
+        finally:
+            conn.close()
+        password = self.cluster.superuser_password(primary)
+        volume = '%s-rewind-%s' % (node.name, binascii.hexlify(os.urandom(4)).decode('ascii'))
+        docker.create_volume(volume, {CARRIER_LABEL: 'true'})
+        slot = repl.slot_name_for(node.name)
+        conninfo = repl.conninfo_string(primary.alias, primary.port, self._user(), slot)
+        data = repl.DATA_DIR
+        rewind_step = ('pg_rewind --target-pgdata={d} --source-server="host={h} port={p} user={u} dbname=postgres" '
+                       '--progress; ' if rewind else '')
+        # postmaster.pid of a killed server names PID 1, which in this one-shot container is its own
+        # shell: the crash recovery pg_rewind runs first would take the data directory for in use.
+        script = ('set -e; rm -f {d}/standby.signal {d}/postmaster.pid; ' + rewind_step +
+                  'touch {d}/standby.signal; '
+                  'printf "%s\\n" "primary_conninfo = \'$CONNINFO\'" "primary_slot_name = \'{s}\'" '
+                  '>> {d}/postgresql.auto.conf').format(d=data, h=primary.alias, p=primary.port, u=superuser, s=slot)
+        try:
+            docker.write_to_mount(image, {'type': 'volume', 'source': volume},
+                                  [FileEntry('pgpass', repl.passfile_line(superuser, password).encode('utf-8'),
+                                             0o600, repl.RUNTIME_UID, repl.RUNTIME_UID)])
+            code, output = repl._run_oneshot(
+                docker, image, ['sh', '-c'], [script],
+                [{'target': data, 'source': self._data_volume(node), 'read_only': False},
+                 {'target': '/run/rewind', 'source': volume, 'read_only': True}],
+                network=self.params.get('network') or repl.find_network(docker, primary.alias),
+                user=str(repl.RUNTIME_UID),
+                environment={'PGPASSFILE': '/run/rewind/pgpass', 'CONNINFO': conninfo.replace("'", "''")},
+                timeout=600)
+        finally:
+            docker.remove_volume(volume)
+        if code != 0:
+            raise DbopsError('pg_rewind of %s against %s failed (exit %s): %s'
+                             % (node.name, primary.name, code, output.strip()[-1500:]), 'nodes')
+        self.last_rewind_output = output.strip()[-2000:]
+        # The standby's passfile for the replication user, in its own secrets volume.
+        password = self.cluster.replication_password()
+        if not password:
+            raise DbopsError('set replication_password_file: the rejoined standby needs it in its passfile',
+                             'replication_password_file')
+        repl._ensure_passfile(docker, image, node.name, '%s-secrets' % node.name,
+                              repl.passfile_line(self._user(), password).encode('utf-8'), [])
+        conn = self._writable(self._conn(primary, 5))
+        try:
+            existing = set(r['slot_name'] for r in repl._rows(conn, 'SELECT slot_name FROM pg_replication_slots'))
+            if slot not in existing:
+                sql, params = repl.create_slot_sql(slot)
+                repl._rows(conn, sql, params)
+        finally:
+            conn.close()
+        docker.api.update_container(node.inspect['Id'], restart_policy={'Name': 'unless-stopped'})
+        docker.start(node.inspect['Id'])
+        deadline = time.time() + (wait or self.params.get('wait_timeout') or 60)
+        while True:
+            self.cluster.refresh(node)
+            try:
+                conn = self._conn(node, 2)
+                try:
+                    repl.wait_streaming(conn, max(1, deadline - time.time()))
+                    break
+                finally:
+                    conn.close()
+            except DbopsError:
+                if time.time() > deadline:
+                    # A node that does not follow the new primary must not look like a candidate for the
+                    # next failover (it would bring back a diverged history): fenced again, stopped.
+                    docker.api.update_container(node.inspect['Id'], restart_policy={'Name': 'no'})
+                    docker.api.stop(node.inspect['Id'], timeout=30)
+                    raise DbopsError('%s does not stream from %s%s' % (
+                        node.name, primary.name, ' after pg_rewind (its output: %s)' % self.last_rewind_output[-600:]
+                        if rewind else ''), 'wait_timeout')
+                time.sleep(0.5)
+        self.enable_sync(primary)
