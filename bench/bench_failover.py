@@ -122,7 +122,7 @@ def failover_params(cluster, **extra):
 
 
 def failover_run(cluster, **extra):
-    from ansible_collections.dbops.containers.plugins.module_utils.failover import core as failover
+    from ansible_collections.dbops.containers.plugins.module_utils.failover import orchestrator as failover
     return failover.run(failover_params(cluster, **extra))
 
 

@@ -266,7 +266,7 @@ repointed:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
-from ansible_collections.dbops.containers.plugins.module_utils.failover.core import run
+from ansible_collections.dbops.containers.plugins.module_utils.failover.orchestrator import run
 from ansible_collections.dbops.containers.plugins.module_utils.common.options import (
     LOGIN_MUTUALLY_EXCLUSIVE, argument_spec as shared_argument_spec)
 

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import base_args, image_available, retry, run_module
 
-from ansible_collections.dbops.containers.plugins.module_utils.failover import core as failover
+from ansible_collections.dbops.containers.plugins.module_utils.failover import orchestrator as failover
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import replication as rm
 IMAGE = 'mongo:8.0'
 SKIP_REASON = 'mongo:8.0 is not on this Docker host and cannot be pulled (no registry); runs wherever the image exists'

@@ -24,6 +24,18 @@ SEVERITY_WEIGHT = {'critical': 20, 'warning': 5, 'info': 1}
 Check = namedtuple('Check', 'id category severity title evaluate rationale source')
 
 
+def check(table, check_id, category, severity, title, rationale, source):
+    """Decorator: a check's row, written right above its function, appended to ``table``.
+
+    Each engine keeps its checks in checks/<category>.py, one table per file; the
+    engine's audit module joins the tables into its CHECKS.
+    """
+    def register(evaluate):
+        table.append(Check(check_id, category, severity, title, evaluate, rationale, source))
+        return evaluate
+    return register
+
+
 def finding(current, recommended, evidence, fix, severity=None):
     """What a check returns when it fires."""
     result = {'current': current, 'recommended': recommended, 'evidence': evidence, 'fix': fix}

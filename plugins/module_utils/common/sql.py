@@ -44,3 +44,38 @@ def query_dicts(connection, sql, params=None):
         return fetch_dicts(cursor, sql, params)
     finally:
         cursor.close()
+
+
+# --- the one way product code talks SQL (PyMySQL and psycopg2 alike) -------------------
+# ``params`` is passed to the driver as given: None means "no interpolation", so a
+# literal % in the statement stays as it is; a tuple or dict interpolates.
+# ``executed``, when given, is a list the statement is appended to before it runs:
+# check mode and diff report it, and unit tests read it.
+
+def rows(conn, sql, params=None, executed=None):
+    """Every row of ``sql`` as a dict keyed by column name ([] for a statement without rows)."""
+    if executed is not None:
+        executed.append(sql)
+    return query_dicts(conn, sql, params)
+
+
+def scalar(conn, sql, params=None, executed=None):
+    """The first column of the first row, or None when there is no row."""
+    found = rows(conn, sql, params, executed)
+    if not found:
+        return None
+    return list(found[0].values())[0]
+
+
+def execute(conn, sql, params=None, executed=None):
+    """Run a statement whose result is not read."""
+    if executed is not None:
+        executed.append(sql)
+    cursor = conn.cursor()
+    try:
+        if params is None:
+            cursor.execute(sql)
+        else:
+            cursor.execute(sql, params)
+    finally:
+        cursor.close()

@@ -195,6 +195,58 @@ class DockerHelper(object):
     def remove_container(self, container_id):
         self.api.remove_container(container_id, force=True, v=True)
 
+    def kill(self, container_id, signal=None):
+        """SIGKILL (or ``signal``) to the container's main process."""
+        if signal is None:
+            self.api.kill(container_id)
+        else:
+            self.api.kill(container_id, signal=signal)
+
+    def set_restart_policy(self, container_id, policy):
+        """'no' fences a container (a stopped server stays stopped); 'unless-stopped' lifts the fence."""
+        self.api.update_container(container_id, restart_policy={'Name': policy})
+
+    def container_ids(self):
+        """The ids of the running containers."""
+        return [summary['Id'] for summary in self.api.containers()]
+
+    def run_once(self, image, entrypoint, command, mounts, network=None, user=None, environment=None,
+                 timeout=600):
+        """Run a throw-away container to its end: (exit code, output). Always removed, with its anonymous volumes.
+
+        ``mounts``: dicts with target, source (a volume name) and read_only.
+        """
+        host_config = self.api.create_host_config(
+            mounts=[docker.types.Mount(m['target'], m['source'], type='volume', read_only=m['read_only'])
+                    for m in mounts],
+            network_mode=network or 'none')
+        created = self.api.create_container(
+            image, entrypoint=entrypoint, command=command, user=user, environment=environment or {},
+            labels={CARRIER_LABEL: 'true'}, host_config=host_config)
+        try:
+            self.api.start(created['Id'])
+            try:
+                result = self.api.wait(created['Id'], timeout=timeout)
+            except Exception as exc:  # noqa: BLE001 - requests' ReadTimeout, not a Docker error
+                raise DbopsError('%s did not finish within %ss (%s)' % (' '.join(entrypoint + command), timeout, exc),
+                                 'timeout')
+            code = result.get('StatusCode') if isinstance(result, dict) else result
+            output = self.api.logs(created['Id']).decode('utf-8', 'replace')
+            return code, output
+        finally:
+            self.api.remove_container(created['Id'], force=True, v=True)
+
+    def read_volume_file(self, image, volume, name):
+        """A file's content from a volume (through a container that never starts), or None."""
+        host_config = self.api.create_host_config(
+            mounts=[docker.types.Mount('/carrier', volume, type='volume', read_only=True)])
+        carrier = self.api.create_container(image, entrypoint=['true'], command=[], labels={CARRIER_LABEL: 'true'},
+                                            host_config=host_config, network_disabled=True)
+        try:
+            return self.read_file(carrier['Id'], '/carrier/%s' % name)
+        finally:
+            self.api.remove_container(carrier['Id'], force=True, v=True)
+
     def update_resources(self, container_id, resources):
         self.api.update_container(
             container_id, mem_limit=resources['memory'], memswap_limit=resources['memory_swap'],

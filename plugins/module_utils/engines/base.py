@@ -11,7 +11,10 @@ interface.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import abc
 from collections import namedtuple
+
+from ansible.module_utils.six import with_metaclass
 
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common import sizes
@@ -241,3 +244,122 @@ class EngineAdapter(object):
     def audit_hooks():
         """(collect(connection) -> facts, CHECKS): the engine's audit."""
         raise NotImplementedError
+
+
+# ---------------------------------------------------------------------------------------
+# The driver interfaces. An engine's replication and failover code implement these;
+# provision, replication.run and the failover orchestrator call nothing else. A
+# capability an engine lacks is a declared attribute (False / None), never a missing
+# method probed with hasattr().
+# ---------------------------------------------------------------------------------------
+
+class ReplicationDriver(with_metaclass(abc.ABCMeta, object)):
+    """db_replication for one engine. ``context`` is replication.Context (connections, options, notes)."""
+
+    # The replication account's default name when the user names none.
+    default_user = None
+    # False: the engine has no per-node status to report for this call (status() is not called).
+    reports_status = True
+
+    def __init__(self, context):
+        self.context = context
+        self.params = context.params
+        # The replica set configuration after role replicaset (MongoDB), else None.
+        self.config = None
+
+    @abc.abstractmethod
+    def primary(self):
+        """Make the server a primary that replicas can follow: (changed, actions)."""
+
+    @abc.abstractmethod
+    def replica(self):
+        """Make the server follow its primary: (changed, actions)."""
+
+    @abc.abstractmethod
+    def replicaset(self):
+        """Configure a replica set from one member: (changed, actions); engines without them raise DbopsError."""
+
+    @abc.abstractmethod
+    def status(self):
+        """The node's replication status as a dict with a ``severity``."""
+
+
+class FailoverDriver(with_metaclass(abc.ABCMeta, object)):
+    """What the failover orchestrator (failover/orchestrator.py) asks of an engine. ``cluster`` is failover's Cluster."""
+
+    # Semi-sync: a commit on the new primary waits for a replica's acknowledgement, so the
+    # replicas are re-pointed before the endpoint moves (MySQL/MariaDB). False: endpoint first.
+    ack_needs_replica = False
+    # Set by rejoin(): True when the node's data had to be discarded and copied again.
+    last_rejoin_reseeded = False
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.params = cluster.params
+
+    # --- discovery and probes
+    @abc.abstractmethod
+    def discover_primary(self):
+        """The node the others follow (or the one writable primary), else None."""
+
+    @abc.abstractmethod
+    def controller_probe(self, primary):
+        """True when the controller can log in to the primary and it answers a query."""
+
+    @abc.abstractmethod
+    def positions(self, nodes):
+        """One row per node: how far it has replicated (compared by choose_candidate)."""
+
+    @abc.abstractmethod
+    def ensure_caught_up(self, candidate, row, max_lag, force, check_mode=False):
+        """Refuse (DbopsError) a candidate that lacks acknowledged writes, unless force."""
+
+    @abc.abstractmethod
+    def follows(self, node, primary):
+        """True when node is a running replica of primary."""
+
+    # --- failover
+    @abc.abstractmethod
+    def fence(self, node):
+        """Make sure the old primary cannot take writes again on its own."""
+
+    @abc.abstractmethod
+    def promote(self, node):
+        """Make node the primary; returns the node promoted (MongoDB's election may choose another) or None."""
+
+    @abc.abstractmethod
+    def repoint(self, node, new_primary):
+        """Make a running replica follow new_primary."""
+
+    def after_promote(self, node):
+        """Work left once the endpoint has moved and the replicas follow node (none by default)."""
+
+    # --- switchover
+    @abc.abstractmethod
+    def prepare_switchover(self, primary, target):
+        """Positions read while the primary still takes writes (the candidate is chosen from them)."""
+
+    @abc.abstractmethod
+    def freeze(self, primary):
+        """Stop the primary from taking writes, reversibly."""
+
+    @abc.abstractmethod
+    def unfreeze(self, primary):
+        """Undo freeze() (a switchover that failed before any promotion)."""
+
+    @abc.abstractmethod
+    def wait_replicas_caught_up(self, primary, target, timeout):
+        """Wait until the target replica holds every write of the frozen primary."""
+
+    @abc.abstractmethod
+    def before_promote(self, primary, candidate):
+        """Last step on the old primary before the candidate is promoted."""
+
+    @abc.abstractmethod
+    def demote(self, primary, new_primary):
+        """Make the (running) old primary of a switchover follow new_primary."""
+
+    # --- rejoin
+    @abc.abstractmethod
+    def rejoin(self, node, primary):
+        """Make a fenced old primary a replica of primary; sets last_rejoin_reseeded."""

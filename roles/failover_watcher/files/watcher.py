@@ -13,7 +13,8 @@ import json
 import sys
 import time
 
-from ansible_collections.dbops.containers.plugins.module_utils.failover.core import Failover, Watcher
+from ansible_collections.dbops.containers.plugins.module_utils.failover.orchestrator import Failover
+from ansible_collections.dbops.containers.plugins.module_utils.failover.watcher import Watcher
 
 
 def log(event):

@@ -45,7 +45,8 @@ import datetime
 import time
 
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
-from ansible_collections.dbops.containers.plugins.module_utils.failover.core import restart_policy
+from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import restart_policy
+from ansible_collections.dbops.containers.plugins.module_utils.engines import base
 
 try:
     from pymongo.errors import OperationFailure, PyMongoError
@@ -128,7 +129,7 @@ def _self_member(status_doc):
 
 
 # ------------------------------------------------------------------ the driver
-class FailoverDriver(object):
+class FailoverDriver(base.FailoverDriver):
     poll_interval = 0.25
     # The members follow the elected primary by themselves; nothing to re-point before clients move.
     ack_needs_replica = False

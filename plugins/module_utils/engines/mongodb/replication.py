@@ -34,6 +34,7 @@ import re
 import time
 
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.engines import base
 
 try:
     from pymongo.errors import OperationFailure, PyMongoError
@@ -695,7 +696,7 @@ def status(client):
 # db_replication
 # ---------------------------------------------------------------------------
 
-class Driver(object):
+class Driver(base.ReplicationDriver):
     """db_replication for MongoDB: role replicaset and role status."""
 
     def __init__(self, context):

@@ -29,7 +29,9 @@ import time
 
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import replication as repl
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
-from ansible_collections.dbops.containers.plugins.module_utils.failover.core import mariadb_position, node_follows
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.gtid import mariadb_position
+from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import node_follows
+from ansible_collections.dbops.containers.plugins.module_utils.engines import base
 
 FENCE_FILE = 'zzz-dbops-fenced.cnf'
 
@@ -90,7 +92,7 @@ def _replicating_from(conn):
     return None
 
 
-class FailoverDriver(object):
+class FailoverDriver(base.FailoverDriver):
     def __init__(self, cluster):
         self.cluster = cluster
         self.params = cluster.params

@@ -33,6 +33,7 @@ import time
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.sql import query_dicts
 from ansible_collections.dbops.containers.plugins.module_utils.common.versions import at_least, parse_version
+from ansible_collections.dbops.containers.plugins.module_utils.engines import base
 
 MARIADB = 'mariadb'
 MYSQL = 'mysql'
@@ -794,7 +795,7 @@ def status(conn, expect_semi_sync=None):
 # db_replication
 # ---------------------------------------------------------------------------
 
-class Driver(object):
+class Driver(base.ReplicationDriver):
     """db_replication for MySQL and MariaDB (the flavor comes from the server itself)."""
 
     default_user = 'repl'

@@ -29,7 +29,9 @@ import time
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import replication as repl
 from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import CARRIER_LABEL, FileEntry
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
-from ansible_collections.dbops.containers.plugins.module_utils.failover.core import node_follows, parse_lsn, tcp_reachable
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.lsn import parse_lsn
+from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import node_follows, tcp_reachable
+from ansible_collections.dbops.containers.plugins.module_utils.engines import base
 
 
 def sync_names_for(slots):
@@ -44,7 +46,7 @@ def _streaming_from(conn):
     return rows[0]['sender'] if rows and rows[0]['standby'] else None
 
 
-class FailoverDriver(object):
+class FailoverDriver(base.FailoverDriver):
     # promote() empties synchronous_standby_names until a standby streams again: the new primary's
     # commits wait for nobody, so clients may move to it before the standbys are re-pointed.
     ack_needs_replica = False

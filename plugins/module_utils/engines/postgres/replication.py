@@ -63,6 +63,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.docker.helper imp
 from ansible_collections.dbops.containers.plugins.module_utils.engines.base import SECRETS_DIR
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.sql import query_dicts
+from ansible_collections.dbops.containers.plugins.module_utils.engines import base
 
 DATA_DIR = '/var/lib/postgresql/data'
 RUNTIME_UID = 999
@@ -826,7 +827,7 @@ def _severity(critical, warning):
 
 
 # ------------------------------------------------------------------ db_replication
-class Driver(object):
+class Driver(base.ReplicationDriver):
     """db_replication for PostgreSQL: a primary with slots, standbys seeded by pg_basebackup."""
 
     default_user = 'replicator'

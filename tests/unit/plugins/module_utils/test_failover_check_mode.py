@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.dbops.containers.plugins.module_utils.failover import core
+from ansible_collections.dbops.containers.plugins.module_utils.failover import cluster
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import failover as fm
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import failover as fp
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
@@ -55,7 +55,7 @@ class FakeCluster(object):
         self.params = {}
         self.answers, self.log = answers, []
         inspect = {'Id': 'x', 'State': {'Running': running}, 'HostConfig': {'RestartPolicy': {'Name': restart}}}
-        self.nodes = [core.Node(name, inspect=dict(inspect)) for name in ('db1', 'db2')]
+        self.nodes = [cluster.Node(name, inspect=dict(inspect)) for name in ('db1', 'db2')]
         self.by_name = dict((node.name, node) for node in self.nodes)
 
     def connect(self, node, timeout=None):

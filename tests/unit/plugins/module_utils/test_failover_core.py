@@ -5,7 +5,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-from ansible_collections.dbops.containers.plugins.module_utils.failover import core
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import gtid
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import lsn
+from ansible_collections.dbops.containers.plugins.module_utils.failover import decisions
+from ansible_collections.dbops.containers.plugins.module_utils.failover import endpoints
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import failover as fmy
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import replication as repl
 U1 = '3E11FA47-71CA-11E1-9E33-C80AA9429562'
@@ -14,26 +17,26 @@ U2 = '4f2ab6c0-aaaa-11ee-bbbb-0242ac120002'
 
 # ------------------------------------------------------------------ primary_dead / round_says_dead
 def test_round_dead_only_when_every_answer_is_false():
-    assert core.round_says_dead({'controller': False, 'r1': False, 'r2': False})
-    assert not core.round_says_dead({'controller': False, 'r1': True, 'r2': False})   # one partitioned observer
-    assert not core.round_says_dead({'controller': True, 'r1': False})
+    assert decisions.round_says_dead({'controller': False, 'r1': False, 'r2': False})
+    assert not decisions.round_says_dead({'controller': False, 'r1': True, 'r2': False})   # one partitioned observer
+    assert not decisions.round_says_dead({'controller': True, 'r1': False})
 
 
 def test_controller_alone_never_decides():
-    assert not core.round_says_dead({'controller': False})
-    assert not core.round_says_dead({'controller': False, 'r1': None, 'r2': None})
-    assert core.round_says_dead({'controller': False, 'r1': False, 'r2': None})
+    assert not decisions.round_says_dead({'controller': False})
+    assert not decisions.round_says_dead({'controller': False, 'r1': None, 'r2': None})
+    assert decisions.round_says_dead({'controller': False, 'r1': False, 'r2': None})
 
 
 def test_primary_dead_needs_consecutive_rounds():
     dead = {'controller': False, 'r1': False}
     alive = {'controller': True, 'r1': False}
-    assert not core.primary_dead([dead, dead], 3)
-    assert core.primary_dead([dead, dead, dead], 3)
-    assert not core.primary_dead([dead, alive, dead], 3)
-    assert core.primary_dead([alive, dead, dead, dead], 3)     # the last N count
-    assert not core.primary_dead([dead, dead, dead, alive], 3)
-    assert not core.primary_dead([dead], 0)
+    assert not decisions.primary_dead([dead, dead], 3)
+    assert decisions.primary_dead([dead, dead, dead], 3)
+    assert not decisions.primary_dead([dead, alive, dead], 3)
+    assert decisions.primary_dead([alive, dead, dead, dead], 3)     # the last N count
+    assert not decisions.primary_dead([dead, dead, dead, alive], 3)
+    assert not decisions.primary_dead([dead], 0)
 
 
 # ------------------------------------------------------------------ choose_candidate
@@ -42,37 +45,37 @@ def row(name, position, priority=0, healthy=True):
 
 
 def test_choose_candidate_by_position_then_priority_then_name():
-    assert core.choose_candidate([row('a', 10), row('b', 12), row('c', 11)])['name'] == 'b'
-    assert core.choose_candidate([row('a', 10, 1), row('b', 10, 5), row('c', 9, 100)])['name'] == 'b'
-    assert core.choose_candidate([row('zed', 10), row('amy', 10), row('bob', 10)])['name'] == 'amy'
+    assert decisions.choose_candidate([row('a', 10), row('b', 12), row('c', 11)])['name'] == 'b'
+    assert decisions.choose_candidate([row('a', 10, 1), row('b', 10, 5), row('c', 9, 100)])['name'] == 'b'
+    assert decisions.choose_candidate([row('zed', 10), row('amy', 10), row('bob', 10)])['name'] == 'amy'
 
 
 def test_choose_candidate_name_prefix_tie():
-    assert core.choose_candidate([row('db10', 10), row('db1', 10)])['name'] == 'db1'
+    assert decisions.choose_candidate([row('db10', 10), row('db1', 10)])['name'] == 'db1'
 
 
 def test_choose_candidate_skips_unhealthy_and_unknown():
     rows = [row('a', 99, healthy=False), row('b', None), row('c', 3)]
-    assert core.choose_candidate(rows)['name'] == 'c'
-    assert core.choose_candidate([row('a', 99, healthy=False), row('b', None)]) is None
-    assert core.choose_candidate([]) is None
+    assert decisions.choose_candidate(rows)['name'] == 'c'
+    assert decisions.choose_candidate([row('a', 99, healthy=False), row('b', None)]) is None
+    assert decisions.choose_candidate([]) is None
 
 
 # ------------------------------------------------------------------ positions
 def test_parse_lsn():
-    assert core.parse_lsn('0/0') == 0
-    assert core.parse_lsn('0/16B3748') == 0x16B3748
-    assert core.parse_lsn('1/0') == 1 << 32
-    assert core.parse_lsn('2/A') > core.parse_lsn('1/FFFFFFFF')
-    assert core.parse_lsn(None) == 0 and core.parse_lsn('') == 0
+    assert lsn.parse_lsn('0/0') == 0
+    assert lsn.parse_lsn('0/16B3748') == 0x16B3748
+    assert lsn.parse_lsn('1/0') == 1 << 32
+    assert lsn.parse_lsn('2/A') > lsn.parse_lsn('1/FFFFFFFF')
+    assert lsn.parse_lsn(None) == 0 and lsn.parse_lsn('') == 0
 
 
 def test_mariadb_position():
-    assert core.mariadb_position('0-1-100') == 100
-    assert core.mariadb_position('0-1-100,1-2-5') == 105
-    assert core.mariadb_position('0-1-100,\n1-2-5') == 105
-    assert core.mariadb_position('') == 0 and core.mariadb_position(None) == 0
-    assert core.mariadb_position('0-1-101') > core.mariadb_position('0-2-100')
+    assert gtid.mariadb_position('0-1-100') == 100
+    assert gtid.mariadb_position('0-1-100,1-2-5') == 105
+    assert gtid.mariadb_position('0-1-100,\n1-2-5') == 105
+    assert gtid.mariadb_position('') == 0 and gtid.mariadb_position(None) == 0
+    assert gtid.mariadb_position('0-1-101') > gtid.mariadb_position('0-2-100')
 
 
 # ------------------------------------------------------------------ endpoints
@@ -101,7 +104,7 @@ listen stats
 
 
 def test_haproxy_writer_backend_replaced():
-    text = core.haproxy_with_primary(HAPROXY, {'name': 'db2', 'host': 'db2', 'port': 3306},
+    text = endpoints.haproxy_with_primary(HAPROXY, {'name': 'db2', 'host': 'db2', 'port': 3306},
                                      [{'name': 'db3', 'host': 'db3', 'port': 3306}])
     lines = text.splitlines()
     primary = lines[lines.index('backend primary') + 1:lines.index('backend replicas')]
@@ -113,13 +116,13 @@ def test_haproxy_writer_backend_replaced():
 
 
 def test_haproxy_other_sections_untouched():
-    text = core.haproxy_with_primary(HAPROXY, {'name': 'db2', 'host': 'db2', 'port': 3306}, [])
+    text = endpoints.haproxy_with_primary(HAPROXY, {'name': 'db2', 'host': 'db2', 'port': 3306}, [])
     for section in ('global\n    maxconn 100\n', 'defaults\n    mode tcp\n    timeout connect 5s\n',
                     'frontend writes\n    bind *:3306\n    default_backend primary\n', 'listen stats\n    bind *:8404\n'):
         assert section in text
     assert text.endswith('\n')
     # The same endpoint again changes nothing.
-    assert core.haproxy_with_primary(text, {'name': 'db2', 'host': 'db2', 'port': 3306}, []) == text
+    assert endpoints.haproxy_with_primary(text, {'name': 'db2', 'host': 'db2', 'port': 3306}, []) == text
 
 
 def test_pgbouncer_with_primary():
@@ -128,7 +131,7 @@ def test_pgbouncer_with_primary():
            '; old = host=pg9 port=5432\n'
            'other = dbname=other port=5432 host=pg1 pool_size=5\n'
            '\n[pgbouncer]\nlisten_port = 6432\nauth_host=keep\n')
-    text = core.pgbouncer_with_primary(ini, 'pg2', 5433)
+    text = endpoints.pgbouncer_with_primary(ini, 'pg2', 5433)
     assert 'app = host=pg2 port=5433 dbname=app\n' in text
     assert 'other = dbname=other port=5433 host=pg2 pool_size=5\n' in text
     assert '; old = host=pg9 port=5432\n' in text                 # a comment stays

@@ -14,7 +14,9 @@ import pytest
 from bson import Timestamp
 from pymongo.errors import AutoReconnect, OperationFailure
 
-from ansible_collections.dbops.containers.plugins.module_utils.failover import core
+from ansible_collections.dbops.containers.plugins.module_utils.failover import cluster
+from ansible_collections.dbops.containers.plugins.module_utils.failover import decisions
+from ansible_collections.dbops.containers.plugins.module_utils.failover import orchestrator
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import failover as fm
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
@@ -198,7 +200,7 @@ class FakeCluster(object):
         self.params = dict({'probe_timeout': 1, 'probes': 2, 'probe_interval': 0.001, 'max_lag': 30,
                             'wait_timeout': 0.2}, **(params or {}))
         self.docker = FakeDocker(fake_set)
-        self.nodes = [core.Node(name, (priorities or {}).get(name, 0), host=name + '-ip', port=27017,
+        self.nodes = [cluster.Node(name, (priorities or {}).get(name, 0), host=name + '-ip', port=27017,
                                 inspect=self.docker.container(name)) for name in fake_set.order]
         self.by_name = dict((node.name, node) for node in self.nodes)
         self.connects = []
@@ -320,7 +322,7 @@ def test_positions_and_candidate_choice():
     rows = cluster.driver.positions([cluster.by_name['b'], cluster.by_name['c']])
     assert [(r['name'], r['healthy'], r['position']) for r in rows] == [('b', True, (5, 1000, 3)),
                                                                         ('c', True, (5, 1000, 7))]
-    assert core.choose_candidate(rows)['name'] == 'c'
+    assert decisions.choose_candidate(rows)['name'] == 'c'
 
 
 def test_positions_ties_broken_by_the_set_priorities():
@@ -328,10 +330,10 @@ def test_positions_ties_broken_by_the_set_priorities():
     kill(cluster, 'a')
     rows = cluster.driver.positions(cluster.nodes[1:])
     assert [r['priority'] for r in rows] == [1, 2]
-    assert core.choose_candidate(rows)['name'] == 'c'
+    assert decisions.choose_candidate(rows)['name'] == 'c'
     # The node's own priority (the module's option) wins over the set's.
     cluster = FakeCluster(three(b={'priority': 1}, c={'priority': 2}), priorities={'b': 5})
-    assert core.choose_candidate(cluster.driver.positions(cluster.nodes[1:]))['name'] == 'b'
+    assert decisions.choose_candidate(cluster.driver.positions(cluster.nodes[1:]))['name'] == 'b'
 
 
 def test_positions_skip_unusable_members():
@@ -345,7 +347,7 @@ def test_positions_skip_unusable_members():
     assert rows['d']['why'] == 'container not running'
     assert not rows['e']['healthy'] and 'delayed' in rows['e']['why']
     assert rows['f']['healthy'] and rows['f']['lag_s'] == 100
-    assert core.choose_candidate(list(rows.values()))['name'] == 'f'
+    assert decisions.choose_candidate(list(rows.values()))['name'] == 'f'
 
 
 def test_failover_refused_without_healthy_candidate():
@@ -353,7 +355,7 @@ def test_failover_refused_without_healthy_candidate():
     cluster = FakeCluster(fake, {'primary': 'a'})
     kill(cluster, 'a')
     with pytest.raises(DbopsError) as error:
-        core.Failover(cluster.params, cluster=cluster).failover()
+        orchestrator.Failover(cluster.params, cluster=cluster).failover()
     assert error.value.parameter == 'nodes' and 'no healthy candidate' in str(error.value)
     assert cluster.docker.api.calls == [] and not sent(fake, 'replSetStepUp')
 
@@ -363,19 +365,19 @@ def test_failover_refused_when_candidate_lags_past_max_lag():
     cluster = FakeCluster(fake, {'max_lag': 30, 'primary': 'a'})
     kill(cluster, 'a')                     # its last optime (1100), as the secondaries heard it, stays known
     with pytest.raises(DbopsError) as error:
-        core.Failover(cluster.params, cluster=cluster).failover()
+        orchestrator.Failover(cluster.params, cluster=cluster).failover()
     assert error.value.parameter == 'max_lag' and 'b lags' in str(error.value) and '100' in str(error.value)
     assert cluster.docker.api.calls == [] and not sent(fake, 'replSetStepUp')
     # force: it goes on.
     cluster.params['force'] = True
-    result = core.Failover(cluster.params, cluster=cluster).failover()
+    result = orchestrator.Failover(cluster.params, cluster=cluster).failover()
     assert result['new_primary'] == 'b'
 
 
 def test_failover_refused_while_the_primary_lives():
     cluster = FakeCluster(three())
     with pytest.raises(DbopsError) as error:
-        core.Failover(cluster.params, cluster=cluster).failover()
+        orchestrator.Failover(cluster.params, cluster=cluster).failover()
     assert error.value.parameter == 'mode'
     assert cluster.docker.api.calls == []
 
@@ -385,7 +387,7 @@ def test_failover_waits_for_the_election_and_reports_the_timeline():
     fake = three(b={'optime': (5, 1000, 3)}, c={'optime': (5, 1000, 7)})
     cluster = FakeCluster(fake, {'primary': 'a'})   # once the heartbeats fail, no member names the dead primary
     kill(cluster, 'a')
-    result = core.Failover(cluster.params, cluster=cluster).failover()
+    result = orchestrator.Failover(cluster.params, cluster=cluster).failover()
     assert (result['old_primary'], result['new_primary']) == ('a', 'c')
     assert fake.primary() == 'c' and cluster.driver.elected is cluster.by_name['c']
     assert [e['event'] for e in result['timeline']] == ['checked', 'detected', 'candidate_caught_up', 'fenced',
@@ -441,7 +443,7 @@ def test_repoint_does_nothing():
 def test_switchover_steps_down_and_the_candidate_wins():
     fake = three()
     cluster = FakeCluster(fake, {'max_lag': 10, 'candidate': 'c', 'wait_timeout': 2})
-    result = core.Failover(cluster.params, cluster=cluster).switchover()
+    result = orchestrator.Failover(cluster.params, cluster=cluster).switchover()
     assert (result['old_primary'], result['new_primary']) == ('a', 'c') and fake.primary() == 'c'
     assert list(sent(fake, 'replSetStepDown')) == [
         ('a', {'replSetStepDown': 60, 'secondaryCatchUpPeriodSecs': 10})]
@@ -456,7 +458,7 @@ def test_switchover_steps_down_and_the_candidate_wins():
 def test_switchover_without_candidate_takes_the_best():
     fake = three(b={'optime': (5, 1000, 9)}, c={'optime': (5, 1000, 8)})
     cluster = FakeCluster(fake, {'max_lag': 90})
-    result = core.Failover(cluster.params, cluster=cluster).switchover()
+    result = orchestrator.Failover(cluster.params, cluster=cluster).switchover()
     assert result['new_primary'] == 'b' and fake.primary() == 'b'
     # stepDownSecs must be longer than secondaryCatchUpPeriodSecs.
     assert sent(fake, 'replSetStepDown') == [('a', {'replSetStepDown': 91, 'secondaryCatchUpPeriodSecs': 90})]
@@ -466,7 +468,7 @@ def test_switchover_connection_closed_by_step_down_is_fine():
     fake = three()
     fake.step_down_closes = True         # MongoDB before 4.2
     cluster = FakeCluster(fake, {'candidate': 'b', 'wait_timeout': 2})
-    assert core.Failover(cluster.params, cluster=cluster).switchover()['new_primary'] == 'b'
+    assert orchestrator.Failover(cluster.params, cluster=cluster).switchover()['new_primary'] == 'b'
 
 
 def test_switchover_step_down_refused_unfreezes():
@@ -474,7 +476,7 @@ def test_switchover_step_down_refused_unfreezes():
     fake.step_down_error = OperationFailure('No electable secondaries caught up', 262)
     cluster = FakeCluster(fake, {'candidate': 'c'})
     with pytest.raises(DbopsError) as error:
-        core.Failover(cluster.params, cluster=cluster).switchover()
+        orchestrator.Failover(cluster.params, cluster=cluster).switchover()
     assert error.value.parameter == 'max_lag' and 'did not step down' in str(error.value)
     assert fake.frozen == {} and fake.primary() == 'a'
     assert sent(fake, 'replSetFreeze')[-1] == ('b', {'replSetFreeze': 0})
@@ -484,7 +486,7 @@ def test_switchover_refuses_unusable_candidate():
     fake = three(c={'priority': 0})
     cluster = FakeCluster(fake, {'candidate': 'c'})
     with pytest.raises(DbopsError) as error:
-        core.Failover(cluster.params, cluster=cluster).switchover()
+        orchestrator.Failover(cluster.params, cluster=cluster).switchover()
     assert error.value.parameter == 'candidate'
     assert not sent(fake, 'replSetStepDown')
 
@@ -493,7 +495,7 @@ def test_switchover_refused_when_primary_down():
     cluster = FakeCluster(three(), {'primary': 'a'})
     kill(cluster, 'a')
     with pytest.raises(DbopsError) as error:
-        core.Failover(cluster.params, cluster=cluster).switchover()
+        orchestrator.Failover(cluster.params, cluster=cluster).switchover()
     assert error.value.parameter == 'mode'
 
 
@@ -502,7 +504,7 @@ def test_rejoin_starts_and_waits_for_secondary():
     fake = three(a={'state': 'SECONDARY'}, b={'state': 'PRIMARY'})
     cluster = FakeCluster(fake, {'node': 'a', 'wait_timeout': 2})
     kill(cluster, 'a')
-    result = core.Failover(cluster.params, cluster=cluster).rejoin()
+    result = orchestrator.Failover(cluster.params, cluster=cluster).rejoin()
     assert result['primary'] == 'b' and fake.members['a']['state'] == 'SECONDARY'
     assert cluster.docker.started == ['a-id']
     assert ('update_container', 'a-id', {'Name': 'unless-stopped'}) in cluster.docker.api.calls

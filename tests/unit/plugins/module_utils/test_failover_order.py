@@ -13,11 +13,13 @@ import threading
 
 import pytest
 
-from ansible_collections.dbops.containers.plugins.module_utils.failover import core
+from ansible_collections.dbops.containers.plugins.module_utils.failover import cluster
+from ansible_collections.dbops.containers.plugins.module_utils.failover import orchestrator
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.engines.base import FailoverDriver
 
 
-class RecordingDriver(object):
+class RecordingDriver(FailoverDriver):
     def __init__(self, cluster, ack_needs_replica, fail_at=None):
         self.cluster = cluster
         self.ack_needs_replica = ack_needs_replica
@@ -33,6 +35,9 @@ class RecordingDriver(object):
 
     def discover_primary(self):
         return self.cluster.by_name['db1']
+
+    def controller_probe(self, primary):
+        return True
 
     def prepare_switchover(self, primary, target):
         self._record('prepare', primary.name)
@@ -84,7 +89,7 @@ class FakeCluster(object):
 
     def __init__(self, ack_needs_replica, fail_at=None):
         self.params = {'endpoint': {'type': 'none'}, 'max_lag': 5}
-        self.nodes = [core.Node(name, inspect={'State': {'Running': True}}) for name in ('db1', 'db2', 'db3')]
+        self.nodes = [cluster.Node(name, inspect={'State': {'Running': True}}) for name in ('db1', 'db2', 'db3')]
         self.by_name = dict((node.name, node) for node in self.nodes)
         self.driver = RecordingDriver(self, ack_needs_replica, fail_at)
         self.following = set()      # the nodes that already replicate from db1
@@ -97,7 +102,7 @@ class FakeCluster(object):
 def run(mode, ack_needs_replica=True, check_mode=False, fail_at=None, **params):
     cluster = FakeCluster(ack_needs_replica, fail_at)
     cluster.params.update(params)
-    failover = core.Failover(cluster.params, check_mode=check_mode, cluster=cluster)
+    failover = orchestrator.Failover(cluster.params, check_mode=check_mode, cluster=cluster)
     failover.apply_endpoint = lambda plan, steps=cluster.driver: steps._record('endpoint', plan['new_primary']) or 'x'
     result = getattr(failover, mode)() if mode == 'switchover' else failover.failover(
         health={'primary_dead': True, 'rounds': [{}]})
@@ -145,7 +150,7 @@ def test_engine_without_replica_acks_moves_clients_first():
 
 def test_switchover_failing_before_promotion_reopens_the_old_primary():
     cluster = FakeCluster(True, 'wait_caught_up')
-    failover = core.Failover(cluster.params, cluster=cluster)
+    failover = orchestrator.Failover(cluster.params, cluster=cluster)
     with pytest.raises(DbopsError, match='wait_caught_up failed'):
         failover.switchover()
     steps = names(cluster.driver.steps)
@@ -169,9 +174,9 @@ def test_failover_fences_before_promoting_and_repoints_the_others():
 
 def test_a_failed_repoint_is_reported_with_what_was_done():
     cluster = FakeCluster(True, 'repoint')
-    failover = core.Failover(cluster.params, cluster=cluster)
+    failover = orchestrator.Failover(cluster.params, cluster=cluster)
     with pytest.raises(DbopsError, match='already done: frozen, promoted'):
-        core._with_progress(failover.switchover, failover.timeline)
+        orchestrator._with_progress(failover.switchover, failover.timeline)
     assert 'unfreeze' not in names(cluster.driver.steps)     # promoted: the old primary stays read-only
 
 
@@ -191,7 +196,7 @@ def rejoin(check_mode, following=()):
     cluster = FakeCluster(True)
     cluster.following.update(following)
     cluster.params['node'] = 'db2'
-    result = core.Failover(cluster.params, check_mode=check_mode, cluster=cluster).rejoin()
+    result = orchestrator.Failover(cluster.params, check_mode=check_mode, cluster=cluster).rejoin()
     return cluster.driver.steps, result
 
 

@@ -4,7 +4,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.dbops.containers.plugins.module_utils.failover import core
+from ansible_collections.dbops.containers.plugins.module_utils.failover import watcher as watcher_loop
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 
@@ -55,7 +55,7 @@ CONTROLLER_ONLY = {'controller': False, 'db2': None, 'db3': None}
 def run(rounds, probes=3):
     events = []
     fake = FakeFailover(rounds)
-    watcher = core.Watcher({'probes': probes, 'probe_interval': 0}, events.append, sleep=lambda seconds: None)
+    watcher = watcher_loop.Watcher({'probes': probes, 'probe_interval': 0}, events.append, sleep=lambda seconds: None)
     watcher.run(lambda: fake, rounds=len(rounds))
     return fake, watcher, events
 
@@ -97,7 +97,7 @@ def test_an_error_is_logged_and_the_loop_goes_on():
         if len(calls) == 1:
             raise DbopsError('cannot tell which node is the primary', 'primary')
         return FakeFailover([ALIVE])
-    watcher = core.Watcher({'probes': 3, 'probe_interval': 0}, events.append, sleep=lambda seconds: None)
+    watcher = watcher_loop.Watcher({'probes': 3, 'probe_interval': 0}, events.append, sleep=lambda seconds: None)
     watcher.run(make, rounds=2)
     expected = {'event': 'error', 'parameter': 'primary', 'error': 'primary: cannot tell which node is the primary'}
     assert events[0] == expected

@@ -1,257 +1,31 @@
 # -*- coding: utf-8 -*-
 # Copyright: dbops.containers contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""db_failover and the watcher: engine-neutral orchestration.
+"""db_failover: engine-neutral orchestration of check, failover, switchover and rejoin.
 
-A primary is declared dead only when every observer that can be asked agrees,
-over ``probes`` consecutive rounds: the controller (this process, a SQL round
-trip) and every replica (a TCP connect to the primary from inside the replica's
-container, i.e. from where replication runs). One observer that cannot reach the
-primary is a network partition, not a dead primary: no failover.
-
-Then: choose the replica with the most data (the engine's received position,
-ties broken by priority), refuse when it cannot catch up within ``max_lag``
-unless ``force``, promote it, re-point the other replicas, fence the old primary
+Choose the replica with the most data (the engine's received position, ties
+broken by priority), refuse when it cannot catch up within ``max_lag`` unless
+``force``, promote it, re-point the other replicas, fence the old primary
 (stopped, restart policy off, and marked so it can only come back read-only),
 move the client endpoint, notify. Each step lands in a timeline.
 
-The engine-specific steps are a FailoverDriver from ``adapter.failover_driver()``
-(failover_mysql.py, failover_postgres.py, failover_mongodb.py).
-"""
+The engine-specific steps are a FailoverDriver (engines/base.py) from
+``adapter.failover_driver()``: engines/<engine>/failover.py."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import re
-import socket
 import time
 
-from ansible_collections.dbops.containers.plugins.module_utils import targets
-from ansible_collections.dbops.containers.plugins.module_utils.engines.registry import get_adapter
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
-
-# Timeline steps that changed something: an error after one of them reports them.
-CHANGING_STEPS = ('frozen', 'fenced', 'promoted', 'repointed', 'endpoint_moved', 'old_primary_follows')
-
-
-# ------------------------------------------------------------------ pure decisions
-def primary_dead(rounds, probes):
-    """True when the last ``probes`` rounds all say dead.
-
-    A round is {observer: True (reaches the primary), False (does not), None (could
-    not be asked)}. A round says dead when at least two observers answered and all
-    of them answered False: the controller alone never decides, and one replica
-    that lost its link to the primary is outvoted by any observer that still sees it.
-    """
-    if probes < 1 or len(rounds) < probes:
-        return False
-    return all(round_says_dead(one) for one in rounds[-probes:])
+from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import FileEntry
+from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import Cluster, Timeline
+from ansible_collections.dbops.containers.plugins.module_utils.failover.decisions import (
+    CHANGING_STEPS, choose_candidate, describe_round, primary_dead, round_says_dead)
+from ansible_collections.dbops.containers.plugins.module_utils.failover.endpoints import ENDPOINTS
 
 
-def round_says_dead(views):
-    answered = [alive for alive in views.values() if alive is not None]
-    return len(answered) >= 2 and not any(answered)
-
-
-def choose_candidate(candidates):
-    """The healthy candidate with the highest position, then the highest priority, then the name.
-
-    candidates: [{name, healthy, position (comparable, None when unknown), priority}].
-    """
-    usable = [c for c in candidates if c.get('healthy') and c.get('position') is not None]
-    if not usable:
-        return None
-    return sorted(usable, key=lambda c: (c['position'], c.get('priority') or 0, _negated_name(c['name'])))[-1]
-
-
-def _negated_name(name):
-    # Highest sort key wins; among equal positions and priorities the alphabetically first name
-    # (the trailing 1 makes 'db1' beat 'db10').
-    return tuple(-ord(ch) for ch in name) + (1,)
-
-
-def parse_lsn(text):
-    """PostgreSQL 'X/Y' -> int."""
-    high, _sep, low = (text or '0/0').partition('/')
-    return (int(high, 16) << 32) + int(low or '0', 16)
-
-
-def mariadb_position(gtid_list):
-    """A comparable position from a MariaDB GTID list: the sum of sequence numbers over domains.
-
-    Every replica of one primary moves forward in the same domains, so the sum orders them."""
-    total = 0
-    for item in (gtid_list or '').replace('\n', '').split(','):
-        item = item.strip()
-        if item:
-            total += int(item.split('-')[2])
-    return total
-
-
-def tcp_reachable(host, port, timeout):
-    """Does host:port accept a TCP connection within timeout seconds?"""
-    if not host:
-        return False
-    try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
-        return True
-    except (OSError, socket.error):
-        return False
-
-
-# ------------------------------------------------------------------ endpoints (pure)
-_HAPROXY_SECTION = re.compile(r'^(\S.*)$')
-
-
-def haproxy_with_primary(text, primary, replicas):
-    """The HAProxy configuration with ``backend primary`` pointing at primary and ``backend replicas``
-    at replicas (primary as their backup). primary/replicas: {name, host, port}."""
-    lines = text.splitlines()
-    output, section = [], None
-    for line in lines:
-        header = _HAPROXY_SECTION.match(line)
-        if header and not line.startswith('#'):
-            section = header.group(1).strip()
-            output.append(line)
-            if section == 'backend primary':
-                output.append('    server %s %s:%s check' % (primary['name'], primary['host'], primary['port']))
-            elif section == 'backend replicas':
-                output.append('    balance leastconn')
-                for replica in replicas:
-                    output.append('    server %s %s:%s check' % (replica['name'], replica['host'], replica['port']))
-                output.append('    server %s %s:%s check backup' % (
-                    primary['name'], primary['host'], primary['port']))
-            continue
-        if section in ('backend primary', 'backend replicas') and line.strip().split(' ')[0] in ('server', 'balance'):
-            continue  # replaced above
-        output.append(line)
-    return '\n'.join(output) + '\n'
-
-
-def pgbouncer_with_primary(text, host, port):
-    """pgbouncer.ini with every [databases] entry's host and port set to the new primary."""
-    output, section = [], None
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith('['):
-            section = stripped
-        elif section == '[databases]' and '=' in line and not stripped.startswith(';'):
-            name, _sep, value = line.partition('=')
-            value = re.sub(r'\bhost=\S+', 'host=%s' % host, value)
-            value = re.sub(r'\bport=\S+', 'port=%s' % port, value)
-            line = '%s=%s' % (name, value)
-        output.append(line)
-    return '\n'.join(output) + '\n'
-
-
-# ------------------------------------------------------------------ the cluster
-class Node(object):
-    def __init__(self, name, priority=0, host=None, port=None, inspect=None):
-        self.name = name                # container name
-        self.priority = priority
-        self.host = host                # address the module reaches the server at
-        self.port = port
-        self.inspect = inspect
-        self.alias = name               # how the other nodes and the endpoint reach it
-
-    @property
-    def running(self):
-        return bool(self.inspect and (self.inspect.get('State') or {}).get('Running'))
-
-    def describe(self):
-        return {'name': self.name, 'host': self.alias, 'port': self.port}
-
-
-class Timeline(object):
-    def __init__(self, started=None):
-        self.started = started or time.time()
-        self.events = []
-
-    def mark(self, event, **details):
-        entry = {'event': event, 'at': round(time.time() - self.started, 3)}
-        entry.update(details)
-        self.events.append(entry)
-        return entry
-
-    def as_dict(self):
-        return dict((event['event'], event['at']) for event in self.events)
-
-
-class Cluster(object):
-    """The nodes of one cluster on the Docker host, with their credentials and the endpoint."""
-
-    def __init__(self, params, docker=None):
-        self.params = params
-        self.docker = docker or targets.docker_helper(params)
-        self.engine = params['engine']
-        self.adapter = get_adapter(self.engine)
-        self.nodes = []
-        for entry in params['nodes']:
-            inspect = self.docker.container(entry['name'])
-            if inspect is None:
-                raise DbopsError('no container named %r on the Docker host' % entry['name'], 'nodes')
-            node = Node(entry['name'], entry.get('priority') or 0, port=self.adapter.port, inspect=inspect)
-            node.host = entry.get('host') or targets.container_address(inspect, params.get('network'))
-            self.nodes.append(node)
-        self.by_name = dict((node.name, node) for node in self.nodes)
-        if len(self.by_name) != len(self.nodes):
-            raise DbopsError('a node is listed twice', 'nodes')
-        self.driver = self.adapter.failover_driver()(self)
-        self._passwords = {}
-
-    def refresh(self, node):
-        node.inspect = self.docker.container(node.name)
-        if node.inspect is not None:
-            node.host = (self.params['nodes'][self.nodes.index(node)].get('host')
-                         or targets.container_address(node.inspect, self.params.get('network')) or node.host)
-        return node
-
-    def superuser_password(self, node):
-        """The superuser's password: the login options, else db_container's secrets volume."""
-        if self.params.get('login_password') is not None or self.params.get('login_password_file'):
-            return targets.login_password(self.params)
-        if node.name not in self._passwords:
-            if not node.running:
-                return None
-            self._passwords[node.name] = targets.stored_superuser_password(self.docker, node.inspect)
-        return self._passwords[node.name]
-
-    def replication_password(self):
-        if self.params.get('replication_password') is not None:
-            return self.params['replication_password']
-        if self.params.get('replication_password_file'):
-            return targets.read_secret_file(self.params['replication_password_file'], 'replication_password_file')
-        return None
-
-    def connect(self, node, timeout=None):
-        try:
-            return self.adapter.connect(node.host, node.port, self.params.get('login_user') or self.adapter.superuser,
-                                        self.superuser_password(node), self.params.get('login_db'),
-                                        timeout or self.params.get('probe_timeout') or 1)
-        except DbopsError as exc:
-            raise DbopsError('%s: %s' % (node.name, exc.message), exc.parameter)
-
-    def tcp_probe_from(self, observer, target):
-        """Can ``observer``'s container open a TCP connection to ``target``'s server? True, False, or None
-        (the observer itself cannot be asked)."""
-        if not observer.running:
-            return None
-        timeout = max(1, int(round(self.params.get('probe_timeout') or 1)))
-        command = ('timeout %d bash -c "exec 3<>/dev/tcp/%s/%d" 2>/dev/null && echo reach || echo noreach'
-                   % (timeout, target.alias, target.port))
-        try:
-            code, output = self.docker.exec_shell(observer.inspect['Id'], command)
-        except Exception:  # noqa: BLE001 - a container that stopped in between
-            return None
-        if 'noreach' in output:
-            return False
-        if 'reach' in output:
-            return True
-        return None
-
-
-# ------------------------------------------------------------------ the runner
 class Failover(object):
     """mode check / failover / switchover over one Cluster."""
 
@@ -376,8 +150,7 @@ class Failover(object):
             # replicas are re-pointed after (they only serve reads meanwhile).
             self._move_endpoint_now(endpoint_plan)
             repointed = self._repoint(running, candidate, also)
-        if hasattr(self.driver, 'after_promote'):
-            self.driver.after_promote(candidate)
+        self.driver.after_promote(candidate)
         return repointed
 
     def _move_endpoint_now(self, endpoint_plan):
@@ -468,7 +241,7 @@ class Failover(object):
         if self.check_mode:
             return {'changed': True, 'node': name, 'primary': primary.name, 'check_mode': True}
         self.driver.rejoin(node, primary)
-        reseeded = bool(getattr(self.driver, 'last_rejoin_reseeded', False))
+        reseeded = bool(self.driver.last_rejoin_reseeded)
         self.timeline.mark('rejoined', node=name, primary=primary.name, reseeded=reseeded)
         return {'changed': True, 'node': name, 'primary': primary.name, 'reseeded': reseeded,
                 'timeline': self.timeline.events}
@@ -486,17 +259,13 @@ class Failover(object):
         container = docker.container(endpoint.get('container') or '')
         if container is None:
             raise DbopsError('endpoint container %r does not exist' % endpoint.get('container'), 'endpoint')
-        if kind == 'haproxy':
-            path, reload_signal = '/usr/local/etc/haproxy/haproxy.cfg', 'SIGUSR2'
-            current = (docker.read_file(container['Id'], path) or b'').decode('utf-8')
-            wanted = haproxy_with_primary(current, new_primary.describe(),
-                                          [n.describe() for n in replicas if n.running and n is not new_primary])
-        elif kind == 'pgbouncer':
-            path, reload_signal = '/etc/pgbouncer/pgbouncer.ini', 'SIGHUP'
-            current = (docker.read_file(container['Id'], path) or b'').decode('utf-8')
-            wanted = pgbouncer_with_primary(current, new_primary.alias, new_primary.port)
-        else:
-            raise DbopsError('endpoint type %r is not supported (haproxy, pgbouncer, none)' % kind, 'endpoint')
+        kind_of = ENDPOINTS.get(kind)
+        if kind_of is None:
+            raise DbopsError('endpoint type %r is not supported (%s, none)' % (kind, ', '.join(sorted(ENDPOINTS))),
+                             'endpoint')
+        path, reload_signal = kind_of.path, kind_of.reload_signal
+        current = (docker.read_file(container['Id'], path) or b'').decode('utf-8')
+        wanted = kind_of.rewrite(current, new_primary, [n for n in replicas if n.running and n is not new_primary])
         plan.update({'container': container, 'path': path, 'signal': reload_signal,
                      'content': wanted if wanted != current else None})
         return plan
@@ -505,17 +274,16 @@ class Failover(object):
         if plan['kind'] == 'none':
             return 'none'
         if plan['content'] is not None:
-            from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import FileEntry, make_tar
             docker, container, path = self.cluster.docker, plan['container'], plan['path']
             entry = FileEntry(path.rsplit('/', 1)[1], plan['content'].encode('utf-8'), 0o644, 0, 0)
             try:
                 # Straight into the running endpoint (its configuration volume is writable): no helper
                 # container on the clients' critical path.
-                docker.api.put_archive(container['Id'], path.rsplit('/', 1)[0], make_tar([entry]))
+                docker.put_files(container['Id'], path.rsplit('/', 1)[0], [entry])
             except Exception:  # noqa: BLE001 - a read-only mount: through a carrier container
                 volume = (self.params.get('endpoint') or {}).get('volume') or _config_volume(container, path)
                 docker.write_to_mount(container['Config']['Image'], {'type': 'volume', 'source': volume}, [entry])
-            docker.api.kill(container['Id'], signal=plan['signal'])
+            docker.kill(container['Id'], signal=plan['signal'])
         return '%s -> %s' % (plan['kind'], plan['new_primary'])
 
     # ---------------------------------------------------------------- notification
@@ -530,75 +298,6 @@ class Failover(object):
         except Exception as exc:  # noqa: BLE001 - a failed notification never undoes a failover
             self.timeline.mark('notify_failed', error=str(exc)[:200])
             return False
-
-
-REDISCOVER_EVERY = 30     # rounds between two looks at which node is the primary
-
-
-class Watcher(object):
-    """db_failover as a long-running process: a probe round every probe_interval, a failover when
-    ``probes`` consecutive rounds find the primary dead. ``log(event_dict)`` receives every event."""
-
-    def __init__(self, params, log, clock=time.time, sleep=time.sleep):
-        self.params = params
-        self.log = log
-        self.clock, self.sleep = clock, sleep
-        self.rounds = []
-        self.primary = None
-        self.failovers = 0
-        self.ticks = 0
-
-    def step(self, failover):
-        """One probe round; returns the failover result when one happened."""
-        # Every node, every round: a node started, stopped or rejoined since is seen as it is now.
-        for node in failover.cluster.nodes:
-            failover.cluster.refresh(node)
-        self.ticks += 1
-        if self.primary is None or self.ticks % REDISCOVER_EVERY == 0:
-            # Re-learn the primary now and then: a switchover done by someone else moves it.
-            previous = self.primary
-            try:
-                self.primary = failover.current_primary()
-            except DbopsError:
-                if previous is None:
-                    raise
-            if previous is None or previous.name != self.primary.name:
-                self.log({'event': 'watching', 'primary': self.primary.name})
-        views = failover.observe(self.primary)
-        self.rounds = (self.rounds + [views])[-(self.params.get('probes') or 3):]
-        if not primary_dead(self.rounds, self.params.get('probes') or 3):
-            if not round_says_dead(views) and any(v is False for v in views.values()):
-                self.log({'event': 'partial_view', 'primary': self.primary.name, 'views': views})
-            return None
-        health = {'primary': self.primary.name, 'primary_dead': True, 'rounds': list(self.rounds)}
-        self.log({'event': 'primary_dead', 'primary': self.primary.name, 'rounds': len(self.rounds)})
-        failover.timeline = Timeline()
-        result = failover.failover(self.primary, health)
-        self.failovers += 1
-        self.log({'event': 'failover', 'old_primary': result['old_primary'], 'new_primary': result['new_primary'],
-                  'timeline': result['timeline']})
-        self.primary = failover.cluster.by_name[result['new_primary']]
-        self.rounds = []
-        return result
-
-    def run(self, make_failover, rounds=None):
-        """Probe forever (or ``rounds`` times). Errors are logged and the loop goes on."""
-        interval = self.params.get('probe_interval') or 1
-        done = 0
-        failover = None
-        while rounds is None or done < rounds:
-            started = self.clock()
-            try:
-                failover = failover or make_failover()
-                self.step(failover)
-            except DbopsError as exc:
-                self.log({'event': 'error', 'parameter': exc.parameter, 'error': str(exc)})
-                failover, self.primary, self.rounds = None, None, []
-            except Exception as exc:  # noqa: BLE001 - a watcher must not die on one bad round
-                self.log({'event': 'error', 'error': '%s: %s' % (type(exc).__name__, exc)})
-                failover, self.primary, self.rounds = None, None, []
-            done += 1
-            self.sleep(max(0.0, interval - (self.clock() - started)))
 
 
 def post_json(url, payload, timeout):
@@ -625,40 +324,11 @@ def post_json(url, payload, timeout):
         connection.close()
 
 
-def restart_policy(node):
-    """The container's restart policy name ('no' for a fenced node), or None when unknown."""
-    return (((node.inspect or {}).get('HostConfig') or {}).get('RestartPolicy') or {}).get('Name')
-
-
-def node_follows(cluster, node, connect, source_of, primary_names):
-    """The drivers' follows(): is node running, not fenced, and reading from one of primary_names?
-
-    source_of(connection) returns the host node replicates from, or None when it does not replicate;
-    a node that cannot be reached follows nobody. Reads only: rejoin and its check mode rely on it."""
-    cluster.refresh(node)
-    if not node.running or restart_policy(node) == 'no':
-        return False
-    try:
-        conn = connect(node, 3)
-    except DbopsError:
-        return False
-    try:
-        source = source_of(conn)
-    finally:
-        conn.close()
-    return bool(source) and source in primary_names
-
-
 def _config_volume(container, path):
     for mount in container.get('Mounts') or []:
         if path.startswith(mount.get('Destination', '') + '/') and mount.get('Type') == 'volume':
             return mount['Name']
     raise DbopsError('the endpoint container has no volume holding %s: set endpoint.volume' % path, 'endpoint')
-
-
-def describe_round(views):
-    return ', '.join('%s %s' % (name, {True: 'reaches it', False: 'does not reach it', None: 'cannot be asked'}[v])
-                     for name, v in sorted(views.items()))
 
 
 def _with_progress(action, timeline):
