@@ -30,7 +30,8 @@ from scenarios import make_misconfigured_mariadb  # noqa: E402
 
 sys.path.insert(0, COLLECTIONS)
 import docker  # noqa: E402
-from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import checks as audit_mysql_checks  # noqa: E402
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.checks import (  # noqa: E402
+    table as audit_mysql_checks)
 
 ROOT_PW = 'bench-Root-pw1'
 TOOLS = 'localhost/dbops/tools:bookworm'
@@ -121,7 +122,8 @@ def main():
         for rec in recs:
             ids = [i for i in matched_ids(rec) if i in ours]
             (shared if ids else missing).append({'mysqltuner': rec, 'ours': ids})
-        from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import checks as audit_postgres_checks
+        from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.checks import (
+            table as audit_postgres_checks)
         result = {
             'ours_s': round(statistics.median(ours_times), 3),
             'mysqltuner_s': round(statistics.median(tuner_times), 3),

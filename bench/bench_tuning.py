@@ -60,6 +60,7 @@ from conftest import COLLECTIONS, run_module  # noqa: E402
 
 sys.path.insert(0, COLLECTIONS)
 from ansible_collections.dbops.containers.plugins.module_utils import tuning  # noqa: E402
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import tuning as mysql_tuning
 
 import docker  # noqa: E402
 from docker.types import Mount  # noqa: E402
@@ -186,7 +187,7 @@ class Bench(object):
             self.remove(name)
         adjustments = calculators.mysqltuner_adjustments(output)
         # The advice is applied to db_container's server of this size: its pool is the one the log is sized for.
-        derived = tuning.derive(tuning.MARIADB_RULES, tuning.Resources(memory, cpus, 'oltp', (10, 11)))
+        derived = tuning.derive(mysql_tuning.MARIADB_RULES, tuning.Resources(memory, cpus, 'oltp', (10, 11)))
         settings, skipped = calculators.apply_mysqltuner(adjustments, memory, derived['innodb_buffer_pool_size'])
         completed = '-------- Recommendations' in output
         self.log('mysqltuner %s: completed=%s adjust=%s -> %s; skipped %s'

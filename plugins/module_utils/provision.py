@@ -13,10 +13,10 @@ __metaclass__ = type
 
 import errno
 import socket
-import time
 from collections import namedtuple
 
 from ansible_collections.dbops.containers.plugins.module_utils.common import sizes
+from ansible_collections.dbops.containers.plugins.module_utils.common.wait import wait_until
 from ansible_collections.dbops.containers.plugins.module_utils.docker.container_spec import (
     Request, build_resources, build_spec, labels_for, resources_of, spec_of)
 from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import (
@@ -403,9 +403,9 @@ class Provisioner(object):
                                       [FileEntry('.', None, 0o750, adapter.runtime_uid, adapter.runtime_uid)])
 
     def _wait_ready(self, request, adapter, docker, container_id):
-        deadline = time.time() + request.wait_timeout
         command = adapter.healthcheck()
-        while True:
+
+        def accepts_connections():
             inspect = docker.container(container_id) or {}
             state = inspect.get('State') or {}
             # A server that exits is restarted by the restart policy: that is a
@@ -418,13 +418,12 @@ class Provisioner(object):
                 code, _output = docker.exec_shell(container_id, command)
             except (APIError, DockerException):
                 code = None  # the container went away between inspect and exec
-            if code == 0:
-                return
-            if time.time() > deadline:
-                raise DbopsError('%s in %r did not accept connections within %ss (wait_timeout). Last log '
-                                 'lines:\n%s' % (adapter.label, request.name, request.wait_timeout,
-                                                 docker.logs_tail(container_id)), 'wait_timeout')
-            time.sleep(0.5)
+            return code == 0
+
+        if not wait_until(accepts_connections, request.wait_timeout, interval=0.5):
+            raise DbopsError('%s in %r did not accept connections within %ss (wait_timeout). Last log '
+                             'lines:\n%s' % (adapter.label, request.name, request.wait_timeout,
+                                             docker.logs_tail(container_id)), 'wait_timeout')
 
     # --------------------------------------------------------------- output
     def _diff(self, current, current_config, spec, resources, config_text):

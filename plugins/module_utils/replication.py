@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """db_replication's engine-neutral part: options, the server to log in to, the
 primary's address, the replication password. The engine's Driver
-(``adapter.replication_driver()``, in replication_<engine>.py) does the rest."""
+(``adapter.replication_driver()``, in engines/<engine>/replication.py) does the rest."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -131,14 +131,15 @@ def run(params, check_mode=False):
         if role == 'status':
             changed, actions = False, []
         else:
-            changed, actions = getattr(driver, role)()
-        node = driver.status() if driver.can_report_status() else None
+            changes = {'primary': driver.primary, 'replica': driver.replica, 'replicaset': driver.replicaset}
+            changed, actions = changes[role]()
+        node = driver.status() if driver.reports_status else None
     finally:
         context.close()
     result = {'changed': changed, 'role': role, 'engine': engine, 'actions': actions, 'status': node,
               'notes': context.notes}
     if node is not None:
         result['severity'] = node.get('severity')
-    if getattr(driver, 'config', None) is not None:
+    if driver.config is not None:
         result['config'] = driver.config
     return result

@@ -89,15 +89,10 @@ user:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.dbops.containers.plugins.module_utils import monitoring as users
-from ansible_collections.dbops.containers.plugins.module_utils.common import options as shared_options
-from ansible_collections.dbops.containers.plugins.module_utils import targets
-from ansible_collections.dbops.containers.plugins.module_utils.engines.registry import get_adapter
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.options import (
     LOGIN_MUTUALLY_EXCLUSIVE, argument_spec as shared_argument_spec)
-
-ENGINES = ('mysql', 'mariadb', 'postgres', 'mongodb')
+from ansible_collections.dbops.containers.plugins.module_utils.monitoring import ENGINES, run
 
 
 def argument_spec():
@@ -108,47 +103,6 @@ def argument_spec():
         password=dict(type='str', required=True, no_log=True),
         max_connections=dict(type='int', default=3),
     )
-
-
-def run(params, check_mode):
-    users.check_name(params['user'])
-    docker = targets.docker_helper(params)
-    inspect = targets.running_container(docker, params['container'])
-    labels = inspect['Config'].get('Labels') or {}
-    engine = params['engine'] or labels.get('dbops.engine')
-    if engine not in ENGINES:
-        raise DbopsError('container %r runs engine %r: exporter accounts are made for %s: set engine'
-                         % (params['container'], engine, ', '.join(ENGINES)), 'engine')
-    adapter = get_adapter(engine)
-    host = params['login_host']
-    if not host:
-        networks = inspect['NetworkSettings'].get('Networks') or {}
-        addresses = [net.get('IPAddress') for _name, net in sorted(networks.items()) if net.get('IPAddress')]
-        port = params.get('login_port') or adapter.port
-        host = users.reachable_address(addresses, port)
-        if not host:
-            raise DbopsError('none of the addresses of container %r (%s) answers on port %s from this host: set '
-                             'login_host' % (params['container'], ', '.join(addresses) or 'none', port),
-                             'login_host')
-    login = dict((key, params.get(key)) for key in shared_options.LOGIN_OPTIONS)
-    login.update({'container': params['container'], 'engine': engine, 'login_host': host,
-                  'login_db': params.get('login_db') or ('postgres' if engine == 'postgres' else None)})
-    target = targets.resolve(login, docker_factory=lambda: docker)
-    conn = adapter.connect(target.host, target.port, target.user, target.password, target.database,
-                           params.get('connect_timeout') or 10)
-    try:
-        if engine == 'mongodb':
-            changed, actions = users.ensure_mongodb(conn, adapter, target.host, target.port, params['user'],
-                                                    params['password'], check_mode)
-        elif engine == 'postgres':
-            changed, actions = users.ensure_postgres(conn, adapter, target.host, target.port, params['user'],
-                                                     params['password'], params['max_connections'], check_mode)
-        else:
-            changed, actions = users.ensure_mysql(conn, adapter, engine, target.host, target.port, params['user'],
-                                                  params['password'], params['max_connections'], check_mode)
-    finally:
-        conn.close()
-    return dict(changed=changed, actions=actions, engine=engine, user=params['user'])
 
 
 def main():

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import ipaddress
 import os
 import socket
 import subprocess
@@ -110,7 +111,12 @@ def free_ports(count):
 
 
 def bridge_gateway(client):
-    return client.networks.get('bridge').attrs['IPAM']['Config'][0]['Gateway']
+    """The host's address on the default bridge. Docker 20.10 (Debian bookworm's docker.io) leaves
+    Gateway out of the bridge's IPAM config; the daemon then gives the host the subnet's first address."""
+    config = client.networks.get('bridge').attrs['IPAM']['Config'][0]
+    if config.get('Gateway'):
+        return config['Gateway']
+    return str(next(ipaddress.ip_network(config['Subnet']).hosts()))
 
 
 class Cluster(object):

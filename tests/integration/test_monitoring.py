@@ -23,7 +23,8 @@ from conftest import (COLLECTIONS, ROOT, TEST_LABEL, base_args, image_available,
                       run_module, wait_for)
 
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import replication as repl
-from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.adapter import _mysql_connect
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.adapter import (
+    mysql_connect as _mysql_connect)
 
 
 def _pg_connect(host):

@@ -11,7 +11,7 @@ import pytest
 from conftest import base_args, retry, run_module
 
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import replication as repl
-from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.adapter import _mysql_connect
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.adapter import mysql_connect
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 ROOT_PASSWORD = base_args('x', 'mariadb')['root_password']
@@ -28,7 +28,7 @@ def network_ip(docker_client, name, network):
 
 
 def connect(ip):
-    return retry(lambda: _mysql_connect(ip, 3306, 'root', ROOT_PASSWORD, None, 5))
+    return retry(lambda: mysql_connect(ip, 3306, 'root', ROOT_PASSWORD, None, 5))
 
 
 def query(conn, sql, params=None):

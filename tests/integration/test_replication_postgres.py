@@ -12,6 +12,9 @@ from conftest import base_args, ip_on, pg_query, run_module, wait_for
 
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import adapter as engine_postgres
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import replication as repl
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import identifiers
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import scram
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import standby as pg_standby
 from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import DockerHelper
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
@@ -39,21 +42,21 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
         assert not result.failed, result.get('msg')
         primary_ip = ip_on(docker_client, primary, network.name)
         # The audit's connect(): read-only sessions, configure_primary turns that off for itself.
-        conn = engine_postgres._postgres_connect(primary_ip, 5432, 'postgres', ROOT_PASSWORD, 'postgres', 10)
+        conn = engine_postgres.open_session(primary_ip, 5432, 'postgres', ROOT_PASSWORD, 'postgres', 10)
         helper = DockerHelper()
-        slot = repl.slot_name_for(standby)
+        slot = identifiers.slot_name_for(standby)
 
         changed, actions = repl.configure_primary(conn, REPL_USER, REPL_PASSWORD, [standby],
                                                   docker=helper, container=primary)
         assert changed
         assert actions == ['create_role', 'create_slot:%s' % slot, 'append_hba', 'reload']
         verifier = pg_query(primary_ip, "SELECT rolpassword FROM pg_authid WHERE rolname = 'replicator'")[0][0]
-        assert repl.scram_matches(verifier, REPL_PASSWORD)
+        assert scram.scram_matches(verifier, REPL_PASSWORD)
 
         started = time.time()
-        seeded = repl.seed_standby(helper, standby, IMAGE, 'pg-primary', 5432, REPL_USER, REPL_PASSWORD, slot)
+        seeded = pg_standby.seed_standby(helper, standby, IMAGE, 'pg-primary', 5432, REPL_USER, REPL_PASSWORD, slot)
         print('\nseed_standby: %.1f s (pg_basebackup %.1f s), actions %s'
-              % (time.time() - started, repl.seed_standby.last_duration, seeded))
+              % (time.time() - started, pg_standby.seed_standby.last_duration, seeded))
         assert 'basebackup' in seeded and 'write_passfile' in seeded
 
         # The data directory is a copy of the primary's, so is its postgres role: the
@@ -77,7 +80,7 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
 
         # primary_conninfo names the passfile; no password in it, in the environment or in docker inspect.
         auto_conf = helper.read_file(standby, '/var/lib/postgresql/data/postgresql.auto.conf').decode()
-        assert "passfile=''%s''" % repl.PASSFILE_PATH in auto_conf and 'application_name=%s' % slot in auto_conf
+        assert "passfile=''%s''" % pg_standby.PASSFILE_PATH in auto_conf and 'application_name=%s' % slot in auto_conf
         assert "primary_slot_name = '%s'" % slot in auto_conf
         assert 'Repl:pa55' not in auto_conf
         assert 'Repl:pa55' not in str(docker_client.api.inspect_container(standby))
@@ -97,7 +100,7 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
         assert facts['replication'][0]['application_name'] == slot
         assert facts['slots'][0]['active'] is True
         print('primary status: %s' % facts)
-        standby_conn = engine_postgres._postgres_connect(standby_ip, 5432, 'postgres', ROOT_PASSWORD, 'postgres', 10)
+        standby_conn = engine_postgres.open_session(standby_ip, 5432, 'postgres', ROOT_PASSWORD, 'postgres', 10)
         try:
             standby_facts = repl.status(standby_conn)
         finally:
@@ -109,7 +112,7 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
         # Idempotence.
         assert repl.configure_primary(conn, REPL_USER, REPL_PASSWORD, [standby],
                                       docker=helper, container=primary) == (False, [])
-        assert repl.seed_standby(helper, standby, IMAGE, 'pg-primary', 5432, REPL_USER, REPL_PASSWORD, slot) == []
+        assert pg_standby.seed_standby(helper, standby, IMAGE, 'pg-primary', 5432, REPL_USER, REPL_PASSWORD, slot) == []
 
         # A stopped standby: its row goes, its slot turns inactive, the primary is critical.
         started = time.time()
@@ -124,7 +127,7 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
         new_password = 'N3w:' + REPL_PASSWORD
         assert repl.configure_primary(conn, REPL_USER, new_password, [standby], docker=helper,
                                       container=primary) == (True, ['alter_role_password'])
-        assert repl.seed_standby(helper, standby, IMAGE, 'pg-primary', 5432, REPL_USER, new_password,
+        assert pg_standby.seed_standby(helper, standby, IMAGE, 'pg-primary', 5432, REPL_USER, new_password,
                                  slot) == ['write_passfile']
         started = time.time()
         docker_client.containers.get(standby).start()
@@ -135,14 +138,14 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
 
         # Volumes seed_standby refuses, and a base backup that fails.
         with pytest.raises(DbopsError) as err:  # the primary's own data: same cluster, not a standby
-            repl.seed_standby(helper, primary, IMAGE, 'pg-primary', 5432, REPL_USER, new_password, slot)
+            pg_standby.seed_standby(helper, primary, IMAGE, 'pg-primary', 5432, REPL_USER, new_password, slot)
         assert err.value.parameter == 'standby' and 'promoted' in str(err.value)
         other = container_name('other')
         # A server db_container made without WAL for replicas: configure_primary names the setting.
         assert not run_module('db_container', base_args(other, 'postgres', settings={
             'wal_level': 'minimal', 'max_wal_senders': 0})).failed
         other_ip = list(docker_client.api.inspect_container(other)['NetworkSettings']['Networks'].values())[0]
-        other_conn = engine_postgres._postgres_connect(other_ip['IPAddress'], 5432, 'postgres', ROOT_PASSWORD,
+        other_conn = engine_postgres.open_session(other_ip['IPAddress'], 5432, 'postgres', ROOT_PASSWORD,
                                                        'postgres', 10)
         try:
             with pytest.raises(DbopsError) as err:
@@ -153,12 +156,12 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
         finally:
             other_conn.close()
         with pytest.raises(DbopsError) as err:
-            repl.seed_standby(helper, other, IMAGE, 'pg-primary', 5432, REPL_USER, new_password, slot)
+            pg_standby.seed_standby(helper, other, IMAGE, 'pg-primary', 5432, REPL_USER, new_password, slot)
         assert err.value.parameter == 'standby' and 'pg_rewind' in str(err.value)
         assert not [v for v in docker_client.volumes.list() if '-seedpass-' in v.name]
         broken = container_name('standby2')
         with pytest.raises(DbopsError) as err:
-            repl.seed_standby(helper, broken, IMAGE, 'pg-primary', 5432, REPL_USER, 'wrong', slot)
+            pg_standby.seed_standby(helper, broken, IMAGE, 'pg-primary', 5432, REPL_USER, 'wrong', slot)
         assert err.value.parameter == 'primary_host' and 'password authentication failed' in str(err.value)
         # The tools image declares no VOLUME, so this look leaves no anonymous volume behind.
         left = docker_client.containers.run('localhost/dbops/tools:bookworm', ['sh', '-c', 'ls -A /d'],
@@ -178,7 +181,7 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
             SETTINGS, synchronous_standby_names=slot), networks=[{'name': network.name, 'aliases': ['pg-primary']}]))
         assert not result.failed, result.get('msg')
         started = time.time()
-        conn = engine_postgres._postgres_connect(primary_ip, 5432, 'postgres', ROOT_PASSWORD, 'postgres', 10)
+        conn = engine_postgres.open_session(primary_ip, 5432, 'postgres', ROOT_PASSWORD, 'postgres', 10)
         assert repl.configure_primary(conn, REPL_USER, new_password, [standby], synchronous_standby_names=slot,
                                       docker=helper, container=primary) == (False, [])
         facts = wait_for(lambda: status_when(conn, lambda f: f['severity'] == 'ok' and f['replication']),

@@ -56,15 +56,15 @@ class Auditor(object):
         target, limits = self._target()
         adapter = get_adapter(target.engine)
         connection = adapter.connect(target.host, target.port, target.user, target.password, target.database,
-                                     self.params.get('connect_timeout') or 10)
+                                     self.params.get('connect_timeout') or 10, purpose='audit')
         collect, checks = adapter.audit_hooks()
         try:
             facts = collect(connection)
         finally:
             connection.close()
         facts['limits'] = limits
-        facts['support'] = support_status(adapter.name if facts['engine'] != 'mariadb' else 'mariadb',
-                                          facts['version'])
+        # The server says which engine it is (a MariaDB server behind engine=mysql is audited as MariaDB).
+        facts['support'] = support_status(facts['engine'], facts['version'])
         facts['default_image'] = get_adapter(facts['engine']).official_image
         facts['workload_profile'] = self.params.get('profile') or 'oltp'
         facts['recommended'] = self._recommended(facts)

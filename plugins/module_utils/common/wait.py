@@ -9,7 +9,7 @@ __metaclass__ = type
 import time
 
 
-def wait_until(probe, timeout, interval=1.0, clock=time.time, sleep=time.sleep):
+def wait_until(probe, timeout, interval=1.0, clock=None, sleep=None):
     """Call ``probe()`` until it returns something truthy or ``timeout`` seconds have passed.
 
     Returns the truthy value, or the last (falsy) value when the time ran out: the
@@ -17,6 +17,9 @@ def wait_until(probe, timeout, interval=1.0, clock=time.time, sleep=time.sleep):
     to change. The probe is always called at least once, and once more at the
     deadline, so a slow probe never turns a success into a timeout.
     """
+    # Looked up at call time, so a test that patches time.sleep reaches every wait.
+    clock = clock or time.time
+    sleep = sleep or time.sleep
     deadline = clock() + float(timeout)
     while True:
         result = probe()

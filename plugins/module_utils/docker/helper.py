@@ -13,6 +13,7 @@ file is ever written on the machine that runs the module.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
 import io
 import os
 import tarfile
@@ -32,6 +33,8 @@ from ansible_collections.dbops.containers.plugins.module_utils.common.errors imp
 
 MANAGED_LABEL = 'dbops.managed'
 CARRIER_LABEL = 'dbops.carrier'
+# Where a carrier container mounts the volume it carries files to or from.
+CARRIER_MOUNT = '/carrier'
 
 
 class FileEntry(object):
@@ -236,16 +239,25 @@ class DockerHelper(object):
         finally:
             self.api.remove_container(created['Id'], force=True, v=True)
 
-    def read_volume_file(self, image, volume, name):
-        """A file's content from a volume (through a container that never starts), or None."""
+    @contextlib.contextmanager
+    def carrier(self, image, source, mount_type='volume', read_only=False, user=None):
+        """A container that never starts, with ``source`` mounted at CARRIER_MOUNT: its id, removed afterwards.
+
+        Files reach (and leave) volumes and host paths through it, on any engine.
+        """
         host_config = self.api.create_host_config(
-            mounts=[docker.types.Mount('/carrier', volume, type='volume', read_only=True)])
+            mounts=[docker.types.Mount(CARRIER_MOUNT, source, type=mount_type, read_only=read_only)])
         carrier = self.api.create_container(image, entrypoint=['true'], command=[], labels={CARRIER_LABEL: 'true'},
-                                            host_config=host_config, network_disabled=True)
+                                            host_config=host_config, network_disabled=True, user=user)
         try:
-            return self.read_file(carrier['Id'], '/carrier/%s' % name)
+            yield carrier['Id']
         finally:
             self.api.remove_container(carrier['Id'], force=True, v=True)
+
+    def read_volume_file(self, image, volume, name):
+        """A file's content from a volume (through a container that never starts), or None."""
+        with self.carrier(image, volume, read_only=True) as carrier_id:
+            return self.read_file(carrier_id, '%s/%s' % (CARRIER_MOUNT, name))
 
     def update_resources(self, container_id, resources):
         self.api.update_container(
@@ -269,13 +281,18 @@ class DockerHelper(object):
     def put_files(self, container_id, directory, entries):
         self.api.put_archive(container_id, directory, make_tar(entries))
 
-    def read_file(self, container_id, path):
-        """A file's content from a (running or stopped) container, or None."""
+    def archive(self, container_id, path):
+        """The tar stream of ``path`` in a (running or stopped) container as a list of chunks, or None."""
         try:
             stream, _stat = self.api.get_archive(container_id, path)
-            return read_tar_member(stream)
+            return list(stream)
         except (NotFound, APIError):
             return None
+
+    def read_file(self, container_id, path):
+        """A file's content from a (running or stopped) container, or None."""
+        chunks = self.archive(container_id, path)
+        return read_tar_member(chunks) if chunks is not None else None
 
     # --- networks ---------------------------------------------------------------
     def network_exists(self, name):
@@ -336,12 +353,5 @@ class DockerHelper(object):
 
     def write_to_mount(self, image, mount, entries):
         """Write entries into a volume (or host path) through a carrier container."""
-        host_config = self.api.create_host_config(
-            mounts=[docker.types.Mount('/carrier', mount['source'], type=mount['type'], read_only=False)])
-        carrier = self.api.create_container(
-            image, entrypoint=['true'], command=[], labels={CARRIER_LABEL: 'true'},
-            host_config=host_config, network_disabled=True)
-        try:
-            self.api.put_archive(carrier['Id'], '/carrier', make_tar(entries))
-        finally:
-            self.api.remove_container(carrier['Id'], force=True, v=True)
+        with self.carrier(image, mount['source'], mount_type=mount['type']) as carrier_id:
+            self.put_files(carrier_id, CARRIER_MOUNT, entries)

@@ -12,17 +12,10 @@ import io
 import posixpath
 import tarfile
 
-from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import (
-    CARRIER_LABEL, FileEntry, make_tar)
+from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import CARRIER_MOUNT, FileEntry
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
-try:
-    import docker
-    from docker.errors import APIError, NotFound
-except ImportError:  # pragma: no cover - DockerHelper reports it
-    APIError = NotFound = Exception
-
-MOUNT = '/carrier'
+MOUNT = CARRIER_MOUNT
 
 
 def normalise(files):
@@ -90,22 +83,12 @@ def sync(helper, volume, image, files, labels, check_mode):
         helper.create_volume(volume, labels)
     if helper.image(image) is None:
         raise DbopsError('image %s is not on the Docker host: it carries the files into the volume' % image, 'image')
-    api = helper.api
-    host_config = api.create_host_config(
-        mounts=[docker.types.Mount(MOUNT, volume, type='volume', read_only=False)])
-    carrier = api.create_container(image, entrypoint=['true'], command=[], labels={CARRIER_LABEL: 'true'},
-                                   host_config=host_config, network_disabled=True, user='0')
-    try:
+    with helper.carrier(image, volume, user='0') as carrier_id:
         state = {}
         if not created:
-            try:
-                stream, _stat = api.get_archive(carrier['Id'], MOUNT + '/.')
-                state = current_state(stream)
-            except (NotFound, APIError):
-                state = {}
+            chunks = helper.archive(carrier_id, MOUNT + '/.')
+            state = current_state(chunks) if chunks is not None else {}
         changed = differences(wanted, state)
         if changed and not check_mode:
-            api.put_archive(carrier['Id'], MOUNT, make_tar(entries_for(changed)))
-    finally:
-        api.remove_container(carrier['Id'], force=True, v=True)
+            helper.put_files(carrier_id, MOUNT, entries_for(changed))
     return bool(changed) or created, [spec['path'] for spec in changed]

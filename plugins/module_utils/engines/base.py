@@ -14,8 +14,6 @@ __metaclass__ = type
 import abc
 from collections import namedtuple
 
-from ansible.module_utils.six import with_metaclass
-
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common import sizes
 from ansible_collections.dbops.containers.plugins.module_utils import tuning
@@ -48,8 +46,12 @@ def introduced(setting, version, replacement=None, note=''):
     return SettingChange(setting, 'introduced', version, replacement, None, note)
 
 
-class EngineAdapter(object):
-    """Base adapter. Subclasses fill in the class attributes and override hooks."""
+# Abstract base without six: the failover watcher runs this code in a container without Ansible.
+AbstractBase = abc.ABCMeta('AbstractBase', (object,), {})
+
+
+class EngineAdapter(AbstractBase):
+    """Base adapter. Subclasses fill in the class attributes and implement the abstract hooks."""
 
     name = None                 # engine name as users write it
     label = None                # engine name as people read it
@@ -195,23 +197,25 @@ class EngineAdapter(object):
     def data_mount(self, version):
         return self.data_dir
 
+    @abc.abstractmethod
     def render_config(self, settings):
-        raise NotImplementedError
+        """The configuration file's text for the settings (the engine's syntax)."""
 
     def server_args(self):
         """Arguments after the image name: how the server finds the rendered config."""
         return []
 
+    @abc.abstractmethod
     def environment(self, database, user, has_password, version):
-        raise NotImplementedError
+        """The image's environment contract: variables that name the database, the user and the secret files."""
 
     def init_scripts(self, database, user, settings=None):
         """{file name: content} for /docker-entrypoint-initdb.d (first start only)."""
         return {}
 
+    @abc.abstractmethod
     def healthcheck(self):
         """Shell command that runs a real query against the server inside the container."""
-        raise NotImplementedError
 
     def validate_identity(self, database, user):
         """Engine-specific checks on database and user names."""
@@ -225,25 +229,27 @@ class EngineAdapter(object):
 
     # --- audit (db_tune_report) -----------------------------------------------
     @staticmethod
-    def connect(host, port, user, password, database, timeout):
-        """A client connection; DbopsError naming login_host or login_password when it fails."""
-        raise NotImplementedError
+    @abc.abstractmethod
+    def connect(host, port, user, password, database, timeout, purpose='admin'):
+        """A client connection opened for its purpose: 'audit' (read-only where the engine has such a
+        session) or 'admin' (read-write). DbopsError naming login_host or login_password when it fails."""
 
     @staticmethod
+    @abc.abstractmethod
     def replication_driver():
         """db_replication: the class that runs roles primary, replica, replicaset and status (a Driver
-        taking a replication.Context), from replication_<engine>.py."""
-        raise NotImplementedError
+        taking a replication.Context), from engines/<engine>/replication.py."""
 
     @staticmethod
+    @abc.abstractmethod
     def failover_driver():
-        """db_failover: the class that probes, compares, promotes, re-points and fences (failover_<engine>.py)."""
-        raise NotImplementedError
+        """db_failover: the class that probes, compares, promotes, re-points and fences
+        (engines/<engine>/failover.py)."""
 
     @staticmethod
+    @abc.abstractmethod
     def audit_hooks():
         """(collect(connection) -> facts, CHECKS): the engine's audit."""
-        raise NotImplementedError
 
 
 # ---------------------------------------------------------------------------------------
@@ -253,7 +259,7 @@ class EngineAdapter(object):
 # method probed with hasattr().
 # ---------------------------------------------------------------------------------------
 
-class ReplicationDriver(with_metaclass(abc.ABCMeta, object)):
+class ReplicationDriver(AbstractBase):
     """db_replication for one engine. ``context`` is replication.Context (connections, options, notes)."""
 
     # The replication account's default name when the user names none.
@@ -284,8 +290,10 @@ class ReplicationDriver(with_metaclass(abc.ABCMeta, object)):
         """The node's replication status as a dict with a ``severity``."""
 
 
-class FailoverDriver(with_metaclass(abc.ABCMeta, object)):
-    """What the failover orchestrator (failover/orchestrator.py) asks of an engine. ``cluster`` is failover's Cluster."""
+class FailoverDriver(AbstractBase):
+    """What the failover orchestrator (failover/orchestrator.py) asks of an engine.
+
+    ``cluster`` is failover.cluster.Cluster; the SQL engines share failover/sql_driver.py."""
 
     # Semi-sync: a commit on the new primary waits for a replica's acknowledgement, so the
     # replicas are re-pointed before the endpoint moves (MySQL/MariaDB). False: endpoint first.

@@ -21,3 +21,19 @@ def get_adapter(engine):
         return ADAPTERS[engine]()
     except KeyError:
         raise DbopsError("unknown engine %r: choose one of %s" % (engine, ', '.join(ENGINES)), 'engine')
+
+
+def monitoring_for(engine):
+    """The module that makes ``engine``'s exporter account (db_monitoring_user).
+
+    Imported here, on first use, so provisioning and audits never load it; the
+    imports stay literal so Ansible packs the modules with db_monitoring_user.
+    """
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import monitoring as mongodb
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import monitoring as mysql
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import monitoring as postgres
+    by_engine = {'mysql': mysql, 'mariadb': mysql, 'postgres': postgres, 'mongodb': mongodb}
+    try:
+        return by_engine[engine]
+    except KeyError:
+        raise DbopsError("unknown engine %r: choose one of %s" % (engine, ', '.join(sorted(by_engine))), 'engine')

@@ -104,10 +104,11 @@ class Cluster(object):
         return None
 
     def connect(self, node, timeout=None):
+        """A read-write session on node as the superuser (or login_user): the failover changes servers."""
         try:
             return self.adapter.connect(node.host, node.port, self.params.get('login_user') or self.adapter.superuser,
                                         self.superuser_password(node), self.params.get('login_db'),
-                                        timeout or self.params.get('probe_timeout') or 1)
+                                        timeout or self.params.get('probe_timeout') or 1, purpose='admin')
         except DbopsError as exc:
             raise DbopsError('%s: %s' % (node.name, exc.message), exc.parameter)
 

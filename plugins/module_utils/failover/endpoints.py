@@ -70,5 +70,6 @@ ENDPOINTS = {
                             lambda text, primary, replicas: haproxy_with_primary(
                                 text, primary.describe(), [n.describe() for n in replicas])),
     'pgbouncer': EndpointKind('/etc/pgbouncer/pgbouncer.ini', 'SIGHUP',
-                              lambda text, primary, replicas: pgbouncer_with_primary(text, primary.alias, primary.port)),
+                              lambda text, primary, replicas: pgbouncer_with_primary(
+                                  text, primary.alias, primary.port)),
 }

@@ -331,7 +331,7 @@ def _config_volume(container, path):
     raise DbopsError('the endpoint container has no volume holding %s: set endpoint.volume' % path, 'endpoint')
 
 
-def _with_progress(action, timeline):
+def with_progress(action, timeline):
     """Run action; a DbopsError says how far the failover got (what already changed)."""
     try:
         return action()
@@ -352,7 +352,7 @@ def run(params, check_mode=False):
         result['changed'] = False
         return result
     if mode == 'failover':
-        return _with_progress(failover.failover, failover.timeline)
+        return with_progress(failover.failover, failover.timeline)
     if mode == 'switchover':
-        return _with_progress(failover.switchover, failover.timeline)
+        return with_progress(failover.switchover, failover.timeline)
     raise DbopsError('mode must be check, failover, switchover or rejoin', 'mode')

@@ -12,7 +12,7 @@ import json
 import re
 
 from ansible_collections.dbops.containers.plugins.module_utils.common import sizes
-from ansible_collections.dbops.containers.plugins.module_utils import tuning
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import tuning as mongodb_tuning
 from ansible_collections.dbops.containers.plugins.module_utils.engines.base import (
     CLUSTER_KEY_FILE, EngineAdapter, ROOT_PASSWORD_FILE, USER_PASSWORD_FILE, removed, renamed)
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
@@ -56,15 +56,20 @@ def _yaml_lines(tree, indent=0):
     return lines
 
 
-def _mongodb_connect(host, port, user, password, database, timeout):
+def mongodb_connect(host, port, user, password, database, timeout, purpose='admin'):
     """A pymongo client that has already answered a ping: a wrong address or
-    password fails here, with the parameter to fix, not halfway through the audit."""
+    password fails here, with the parameter to fix, not halfway through the audit.
+
+    ``purpose`` ('admin' or 'audit') changes nothing: MongoDB has no read-only session to
+    open, the audit only runs read commands."""
     try:
         import pymongo
         from pymongo import errors
     except ImportError:
         raise DbopsError("the Python library pymongo is required on the host that runs the module "
                          "(pip install pymongo)", 'login_host')
+    # Imported here with pymongo: provisioning does not load the driver.
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb.client import AUTHENTICATION_FAILED
     credentials = {}
     if user:
         # The superuser db_container creates (and clusterMonitor grants) live in admin.
@@ -84,7 +89,7 @@ def _mongodb_connect(host, port, user, password, database, timeout):
         client['admin'].command('ping')
     except errors.OperationFailure as exc:
         client.close()
-        if exc.code == _AUTHENTICATION_FAILED:
+        if exc.code == AUTHENTICATION_FAILED:
             raise DbopsError('authentication failed for %r at %s:%s (authSource admin): check login_user '
                              'and login_password' % (user, host, port), 'login_password')
         raise DbopsError('MongoDB at %s:%s refused ping (%s): check login_host and login_port'
@@ -100,24 +105,24 @@ def _mongodb_connect(host, port, user, password, database, timeout):
 def _audit_hooks():
     # Imported here: the provisioning path does not need the audit code.
     from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import audit as audit_mongodb
-    from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import checks as audit_mongodb_checks
-    return audit_mongodb.collect, audit_mongodb_checks.CHECKS
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb.checks.table import CHECKS
+    return audit_mongodb.collect, CHECKS
 
 
 def _failover_driver():
-    from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import failover as failover_mongodb
-    return failover_mongodb.FailoverDriver
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb.failover import FailoverDriver
+    return FailoverDriver
 
 
 def _replication_driver():
     # Imported here: provisioning and the audit do not need the replication code.
-    from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import replication as replication_mongodb
-    return replication_mongodb.Driver
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb.replication import Driver
+    return Driver
 
 
 class MongoDBAdapter(EngineAdapter):
     # db_tune_report: how to connect, and the engine's audit (collector and checks).
-    connect = staticmethod(_mongodb_connect)
+    connect = staticmethod(mongodb_connect)
     audit_hooks = staticmethod(_audit_hooks)
     replication_driver = staticmethod(_replication_driver)
     failover_driver = staticmethod(_failover_driver)
@@ -132,7 +137,7 @@ class MongoDBAdapter(EngineAdapter):
     config_dir = '/etc/mongo'
     config_file = 'mongod.conf'
     log_dir = None  # mongod logs to stdout (docker logs)
-    rules = tuning.MONGODB_RULES
+    rules = mongodb_tuning.MONGODB_RULES
     catalog = MONGODB_CATALOG
     memory_bounded = ('storage.wiredTiger.engineConfig.cacheSizeGB',)
     superuser = ADMIN_USER
@@ -194,6 +199,3 @@ class MongoDBAdapter(EngineAdapter):
                 raise DbopsError("%r is not a usable name: letters, digits, _ and -, at most 64 characters"
                                  % value, parameter)
 
-
-# MongoDB server error codes (src/mongo/base/error_codes.yml).
-_AUTHENTICATION_FAILED = 18

@@ -14,17 +14,8 @@ __metaclass__ = type
 
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.versions import parse_version
-
-try:
-    from pymongo.errors import OperationFailure
-except ImportError:  # connect() already reports a missing pymongo; this keeps the import working
-    class OperationFailure(Exception):
-        code = None
-
-# MongoDB server error codes (src/mongo/base/error_codes.yml).
-UNAUTHORIZED = 13
-NO_REPLICATION_ENABLED = 76     # standalone mongod: no replica set
-NOT_YET_INITIALIZED = 94        # started with a replSetName, rs.initiate() not run yet
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb.client import (
+    NO_REPLICATION_ENABLED, NOT_YET_INITIALIZED, UNAUTHORIZED, OperationFailure)
 
 # Databases mongod keeps for itself: no application profiling or sizing there.
 SYSTEM_DATABASES = ('admin', 'config', 'local')

@@ -42,29 +42,17 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import time
 
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
-from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import restart_policy
+from ansible_collections.dbops.containers.plugins.module_utils.common.wait import wait_until
 from ansible_collections.dbops.containers.plugins.module_utils.engines import base
-
-try:
-    from pymongo.errors import OperationFailure, PyMongoError
-except ImportError:  # pragma: no cover - the adapter reports the missing library
-    class PyMongoError(Exception):
-        pass
-
-    class OperationFailure(PyMongoError):
-        code = None
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb.client import (
+    AUTHENTICATION_FAILED, NOT_WRITABLE_PRIMARY, STEP_DOWN_SECONDS, UNAUTHORIZED, OperationFailure, PyMongoError,
+    error_code, hello, is_writable_primary, primary_name, self_member, votes_now)
+from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import restart_policy
 
 PRIMARY = 1
 SECONDARY = 2
-STEP_DOWN_SECONDS = 60
-# Member states that count as a vote for a majority (replica set member states).
-VOTING_STATES = ('PRIMARY', 'SECONDARY', 'STARTUP2', 'RECOVERING', 'ARBITER', 'ROLLBACK')
-# Server error codes (src/mongo/base/error_codes.yml).
-COMMAND_NOT_FOUND = 59
-NOT_WRITABLE_PRIMARY = 10107
 _EPOCH = datetime.datetime(1970, 1, 1)
 
 
@@ -116,27 +104,20 @@ def majority_report(status_doc, config_doc):
         if not votes.get(member.get('name'), 1):
             continue
         voters += 1
-        if member.get('health') not in (0, 0.0) and member.get('stateStr') in VOTING_STATES:
+        if votes_now(member):
             up += 1
     return up, voters, voters // 2 + 1, ', '.join(described)
 
 
-def _self_member(status_doc):
-    for member in (status_doc or {}).get('members') or []:
-        if member.get('self'):
-            return member
-    return {}
-
-
 # ------------------------------------------------------------------ the driver
 class FailoverDriver(base.FailoverDriver):
+    """The members follow the elected primary by themselves: nothing to re-point before the clients move
+    (base's ack_needs_replica False), and no rejoin reseeds."""
+
     poll_interval = 0.25
-    # The members follow the elected primary by themselves; nothing to re-point before clients move.
-    ack_needs_replica = False
 
     def __init__(self, cluster):
-        self.cluster = cluster
-        self.params = cluster.params
+        super(FailoverDriver, self).__init__(cluster)
         self.target = None          # switchover: the candidate asked for
         self.frozen = []            # switchover: secondaries frozen so the candidate wins
         self.stepped_down = None    # switchover: the primary that stepped down
@@ -150,13 +131,23 @@ class FailoverDriver(base.FailoverDriver):
         finally:
             client.close()
 
-    def _hello(self, client):
-        try:
-            return client['admin'].command({'hello': 1})
-        except OperationFailure as exc:
-            if getattr(exc, 'code', None) != COMMAND_NOT_FOUND:
-                raise
-            return client['admin'].command({'isMaster': 1})    # before 4.4.2
+    def _answers(self, ask, timeout):
+        """(node, ask(client)) for each running member, in order, as it connects and answers; a member that
+        cannot be reached or whose command fails is skipped."""
+        for node in self.cluster.nodes:
+            if not node.running:
+                continue
+            try:
+                client = self.cluster.connect(node, timeout)
+            except DbopsError:
+                continue
+            try:
+                answer = ask(client)
+            except PyMongoError:
+                continue
+            finally:
+                client.close()
+            yield node, answer
 
     def _node_for(self, member_name):
         """The cluster node a replica set member name (host:port) stands for, or None."""
@@ -182,28 +173,11 @@ class FailoverDriver(base.FailoverDriver):
     def discover_primary(self):
         """The member that says it is the writable primary; else the one most members name as PRIMARY."""
         named = {}
-        for node in self.cluster.nodes:
-            if not node.running:
-                continue
-            try:
-                client = self.cluster.connect(node, 3)
-            except DbopsError:
-                continue
-            try:
-                hello = self._hello(client)
-                if hello.get('isWritablePrimary') or hello.get('ismaster'):
-                    return node
-                name = hello.get('primary')
-                if not name:
-                    name = next((m.get('name') for m in (client['admin'].command({'replSetGetStatus': 1})
-                                                         .get('members') or [])
-                                 if m.get('stateStr') == 'PRIMARY'), None)
-                if name:
-                    named[name] = named.get(name, 0) + 1
-            except PyMongoError:
-                continue
-            finally:
-                client.close()
+        for node, (writable, name) in self._answers(_primary_as_seen, 3):
+            if writable:
+                return node
+            if name:
+                named[name] = named.get(name, 0) + 1
         for name, _count in sorted(named.items(), key=lambda item: (-item[1], item[0])):
             node = self._node_for(name)
             if node is not None:
@@ -222,7 +196,7 @@ class FailoverDriver(base.FailoverDriver):
             client['admin'].command('ping')
             return True
         except OperationFailure as exc:
-            return getattr(exc, 'code', None) in (13, 18)   # Unauthorized, AuthenticationFailed: it answered
+            return error_code(exc) in (UNAUTHORIZED, AUTHENTICATION_FAILED)   # it answered
         except Exception:  # noqa: BLE001 - any failure of the round trip
             return False
         finally:
@@ -256,7 +230,7 @@ class FailoverDriver(base.FailoverDriver):
                 continue
             finally:
                 client.close()
-            me = _self_member(status)
+            me = self_member(status)
             state = status.get('myState', me.get('state'))
             row.update({'member': me.get('name'), 'state': me.get('stateStr') or state,
                         'sync_source': me.get('syncSourceHost') or ''})
@@ -314,7 +288,7 @@ class FailoverDriver(base.FailoverDriver):
         except DbopsError:
             return False
         try:
-            return bool(self._hello(client).get('secondary'))
+            return bool(hello(client).get('secondary'))
         except PyMongoError:
             return False
         finally:
@@ -327,74 +301,57 @@ class FailoverDriver(base.FailoverDriver):
         self.cluster.refresh(node)
         if node.inspect is None:
             return
-        docker.api.update_container(node.inspect['Id'], restart_policy={'Name': 'no'})
+        docker.set_restart_policy(node.inspect['Id'], 'no')
         if node.running:
-            docker.api.kill(node.inspect['Id'])
+            docker.kill(node.inspect['Id'])
         self.cluster.refresh(node)
 
     def _find_primary(self):
         """The running member that says it is the writable primary, or None."""
-        for node in self.cluster.nodes:
-            if not node.running:
-                continue
-            try:
-                client = self.cluster.connect(node, 2)
-            except DbopsError:
-                continue
-            try:
-                hello = self._hello(client)
-            except PyMongoError:
-                continue
-            finally:
-                client.close()
-            if hello.get('isWritablePrimary') or hello.get('ismaster'):
+        for node, answer in self._answers(hello, 2):
+            if is_writable_primary(answer):
                 return node
         return None
 
+    def _new_primary(self):
+        """The writable primary, unless it is the one that stepped down (switchover), or None."""
+        elected = self._find_primary()
+        return elected if elected is not self.stepped_down else None
+
     def _majority_message(self):
-        for node in self.cluster.nodes:
-            if not node.running:
-                continue
-            try:
-                client = self.cluster.connect(node, 2)
-            except DbopsError:
-                continue
-            try:
-                status = client['admin'].command({'replSetGetStatus': 1})
-                config = client['admin'].command({'replSetGetConfig': 1}).get('config') or {}
-            except PyMongoError:
-                continue
-            finally:
-                client.close()
+        for _node, (status, config) in self._answers(_status_and_config, 2):
             up, voters, needed, described = majority_report(status, config)
             return '%d of %d voting members are up, %d are needed (%s)' % (up, voters, needed, described)
         return 'no member answers'
 
     def promote(self, candidate):
         """The set elects: ask the candidate to call an election now (replSetStepUp), wait for a PRIMARY."""
-        deadline = time.time() + self._wait_timeout()
-        asked = False
-        while True:
-            elected = self._find_primary()
-            if elected is not None and elected is not self.stepped_down:
-                self.elected = elected
-                self._thaw(self.frozen)
-                self.frozen = []
-                return elected
-            if not asked:
-                asked = True
+        asked = []
+
+        def elected():
+            found = self._new_primary()
+            if found is None and not asked:
+                # Once, when no member is primary yet; then look again at once (no pause): the step-up
+                # may have won its election already.
+                asked.append(candidate)
                 try:
                     self._command(candidate, {'replSetStepUp': 1}, 5)
                 except Exception:  # noqa: BLE001 - it may be in an election already; the wait decides
                     pass
-                continue
-            if time.time() > deadline:
-                raise DbopsError('no member became PRIMARY within wait_timeout (%ss): a replica set elects a '
-                                 'primary only while a majority of its voting members are up; %s. Start the '
-                                 'stopped members again. The replica set configuration was not changed (a forced '
-                                 'reconfig can lose acknowledged writes: it is left to you)'
-                                 % (self._wait_timeout(), self._majority_message()), 'nodes')
-            time.sleep(self.poll_interval)
+                found = self._new_primary()
+            return found
+
+        found = wait_until(elected, self._wait_timeout(), interval=self.poll_interval)
+        if found is None:
+            raise DbopsError('no member became PRIMARY within wait_timeout (%ss): a replica set elects a '
+                             'primary only while a majority of its voting members are up; %s. Start the '
+                             'stopped members again. The replica set configuration was not changed (a forced '
+                             'reconfig can lose acknowledged writes: it is left to you)'
+                             % (self._wait_timeout(), self._majority_message()), 'nodes')
+        self.elected = found
+        self._thaw(self.frozen)
+        self.frozen = []
+        return found
 
     def repoint(self, node, new_primary):
         """Nothing: the members follow the elected primary by themselves."""
@@ -448,7 +405,7 @@ class FailoverDriver(base.FailoverDriver):
         except OperationFailure as exc:
             self._thaw(self.frozen)
             self.frozen = []
-            if getattr(exc, 'code', None) == NOT_WRITABLE_PRIMARY:
+            if error_code(exc) == NOT_WRITABLE_PRIMARY:
                 raise DbopsError('%s is not the primary any more: %s' % (primary.name, exc), 'primary')
             raise DbopsError('%s did not step down: no electable secondary caught up within max_lag (%ss): %s. '
                              'It is still the primary' % (primary.name, catch_up, exc), 'max_lag')
@@ -479,23 +436,26 @@ class FailoverDriver(base.FailoverDriver):
 
     # ------------------------------------------------------------------ rejoin
     def _wait_state(self, node, state):
-        deadline = time.time() + self._wait_timeout()
-        seen = None
-        while True:
+        last_seen = [None]      # what the member said last (its state, or why it did not answer), for the error
+
+        def reached():
             self.cluster.refresh(node)
-            if node.running:
-                try:
-                    status = self._command(node, {'replSetGetStatus': 1}, 2)
-                    seen = status.get('myState', _self_member(status).get('state'))
-                    if seen == state:
-                        return
-                    seen = _self_member(status).get('stateStr') or seen
-                except (DbopsError, PyMongoError) as exc:
-                    seen = str(exc)[:200]
-            if time.time() > deadline:
-                raise DbopsError('%s did not report SECONDARY within wait_timeout (%ss); last seen: %s'
-                                 % (node.name, self._wait_timeout(), seen), 'wait_timeout')
-            time.sleep(self.poll_interval)
+            if not node.running:
+                return False
+            try:
+                status = self._command(node, {'replSetGetStatus': 1}, 2)
+            except (DbopsError, PyMongoError) as exc:
+                last_seen[0] = str(exc)[:200]
+                return False
+            now = status.get('myState', self_member(status).get('state'))
+            if now == state:
+                return True
+            last_seen[0] = self_member(status).get('stateStr') or now
+            return False
+
+        if not wait_until(reached, self._wait_timeout(), interval=self.poll_interval):
+            raise DbopsError('%s did not report SECONDARY within wait_timeout (%ss); last seen: %s'
+                             % (node.name, self._wait_timeout(), last_seen[0]), 'wait_timeout')
 
     def rejoin(self, node, primary):
         """Start the old primary again: it rolls back what no majority acknowledged and follows the set."""
@@ -503,7 +463,21 @@ class FailoverDriver(base.FailoverDriver):
         self.cluster.refresh(node)
         if node.inspect is None:
             raise DbopsError('no container named %r on the Docker host' % node.name, 'node')
-        docker.api.update_container(node.inspect['Id'], restart_policy={'Name': 'unless-stopped'})
+        docker.set_restart_policy(node.inspect['Id'], 'unless-stopped')
         if not node.running:
             docker.start(node.inspect['Id'])
         self._wait_state(node, SECONDARY)
+
+
+def _primary_as_seen(client):
+    """(is this member the writable primary?, the primary's host:port as it sees it, or None)."""
+    answer = hello(client)
+    if is_writable_primary(answer):
+        return True, None
+    return False, answer.get('primary') or primary_name(client['admin'].command({'replSetGetStatus': 1}))
+
+
+def _status_and_config(client):
+    """replSetGetStatus and the configuration, as one member sees them."""
+    return (client['admin'].command({'replSetGetStatus': 1}),
+            client['admin'].command({'replSetGetConfig': 1}).get('config') or {})

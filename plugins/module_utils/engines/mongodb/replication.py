@@ -34,16 +34,11 @@ import re
 import time
 
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.common.wait import wait_until
 from ansible_collections.dbops.containers.plugins.module_utils.engines import base
-
-try:
-    from pymongo.errors import OperationFailure, PyMongoError
-except ImportError:  # pragma: no cover - the module reports the missing library
-    class PyMongoError(Exception):
-        pass
-
-    class OperationFailure(PyMongoError):
-        code = None
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb.client import (
+    NO_REPLICATION_ENABLED, NOT_YET_INITIALIZED, STEP_DOWN_SECONDS, OperationFailure, admin_command, error_code,
+    primary_name, self_member, votes_now)
 
 MAX_MEMBERS = 50
 MAX_VOTING_MEMBERS = 7
@@ -51,13 +46,6 @@ MAX_PRIORITY = 1000
 LAG_WARNING_SECONDS = 60
 DEFAULT_PORT = 27017
 
-# Server error codes (src/mongo/base/error_codes.yml).
-NO_REPLICATION_ENABLED = 76
-NOT_YET_INITIALIZED = 94
-NOT_WRITABLE_PRIMARY = 10107
-
-# Member states that can vote (replica set member states, "Votes").
-VOTING_STATES = ('PRIMARY', 'SECONDARY', 'STARTUP2', 'RECOVERING', 'ARBITER', 'ROLLBACK')
 # States of a member that is not serving: critical.
 DOWN_STATES = ('DOWN', 'UNKNOWN', 'REMOVED', 'FATAL')
 
@@ -65,7 +53,6 @@ _HOST = re.compile(r'^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?$')
 # The fields this module manages; every other field of a member (buildIndexes,
 # secondaryDelaySecs, ...) keeps the value the current configuration has.
 MANAGED_FIELDS = ('arbiterOnly', 'hidden', 'priority', 'votes', 'tags')
-STEP_DOWN_SECONDS = 60
 
 
 # ---------------------------------------------------------------------------
@@ -433,7 +420,7 @@ def evaluate(facts):
                 warning.append('%s lags the primary by %d s (more than %d s)'
                                % (member.get('name'), lag, LAG_WARNING_SECONDS))
         voters = [m for m in members if m.get('votes')]
-        up = [m for m in voters if m.get('health') not in (0, 0.0) and m.get('stateStr') in VOTING_STATES]
+        up = [m for m in voters if votes_now(m)]
         needed = len(voters) // 2 + 1
         if voters and len(up) < needed:
             critical.append('only %d of %d voting members are up; %d are needed for a majority (no primary can be '
@@ -461,27 +448,14 @@ def plain(value):
     return str(value)
 
 
-def _command(client, document, parameter='login_host'):
-    try:
-        return client['admin'].command(document)
-    except OperationFailure:
-        raise
-    except PyMongoError as exc:
-        raise DbopsError('%s failed: %s' % (next(iter(document)), exc), parameter)
-
-
-def _code(exc):
-    return getattr(exc, 'code', None)
-
-
 def _get_status(client):
     """replSetGetStatus, or None when the set is not initiated."""
     try:
-        return _command(client, {'replSetGetStatus': 1})
+        return admin_command(client, {'replSetGetStatus': 1})
     except OperationFailure as exc:
-        if _code(exc) == NOT_YET_INITIALIZED:
+        if error_code(exc) == NOT_YET_INITIALIZED:
             return None
-        if _code(exc) == NO_REPLICATION_ENABLED:
+        if error_code(exc) == NO_REPLICATION_ENABLED:
             raise DbopsError('the server does not run as a replica set member: set replication.replSetName in its '
                              'settings (db_container settings) and a cluster_key_file, then restart it',
                              'replica_set')
@@ -491,64 +465,60 @@ def _get_status(client):
 def _configured_set_name(client):
     """replication.replSetName the server was started with (getCmdLineOpts)."""
     try:
-        parsed = _command(client, {'getCmdLineOpts': 1}).get('parsed') or {}
+        parsed = admin_command(client, {'getCmdLineOpts': 1}).get('parsed') or {}
     except OperationFailure:
         return None
     return (parsed.get('replication') or {}).get('replSetName') or (parsed.get('replication') or {}).get('replSet')
 
 
-def _primary_of(status_doc):
-    for member in status_doc.get('members') or []:
-        if member.get('stateStr') == 'PRIMARY':
-            return member.get('name')
-    return None
-
-
-def _self_of(status_doc):
-    for member in status_doc.get('members') or []:
-        if member.get('self'):
-            return member
-    return {}
-
-
 def find_primary(client):
     """host:port of the primary as this member sees it (``hello``), or None."""
     try:
-        return _command(client, {'hello': 1}).get('primary')
+        return admin_command(client, {'hello': 1}).get('primary')
     except OperationFailure:
         return None
 
 
+def _seconds_left(deadline):
+    return deadline - time.time()
+
+
 def _wait_primary(client, deadline):
-    while True:
-        current = _get_status(client)
-        primary = _primary_of(current or {})
-        if primary:
-            return primary, current
-        if time.time() > deadline:
-            raise DbopsError('no member became PRIMARY in time (members: %s); check that every member reaches the '
-                             'others at the listed addresses and uses the same key file'
-                             % ', '.join('%s %s' % (m.get('name'), m.get('stateStr'))
-                                         for m in (current or {}).get('members') or []), 'wait_timeout')
-        time.sleep(1)
+    """Until a member is PRIMARY: (its host:port, the replSetGetStatus that says so)."""
+    last = [None]   # the last replSetGetStatus, for the error
+
+    def elected():
+        last[0] = _get_status(client)
+        return primary_name(last[0])
+
+    primary = wait_until(elected, _seconds_left(deadline), interval=1)
+    if not primary:
+        raise DbopsError('no member became PRIMARY in time (members: %s); check that every member reaches the '
+                         'others at the listed addresses and uses the same key file'
+                         % ', '.join('%s %s' % (m.get('name'), m.get('stateStr'))
+                                     for m in (last[0] or {}).get('members') or []), 'wait_timeout')
+    return primary, last[0]
 
 
 def _wait_committed(client, deadline, version):
     """Until replSetGetConfig reports the configuration committed to a majority."""
-    while True:
+    def committed_config():
         try:
-            answer = _command(client, {'replSetGetConfig': 1, 'commitmentStatus': True})
+            answer = admin_command(client, {'replSetGetConfig': 1, 'commitmentStatus': True})
         except OperationFailure as exc:
             raise DbopsError('replSetGetConfig failed while waiting for version %d to commit: %s' % (version, exc),
                              'login_host')
         config = answer.get('config') or {}
         if answer.get('commitmentStatus') and int(config.get('version') or 0) >= version:
             return config
-        if time.time() > deadline:
-            raise DbopsError('configuration version %d was not committed by a majority of voting members in time: '
-                             'check that the members are up and reachable; run again to continue' % version,
-                             'wait_timeout')
-        time.sleep(0.5)
+        return None
+
+    config = wait_until(committed_config, _seconds_left(deadline), interval=0.5)
+    if config is None:
+        raise DbopsError('configuration version %d was not committed by a majority of voting members in time: '
+                         'check that the members are up and reachable; run again to continue' % version,
+                         'wait_timeout')
+    return config
 
 
 def _finish(config, warnings):
@@ -582,7 +552,7 @@ def configure_replicaset(client, replica_set, members, wait_timeout=60, check_mo
         if check_mode:
             return True, [action], _finish(config, warnings)
         try:
-            _command(client, {'replSetInitiate': config}, 'members')
+            admin_command(client, {'replSetInitiate': config}, 'members')
         except OperationFailure as exc:
             raise DbopsError('replSetInitiate refused the configuration: %s. The member this runs on must be '
                              'listed under the address the others reach it by' % exc, 'members')
@@ -592,14 +562,14 @@ def configure_replicaset(client, replica_set, members, wait_timeout=60, check_mo
     if current.get('set') != replica_set:
         raise DbopsError('this server belongs to replica set %s, not %s: a member cannot move to another set; '
                          'fix replica_set or the member list' % (current.get('set'), replica_set), 'replica_set')
-    primary = _primary_of(current)
-    me = _self_of(current)
+    primary = primary_name(current)
+    me = self_member(current)
     if me.get('stateStr') != 'PRIMARY':
         raise DbopsError('%s is %s; reconfiguration runs on the primary%s: connect to it (login_host/login_port)'
                          % (me.get('name', 'this member'), me.get('stateStr'),
                             ' (%s)' % primary if primary else ', and none is elected now'), 'login_host')
     try:
-        current_config = _command(client, {'replSetGetConfig': 1, 'commitmentStatus': True})
+        current_config = admin_command(client, {'replSetGetConfig': 1, 'commitmentStatus': True})
     except OperationFailure as exc:
         raise DbopsError('replSetGetConfig failed: %s' % exc, 'login_host')
     config = current_config['config']
@@ -617,8 +587,8 @@ def configure_replicaset(client, replica_set, members, wait_timeout=60, check_mo
         if index == stop_at:
             return _step_down_and_hand_over(client, deadline, primary, done, steps[index:], warnings, wanted)
         try:
-            _command(client, {'replSetReconfig': wanted, 'maxTimeMS': int(max(1, deadline - time.time()) * 1000)},
-                     'members')
+            admin_command(client, {'replSetReconfig': wanted,
+                                   'maxTimeMS': int(max(1, _seconds_left(deadline)) * 1000)}, 'members')
         except OperationFailure as exc:
             raise DbopsError('replSetReconfig refused %s: %s.%s' % (
                 description, exc, ' Done before: %s.' % '; '.join(done) if done else ' Nothing was changed.'),
@@ -633,13 +603,13 @@ def _wait_committed_or_config(client, deadline, version):
         return _wait_committed(client, deadline, version)
     except DbopsError:
         # Not primary any more (another member won the first election): its config.
-        return _command(client, {'replSetGetConfig': 1}).get('config') or {}
+        return admin_command(client, {'replSetGetConfig': 1}).get('config') or {}
 
 
 def _step_down_and_hand_over(client, deadline, primary, done, remaining, warnings, next_config):
     """force: the primary steps down; the steps left run on the new primary."""
     try:
-        _command(client, {'replSetStepDown': STEP_DOWN_SECONDS, 'secondaryCatchUpPeriodSecs': 10}, 'members')
+        admin_command(client, {'replSetStepDown': STEP_DOWN_SECONDS, 'secondaryCatchUpPeriodSecs': 10}, 'members')
     except OperationFailure as exc:
         raise DbopsError('replSetStepDown on %s failed: %s.%s' % (
             primary, exc, ' Done before: %s.' % '; '.join(done) if done else ''), 'force')
@@ -647,7 +617,7 @@ def _step_down_and_hand_over(client, deadline, primary, done, remaining, warning
         pass  # the step-down closes connections: the next command reconnects
     new_primary, _status = _wait_primary(client, deadline)
     actions = done + ['step down %s (force); %s is primary now' % (primary, new_primary)]
-    result = _finish(_command(client, {'replSetGetConfig': 1}).get('config') or {}, warnings)
+    result = _finish(admin_command(client, {'replSetGetConfig': 1}).get('config') or {}, warnings)
     result['pending'] = [description for description, _config in remaining]
     result['primary'] = new_primary
     warnings.append('%d step(s) are left for the new primary %s: run again against it' % (len(remaining),
@@ -658,25 +628,25 @@ def _step_down_and_hand_over(client, deadline, primary, done, remaining, warning
 
 def status(client):
     """Facts about this node and its set, with ``severity`` and ``reasons``."""
-    hello = _command(client, {'hello': 1})
+    hello = admin_command(client, {'hello': 1})
     facts = {'role': None, 'state': None, 'set': hello.get('setName'), 'me': hello.get('me'),
              'primary': hello.get('primary'), 'members': []}
     try:
-        current = _command(client, {'replSetGetStatus': 1})
+        current = admin_command(client, {'replSetGetStatus': 1})
     except OperationFailure as exc:
-        if _code(exc) == NO_REPLICATION_ENABLED:
+        if error_code(exc) == NO_REPLICATION_ENABLED:
             facts.update(role='standalone', state='STANDALONE')
-        elif _code(exc) == NOT_YET_INITIALIZED:
+        elif error_code(exc) == NOT_YET_INITIALIZED:
             facts.update(role='not_initiated', state='NOT_INITIATED')
         else:
             raise DbopsError('replSetGetStatus failed: %s' % exc, 'login_host')
         facts.update(evaluate(facts))
         return plain(facts)
     try:
-        config = (_command(client, {'replSetGetConfig': 1}).get('config')) or {}
+        config = (admin_command(client, {'replSetGetConfig': 1}).get('config')) or {}
     except OperationFailure:
         config = {}
-    me = _self_of(current)
+    me = self_member(current)
     state = me.get('stateStr') or ''
     facts.update({
         'set': current.get('set'),
@@ -684,7 +654,7 @@ def status(client):
         # primary, secondary, arbiter, or the state's name (startup2, recovering, ...)
         'role': state.lower(),
         'me': me.get('name') or facts['me'],
-        'primary': _primary_of(current),
+        'primary': primary_name(current),
         'config_version': config.get('version'),
         'members': member_facts(current, config),
     })
@@ -697,12 +667,8 @@ def status(client):
 # ---------------------------------------------------------------------------
 
 class Driver(base.ReplicationDriver):
-    """db_replication for MongoDB: role replicaset and role status."""
-
-    def __init__(self, context):
-        self.context = context
-        self.params = context.params
-        self.config = None  # the configuration after role replicaset (with its warnings)
+    """db_replication for MongoDB: role replicaset and role status. ``config`` (base) is the configuration
+    after role replicaset, with its warnings."""
 
     def primary(self):
         raise DbopsError('MongoDB replicates as a replica set: use role replicaset (with replica_set and members)',
@@ -734,9 +700,6 @@ class Driver(base.ReplicationDriver):
         self.config = config
         self.context.notes.extend(config.get('warnings') or [])
         return changed, actions
-
-    def can_report_status(self):
-        return True
 
     def status(self):
         return status(self.context.connect())

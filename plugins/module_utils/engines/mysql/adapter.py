@@ -8,6 +8,7 @@ __metaclass__ = type
 
 from ansible_collections.dbops.containers.plugins.module_utils.common import sizes
 from ansible_collections.dbops.containers.plugins.module_utils import tuning
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import tuning as mysql_tuning
 from ansible_collections.dbops.containers.plugins.module_utils.engines.base import (
     EngineAdapter, ROOT_PASSWORD_FILE, USER_PASSWORD_FILE, introduced, removed, renamed)
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
@@ -52,7 +53,9 @@ MYSQL_CATALOG = tuple(
     ])
 
 
-def _mysql_connect(host, port, user, password, database, timeout):
+def mysql_connect(host, port, user, password, database, timeout, purpose='admin'):
+    """A PyMySQL connection (autocommit). ``purpose`` ('admin' or 'audit') changes nothing here:
+    the audit reads with SELECT and SHOW only, and MySQL has no read-only session to ask for."""
     try:
         import pymysql
     except ImportError:
@@ -75,8 +78,8 @@ def _mysql_connect(host, port, user, password, database, timeout):
 def _audit_hooks():
     # Imported here: the provisioning path does not need the audit code.
     from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import audit as audit_mysql
-    from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import checks as audit_mysql_checks
-    return audit_mysql.collect, audit_mysql_checks.CHECKS
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.checks import table
+    return audit_mysql.collect, table.CHECKS
 
 
 def _failover_driver():
@@ -92,7 +95,7 @@ def _replication_driver():
 
 class MySQLAdapter(EngineAdapter):
     # db_tune_report: how to connect, and the engine's audit (collector and checks).
-    connect = staticmethod(_mysql_connect)
+    connect = staticmethod(mysql_connect)
     audit_hooks = staticmethod(_audit_hooks)
     replication_driver = staticmethod(_replication_driver)
     failover_driver = staticmethod(_failover_driver)
@@ -107,7 +110,7 @@ class MySQLAdapter(EngineAdapter):
     config_dir = '/etc/mysql/conf.d'      # included by the official images' my.cnf
     config_file = 'zz-dbops.cnf'          # read last: it wins over the image's files
     log_dir = '/var/log/mysql'
-    rules = tuning.MYSQL_RULES
+    rules = mysql_tuning.MYSQL_RULES
     catalog = MYSQL_CATALOG
     memory_bounded = ('innodb_buffer_pool_size', 'tmp_table_size', 'max_heap_table_size',
                       'innodb_log_buffer_size')

@@ -9,7 +9,7 @@ __metaclass__ = type
 from ansible_collections.dbops.containers.plugins.module_utils.audit.indexes import redundant_indexes
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.sql import fetch_dicts, try_fetch_dicts
-from ansible_collections.dbops.containers.plugins.module_utils.common.versions import at_least, parse_version
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import flavor_of
 
 SYSTEM_SCHEMAS = ('mysql', 'information_schema', 'performance_schema', 'sys')
 _SYSTEM_LIST = ', '.join("'%s'" % s for s in SYSTEM_SCHEMAS)
@@ -17,22 +17,15 @@ _SYSTEM_LIST = ', '.join("'%s'" % s for s in SYSTEM_SCHEMAS)
 SYSTEM_ACCOUNTS = ('mariadb.sys', 'mysql.sys', 'mysql.session', 'mysql.infoschema', 'PUBLIC')
 
 
-def _rows(cursor, sql):
-    # SHOW statements name their columns in capitals: the facts use lower case.
-    return fetch_dicts(cursor, sql, lower_names=True)
-
-
-def _try_rows(cursor, sql, notes, what):
-    return try_fetch_dicts(cursor, sql, notes, what, lower_names=True)
-
-
 def collect(connection, flavor_hint=None):
-    """Facts the MySQL-family checks read. ``connection`` is a PyMySQL connection."""
+    """Facts the MySQL-family checks read. ``connection`` is a PyMySQL connection.
+
+    Column names are read in lower case (lower_names): SHOW statements name them in capitals.
+    """
     notes = []
     cursor = connection.cursor()
-    version_string = _rows(cursor, 'SELECT VERSION() AS v')[0]['v']
-    flavor = 'mariadb' if 'mariadb' in version_string.lower() else 'mysql'
-    version = parse_version(version_string)
+    version_string = fetch_dicts(cursor, 'SELECT VERSION() AS v', lower_names=True)[0]['v']
+    flavor = flavor_of(version_string)
     try:
         cursor.execute('SHOW ENGINE INNODB STATUS')
         cursor.fetchall()
@@ -40,21 +33,22 @@ def collect(connection, flavor_hint=None):
         raise DbopsError('the login user lacks the PROCESS privilege the audit needs (%s): '
                          'GRANT PROCESS, SELECT ON *.* TO the user, or log in as root' % exc, 'login_user')
     variables = dict((r['variable_name'].lower(), r['value'])
-                     for r in _rows(cursor, 'SHOW GLOBAL VARIABLES'))
-    status = dict((r['variable_name'].lower(), r['value']) for r in _rows(cursor, 'SHOW GLOBAL STATUS'))
-    facts = {'engine': flavor, 'version': version, 'version_string': version_string,
+                     for r in fetch_dicts(cursor, 'SHOW GLOBAL VARIABLES', lower_names=True))
+    status = dict((r['variable_name'].lower(), r['value'])
+                  for r in fetch_dicts(cursor, 'SHOW GLOBAL STATUS', lower_names=True))
+    facts = {'engine': flavor.name, 'version': flavor.version, 'version_string': version_string,
              'variables': variables, 'status': status, 'notes': notes}
 
-    facts['tables'] = _rows(cursor, (
+    facts['tables'] = fetch_dicts(cursor, (
         "SELECT table_schema AS `schema`, table_name AS `table`, engine, table_rows AS `rows`, "
         "data_length, index_length, data_free FROM information_schema.tables "
-        "WHERE table_type = 'BASE TABLE' AND table_schema NOT IN (%s)" % _SYSTEM_LIST))
+        "WHERE table_type = 'BASE TABLE' AND table_schema NOT IN (%s)" % _SYSTEM_LIST), lower_names=True)
     facts['data_size'] = sum(int(t['data_length'] or 0) for t in facts['tables'])
     facts['index_size'] = sum(int(t['index_length'] or 0) for t in facts['tables'])
-    stats = _rows(cursor, (
+    stats = fetch_dicts(cursor, (
         "SELECT table_schema AS `schema`, table_name AS `table`, index_name AS `index`, non_unique, "
         "seq_in_index, column_name, sub_part FROM information_schema.statistics "
-        "WHERE table_schema NOT IN (%s) ORDER BY 1, 2, 3, seq_in_index" % _SYSTEM_LIST))
+        "WHERE table_schema NOT IN (%s) ORDER BY 1, 2, 3, seq_in_index" % _SYSTEM_LIST), lower_names=True)
     indexes = {}
     for row in stats:
         key = (row['schema'], row['table'], row['index'])
@@ -75,45 +69,41 @@ def collect(connection, flavor_hint=None):
     facts['full_scans'] = None
     facts['statements'] = None
     if facts['performance_schema']:
-        usage = _try_rows(cursor, (
+        usage = try_fetch_dicts(cursor, (
             "SELECT object_schema AS `schema`, object_name AS `table`, index_name AS `index`, "
             "count_star, count_read FROM performance_schema.table_io_waits_summary_by_index_usage "
-            "WHERE object_schema NOT IN (%s)" % _SYSTEM_LIST), notes, 'index usage')
+            "WHERE object_schema NOT IN (%s)" % _SYSTEM_LIST), notes, 'index usage', lower_names=True)
         if usage is not None:
             facts['index_usage'] = [u for u in usage if u['index'] is not None]
             facts['full_scans'] = [u for u in usage if u['index'] is None and int(u['count_read'] or 0) > 0]
-        facts['statements'] = _try_rows(cursor, (
+        facts['statements'] = try_fetch_dicts(cursor, (
             "SELECT schema_name AS `schema`, digest_text, count_star, sum_timer_wait / 1e12 AS total_s, "
             "avg_timer_wait / 1e12 AS avg_s, sum_rows_examined, sum_rows_sent, sum_no_index_used, "
             "sum_created_tmp_disk_tables FROM performance_schema.events_statements_summary_by_digest "
-            "WHERE digest_text IS NOT NULL ORDER BY sum_timer_wait DESC LIMIT 20"), notes, 'statement digests')
+            "WHERE digest_text IS NOT NULL ORDER BY sum_timer_wait DESC LIMIT 20"), notes, 'statement digests',
+            lower_names=True)
     else:
         notes.append('performance_schema is OFF: per-index and per-statement statistics are not available')
 
     facts['accounts'] = _accounts(cursor, notes)
-    facts['replication'] = _try_rows(cursor, _replica_status_sql(flavor, version), notes, 'replication status') or []
+    facts['replication'] = try_fetch_dicts(cursor, flavor.all_channels_status_sql(), notes, 'replication status',
+                                           lower_names=True) or []
     facts['innodb_metrics'] = _innodb_metrics(cursor, notes)
-    facts['innodb_transactions'] = _try_rows(cursor, (
+    facts['innodb_transactions'] = try_fetch_dicts(cursor, (
         "SELECT trx_mysql_thread_id AS thread_id, trx_state AS state, "
         "TIMESTAMPDIFF(SECOND, trx_started, NOW()) AS age_s, trx_rows_locked AS rows_locked "
-        "FROM information_schema.innodb_trx ORDER BY trx_started LIMIT 20"), notes, 'InnoDB transactions')
+        "FROM information_schema.innodb_trx ORDER BY trx_started LIMIT 20"), notes, 'InnoDB transactions',
+        lower_names=True)
     # information_schema.tables.auto_increment is cached on MySQL 8 (information_schema_stats_expiry):
     # close enough to see a counter near its type's maximum.
-    facts['auto_increment'] = _try_rows(cursor, (
+    facts['auto_increment'] = try_fetch_dicts(cursor, (
         "SELECT t.table_schema AS `schema`, t.table_name AS `table`, c.column_name AS `column`, c.column_type, "
         "t.auto_increment FROM information_schema.tables t JOIN information_schema.columns c "
         "ON c.table_schema = t.table_schema AND c.table_name = t.table_name "
         "WHERE c.extra LIKE '%%auto_increment%%' AND t.auto_increment IS NOT NULL "
-        "AND t.table_schema NOT IN (%s)" % _SYSTEM_LIST), notes, 'auto-increment counters')
+        "AND t.table_schema NOT IN (%s)" % _SYSTEM_LIST), notes, 'auto-increment counters', lower_names=True)
     cursor.close()
     return facts
-
-
-def _replica_status_sql(flavor, version):
-    if flavor == 'mariadb':
-        # Every replication connection (multi-source), not only the default one.
-        return 'SHOW ALL SLAVES STATUS'
-    return 'SHOW REPLICA STATUS' if at_least(version, (8, 0, 22)) else 'SHOW SLAVE STATUS'
 
 
 # InnoDB counters that are not status variables on MySQL (MariaDB has Innodb_deadlocks and
@@ -123,8 +113,9 @@ INNODB_METRICS = ('lock_deadlocks', 'trx_rseg_history_len')
 
 def _innodb_metrics(cursor, notes):
     """{metric: count} for the enabled metrics of INNODB_METRICS, None when unreadable."""
-    rows = _try_rows(cursor, "SELECT * FROM information_schema.innodb_metrics WHERE name IN (%s)"
-                     % ', '.join("'%s'" % name for name in INNODB_METRICS), notes, 'InnoDB metrics')
+    rows = try_fetch_dicts(cursor, "SELECT * FROM information_schema.innodb_metrics WHERE name IN (%s)"
+                           % ', '.join("'%s'" % name for name in INNODB_METRICS), notes, 'InnoDB metrics',
+                           lower_names=True)
     if rows is None:
         return None
     metrics = {}
@@ -137,7 +128,7 @@ def _innodb_metrics(cursor, notes):
 
 
 def _accounts(cursor, notes):
-    rows = _try_rows(cursor, 'SELECT * FROM mysql.user', notes, 'accounts (mysql.user)')
+    rows = try_fetch_dicts(cursor, 'SELECT * FROM mysql.user', notes, 'accounts (mysql.user)', lower_names=True)
     if rows is None:
         return None
     accounts = []

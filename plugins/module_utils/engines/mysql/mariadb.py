@@ -6,7 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.dbops.containers.plugins.module_utils import tuning
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import tuning as mysql_tuning
 from ansible_collections.dbops.containers.plugins.module_utils.engines.base import introduced, removed
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.adapter import MySQLAdapter
 
@@ -32,7 +32,7 @@ class MariaDBAdapter(MySQLAdapter):
     official_image = 'mariadb:11.4'
     local_image = 'localhost/dbops/mariadb:10.11'
     version_env = ('MARIADB_VERSION', 'MARIADB_MAJOR')
-    rules = tuning.MARIADB_RULES
+    rules = mysql_tuning.MARIADB_RULES
     catalog = MARIADB_CATALOG
     client = 'mariadb'  # MariaDB 11 images no longer ship the mysql name
     env_prefix = 'MARIADB'

@@ -3,40 +3,29 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """MySQL/MariaDB asynchronous and semi-synchronous GTID replication.
 
-Engine- and version-aware: the flavor ('mariadb' or 'mysql') and the version are
-read from ``VERSION()``. The SQL builders are pure functions (unit-tested); the
+Engine- and version-aware: the flavor and the version are read from ``VERSION()``
+(flavor.py says what differs between MySQL and MariaDB, and how it is spelled
+per version). The SQL builders are pure functions (unit-tested); the
 ``configure_*`` functions and ``status`` take an open PyMySQL connection
-(autocommit, as ``engine_mysql._mysql_connect`` returns) and report
+(autocommit, as ``adapter.mysql_connect`` returns) and report
 ``(changed, actions)``: a second call with the same arguments changes nothing.
-
-Names used per flavor and version:
-
-* MariaDB: ``CHANGE MASTER TO ... MASTER_USE_GTID=slave_pos``, ``START/STOP SLAVE``,
-  ``SHOW SLAVE STATUS``; semi-sync is built into the server since 10.3.3
-  (``rpl_semi_sync_master_*`` / ``rpl_semi_sync_slave_*``), no plugin to install.
-* MySQL >= 8.0.23: ``CHANGE REPLICATION SOURCE TO ... SOURCE_AUTO_POSITION=1,
-  GET_SOURCE_PUBLIC_KEY=1`` (caching_sha2_password without TLS needs the key);
-  ``START/STOP REPLICA`` and ``SHOW REPLICA STATUS`` since 8.0.22.
-* MySQL < 8.0.23: ``CHANGE MASTER TO ... MASTER_AUTO_POSITION=1``.
-* MySQL >= 8.0.26: semi-sync plugins ``rpl_semi_sync_source`` (semisync_source.so)
-  and ``rpl_semi_sync_replica`` (semisync_replica.so), variables
-  ``rpl_semi_sync_source_*`` / ``rpl_semi_sync_replica_*``; older MySQL uses the
-  ``semisync_master.so`` / ``semisync_slave.so`` plugins and ``*_master_*`` names.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-import time
 
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
-from ansible_collections.dbops.containers.plugins.module_utils.common.sql import query_dicts
-from ansible_collections.dbops.containers.plugins.module_utils.common.versions import at_least, parse_version
+from ansible_collections.dbops.containers.plugins.module_utils.common.sql import execute, rows, scalar
+from ansible_collections.dbops.containers.plugins.module_utils.common.wait import wait_until
 from ansible_collections.dbops.containers.plugins.module_utils.engines import base
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import (
+    MariaDB, MySQL, flavor_named, flavor_of)
 
-MARIADB = 'mariadb'
-MYSQL = 'mysql'
+# The flavors by name, as results show them (server_info()['flavor']).
+MARIADB = MariaDB.name
+MYSQL = MySQL.name
 
 LAG_WARNING_SECONDS = 60
 ACCESS_DENIED = 1045
@@ -48,62 +37,34 @@ BINLOG_GONE = 1236      # ER_SOURCE_FATAL_ERROR_READING_BINLOG: purged logs, or 
 # ---------------------------------------------------------------------------
 
 def parse_server_version(text):
-    """``VERSION()`` -> (flavor, version tuple)."""
-    flavor = MARIADB if 'mariadb' in (text or '').lower() else MYSQL
-    return flavor, parse_version(text)
+    """``VERSION()`` -> (flavor name, version tuple)."""
+    flavor = flavor_of(text)
+    return flavor.name, flavor.version
 
 
-def _mysql_replica_words(version):
-    # START/STOP REPLICA and SHOW REPLICA STATUS exist since MySQL 8.0.22.
-    return at_least(version, (8, 0, 22))
-
+# The builders take the flavor by name ('mysql' or 'mariadb', as server_info()['flavor']) and the version.
 
 def change_source_sql(flavor, version, host, port, user, password=None, password_placeholder=True):
-    """The statement that points a replica at its source, as ``(sql, params)``.
-
-    Values are passed as parameters (PyMySQL quotes them). With
-    ``password_placeholder`` False the password clause is left out (the
-    replica keeps the password it has).
-    """
-    if flavor == MARIADB:
-        prefix, keyword, tail = 'CHANGE MASTER TO', 'MASTER', 'MASTER_USE_GTID=slave_pos'
-    elif at_least(version, (8, 0, 23)):
-        prefix, keyword, tail = ('CHANGE REPLICATION SOURCE TO', 'SOURCE',
-                                 'SOURCE_AUTO_POSITION=1, GET_SOURCE_PUBLIC_KEY=1')
-    else:
-        prefix, keyword, tail = 'CHANGE MASTER TO', 'MASTER', 'MASTER_AUTO_POSITION=1'
-        if at_least(version, (8, 0, 4)):
-            tail += ', GET_MASTER_PUBLIC_KEY=1'
-    clauses = ['%s_HOST=%%s' % keyword, '%s_PORT=%%s' % keyword, '%s_USER=%%s' % keyword]
-    params = [host, int(port), user]
-    if password_placeholder:
-        clauses.append('%s_PASSWORD=%%s' % keyword)
-        params.append(password)
-    clauses.append(tail)
-    return '%s %s' % (prefix, ', '.join(clauses)), tuple(params)
+    """The statement that points a replica at its source, as ``(sql, params)`` (see Flavor.change_source_sql)."""
+    return flavor_named(flavor, version).change_source_sql(host, port, user, password, password_placeholder)
 
 
 def start_sql(flavor, version, thread=None):
     """``START SLAVE`` / ``START REPLICA``; ``thread`` 'IO' or 'SQL' for one thread."""
-    word = 'REPLICA' if flavor == MYSQL and _mysql_replica_words(version) else 'SLAVE'
-    return 'START %s%s' % (word, ' %s_THREAD' % thread if thread else '')
+    return flavor_named(flavor, version).start_sql(thread)
 
 
 def stop_sql(flavor, version, thread=None):
-    word = 'REPLICA' if flavor == MYSQL and _mysql_replica_words(version) else 'SLAVE'
-    return 'STOP %s%s' % (word, ' %s_THREAD' % thread if thread else '')
+    return flavor_named(flavor, version).stop_sql(thread)
 
 
 def reset_sql(flavor, version):
     """Forget the source entirely (back to a standalone server)."""
-    word = 'REPLICA' if flavor == MYSQL and _mysql_replica_words(version) else 'SLAVE'
-    return 'RESET %s ALL' % word
+    return flavor_named(flavor, version).reset_sql()
 
 
 def status_sql(flavor, version):
-    if flavor == MYSQL and _mysql_replica_words(version):
-        return 'SHOW REPLICA STATUS'
-    return 'SHOW SLAVE STATUS'
+    return flavor_named(flavor, version).status_sql()
 
 
 def _pick(row, *names):
@@ -113,7 +74,8 @@ def _pick(row, *names):
     return None
 
 
-def _yes(value):
+def is_yes(value):
+    """A status or variable value that means on (Yes, ON, 1, true)."""
     return str(value or '').strip().lower() in ('yes', 'on', '1', 'true')
 
 
@@ -135,12 +97,12 @@ def normalize_status(row):
     if using_gtid is not None:          # MariaDB: No / Slave_Pos / Current_Pos
         gtid = str(using_gtid).lower() in ('slave_pos', 'current_pos')
     else:
-        gtid = _yes(auto_position)
+        gtid = is_yes(auto_position)
     io_state = _pick(row, 'Replica_IO_Running', 'Slave_IO_Running')
     return {
-        'io_running': _yes(io_state),
+        'io_running': is_yes(io_state),
         'io_state': io_state,           # Yes / No / Connecting / Preparing
-        'sql_running': _yes(_pick(row, 'Replica_SQL_Running', 'Slave_SQL_Running')),
+        'sql_running': is_yes(_pick(row, 'Replica_SQL_Running', 'Slave_SQL_Running')),
         'seconds_behind': _int_or_none(_pick(row, 'Seconds_Behind_Source', 'Seconds_Behind_Master')),
         'source_host': _pick(row, 'Source_Host', 'Master_Host') or '',
         'source_port': _int_or_none(_pick(row, 'Source_Port', 'Master_Port')),
@@ -174,32 +136,8 @@ def _lag_bytes(row):
 
 
 def semi_sync_names(flavor, version):
-    """Variable, status and plugin names of semi-sync for this server.
-
-    ``plugins`` maps role -> (plugin name, library) to INSTALL, or None when
-    semi-sync is built in (MariaDB >= 10.3.3).
-    """
-    if flavor == MYSQL and at_least(version, (8, 0, 26)):
-        source, replica = 'source', 'replica'
-        plugins = {'primary': ('rpl_semi_sync_source', 'semisync_source.so'),
-                   'replica': ('rpl_semi_sync_replica', 'semisync_replica.so')}
-    else:
-        source, replica = 'master', 'slave'
-        if flavor == MARIADB and at_least(version, (10, 3, 3)):
-            plugins = {'primary': None, 'replica': None}
-        else:
-            plugins = {'primary': ('rpl_semi_sync_master', 'semisync_master.so'),
-                       'replica': ('rpl_semi_sync_slave', 'semisync_slave.so')}
-    return {
-        'plugins': plugins,
-        'source_enabled': 'rpl_semi_sync_%s_enabled' % source,
-        'source_wait_point': 'rpl_semi_sync_%s_wait_point' % source,
-        'source_timeout': 'rpl_semi_sync_%s_timeout' % source,
-        'source_status': 'Rpl_semi_sync_%s_status' % source,
-        'source_clients': 'Rpl_semi_sync_%s_clients' % source,
-        'replica_enabled': 'rpl_semi_sync_%s_enabled' % replica,
-        'replica_status': 'Rpl_semi_sync_%s_status' % replica,
-    }
+    """Variable, status and plugin names of semi-sync for this server (see Flavor.semi_sync_names)."""
+    return flavor_named(flavor, version).semi_sync_names()
 
 
 def _same(current, wanted):
@@ -338,60 +276,6 @@ def assess(node, expect_semi_sync=None):
     return severity, reasons
 
 
-def parse_mariadb_gtids(text):
-    """'0-1-100,1-2-5' -> {domain: (server_id, seq_no)} (MariaDB keeps one position per domain)."""
-    positions = {}
-    for item in (text or '').replace('\n', '').split(','):
-        item = item.strip()
-        if not item:
-            continue
-        parts = item.split('-')
-        if len(parts) != 3:
-            raise ValueError('not a MariaDB GTID: %r' % item)
-        domain, server, seq = (int(part) for part in parts)
-        positions[domain] = (server, seq)
-    return positions
-
-
-def parse_mariadb_gtid_state(text):
-    """gtid_binlog_state '0-1-100,0-4-7' -> {(domain, server_id): seq_no} (one entry per pair)."""
-    state = {}
-    for item in (text or '').replace('\n', '').split(','):
-        item = item.strip()
-        if item:
-            domain, server, seq = (int(part) for part in item.split('-'))
-            state[(domain, server)] = max(seq, state.get((domain, server), 0))
-    return state
-
-
-def mariadb_seed_problem(replica_pos, source_state):
-    """Why a MariaDB replica cannot start from its data as it is: (kind, text), or None.
-
-    ``replica_pos``: the replica's gtid_current_pos (its last GTID per domain);
-    ``source_state``: the source's gtid_binlog_state (the last GTID of every
-    domain and server_id pair in its binary logs). The replica's last GTID must be
-    in the source's history: same domain and server_id, a sequence number the
-    source reached. Otherwise the replica holds transactions the source never had
-    (errant), which gtid_strict_mode stops on (MariaDB KB, "GTID", strict mode).
-    """
-    replica, source = parse_mariadb_gtids(replica_pos), parse_mariadb_gtid_state(source_state)
-    errant = sorted('%d-%d-%d' % (domain, server, seq) for domain, (server, seq) in replica.items()
-                    if seq > source.get((domain, server), 0))
-    if errant:
-        return ('errant', 'the replica has transactions its source does not have (%s): it was written to '
-                          'directly or belongs to another cluster' % ', '.join(errant))
-    return None
-
-
-def mysql_seed_problem(subset_of_source):
-    """The same for MySQL, from the server's own GTID arithmetic:
-    ``subset_of_source`` = GTID_SUBSET(replica gtid_executed, source gtid_executed)."""
-    if not subset_of_source:
-        return ('errant', 'the replica has transactions its source does not have: it was written to directly '
-                          'or belongs to another cluster')
-    return None
-
-
 SEED_HELP = ('seed the replica from a consistent copy of the primary first: on MariaDB '
              '`mariadb-dump --all-databases --single-transaction --gtid --master-data=1` loaded into an empty '
              'replica; on MySQL the CLONE plugin or `mysqldump --set-gtid-purged=ON`. '
@@ -402,54 +286,38 @@ SEED_HELP = ('seed the replica from a consistent copy of the primary first: on M
 # Server access
 # ---------------------------------------------------------------------------
 
-def _rows(conn, sql, params=None):
-    return query_dicts(conn, sql, params)
-
-
-def _execute(conn, sql, params=None):
-    cursor = conn.cursor()
-    try:
-        cursor.execute(sql, params)
-    finally:
-        cursor.close()
-
-
-def _scalar(conn, sql, params=None):
-    rows = _rows(conn, sql, params)
-    if not rows:
-        return None
-    return list(rows[0].values())[0]
-
-
 def server_info(conn):
-    row = _rows(conn, 'SELECT VERSION() AS version, @@server_id AS server_id, @@hostname AS hostname')[0]
-    flavor, version = parse_server_version(row['version'])
-    info = {'flavor': flavor, 'version': version, 'version_text': row['version'],
+    """Identity of the server: ``flavor`` is its name (results show it), ``server_flavor`` the Flavor."""
+    row = rows(conn, 'SELECT VERSION() AS version, @@server_id AS server_id, @@hostname AS hostname')[0]
+    flavor = flavor_of(row['version'])
+    info = {'flavor': flavor.name, 'server_flavor': flavor, 'version': flavor.version, 'version_text': row['version'],
             'server_id': int(row['server_id']), 'hostname': row['hostname'], 'server_uuid': None}
-    if flavor == MYSQL:  # MariaDB has no server_uuid
-        info['server_uuid'] = _scalar(conn, 'SELECT @@server_uuid')
+    if flavor.has_server_uuid:
+        info['server_uuid'] = scalar(conn, 'SELECT @@server_uuid')
     return info
 
 
-def _variables(conn, pattern):
+def global_variables(conn, pattern):
+    """{name: value} of the global variables LIKE ``pattern``."""
     return dict((r['Variable_name'], r['Value'])
-                for r in _rows(conn, 'SHOW GLOBAL VARIABLES LIKE %s', (pattern,)))
+                for r in rows(conn, 'SHOW GLOBAL VARIABLES LIKE %s', (pattern,)))
 
 
-def _global_status(conn, pattern):
+def global_status(conn, pattern):
+    """{name: value} of the global status counters LIKE ``pattern``."""
     return dict((r['Variable_name'], r['Value'])
-                for r in _rows(conn, 'SHOW GLOBAL STATUS LIKE %s', (pattern,)))
+                for r in rows(conn, 'SHOW GLOBAL STATUS LIKE %s', (pattern,)))
 
 
-def _active_plugins(conn):
-    return set(r['PLUGIN_NAME'] for r in _rows(
+def active_plugin_names(conn):
+    return set(r['PLUGIN_NAME'] for r in rows(
         conn, "SELECT PLUGIN_NAME FROM information_schema.PLUGINS WHERE PLUGIN_STATUS = 'ACTIVE'"))
 
 
 def replica_status(conn, info=None):
     info = info or server_info(conn)
-    rows = _rows(conn, status_sql(info['flavor'], info['version']))
-    return normalize_status(rows[0]) if rows else None
+    found = rows(conn, info['server_flavor'].status_sql())
+    return normalize_status(found[0]) if found else None
 
 
 # ---------------------------------------------------------------------------
@@ -481,60 +349,60 @@ def configure_primary(conn, replication_user, replication_password, replica_host
     if not replication_password:
         raise DbopsError('a replication password is required', 'replication_password')
     info = server_info(conn)
-    flavor, version = info['flavor'], info['version']
+    flavor = info['server_flavor']
     actions = []
     account = (replication_user, replica_host_pattern)
 
-    def execute(sql, params=None):
+    def change(sql, params=None):
         if not dry_run:
-            _execute(conn, sql, params)
+            execute(conn, sql, params)
 
     current_source = replica_status(conn, info)
     if current_source is not None and current_source['source_host']:
         raise DbopsError('this server replicates from %s:%s: a cluster has one primary. Promote it with '
                          'db_failover (mode switchover) or give role primary to the real primary'
                          % (current_source['source_host'], current_source['source_port']), 'role')
-    if int(_scalar(conn, 'SELECT @@GLOBAL.read_only') or 0):
+    if int(scalar(conn, 'SELECT @@GLOBAL.read_only') or 0):
         raise DbopsError('this server is read-only: a primary fenced by db_failover, or a stopped replica. If a '
                          'failover happened, the current primary is another node: update the inventory (the role) '
                          'or use db_failover mode rejoin/switchover', 'role')
-    if not _scalar(conn, 'SELECT @@log_bin'):
+    if not scalar(conn, 'SELECT @@log_bin'):
         raise DbopsError('the binary log is off on this server: a primary needs it '
                          '(db_container settings log_bin: mysql-bin and a unique server_id)', 'login_host')
-    if flavor == MYSQL:
-        gtid = _rows(conn, 'SELECT @@GLOBAL.gtid_mode AS gtid_mode, '
+    if flavor.has_gtid_mode:
+        gtid = rows(conn, 'SELECT @@GLOBAL.gtid_mode AS gtid_mode, '
                            '@@GLOBAL.enforce_gtid_consistency AS enforce_gtid_consistency')[0]
         problem = mysql_gtid_problem(gtid['gtid_mode'], gtid['enforce_gtid_consistency'])
         if problem:
             raise DbopsError(problem, 'login_host')
 
-    exists = _scalar(conn, 'SELECT COUNT(*) FROM mysql.user WHERE User = %s AND Host = %s', account)
+    exists = scalar(conn, 'SELECT COUNT(*) FROM mysql.user WHERE User = %s AND Host = %s', account)
     if not exists:
-        execute('CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s', account + (replication_password,))
+        change('CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s', account + (replication_password,))
         actions.append('create user')
-    elif flavor == MARIADB:
-        same = _scalar(conn, 'SELECT authentication_string = PASSWORD(%s) FROM mysql.user '
-                             'WHERE User = %s AND Host = %s', (replication_password,) + account)
+    elif flavor.can_compare_password:
+        same = scalar(conn, 'SELECT authentication_string = PASSWORD(%s) FROM mysql.user '
+                            'WHERE User = %s AND Host = %s', (replication_password,) + account)
         if not same:
-            execute('ALTER USER %s@%s IDENTIFIED BY %s', account + (replication_password,))
+            change('ALTER USER %s@%s IDENTIFIED BY %s', account + (replication_password,))
             actions.append('alter user password')
     elif reset_password:
-        execute('ALTER USER %s@%s IDENTIFIED BY %s', account + (replication_password,))
+        change('ALTER USER %s@%s IDENTIFIED BY %s', account + (replication_password,))
         actions.append('alter user password')
 
     # A replica's account needs REPLICATION SLAVE only (MariaDB KB, "GRANT":
     # "Accounts used by replica servers on the primary need this privilege").
     # REPLICATION SLAVE ADMIN / BINLOG MONITOR (10.5+) are for the accounts that
     # manage replicas or read binlog status, not for the one that streams it.
-    grants = [list(r.values())[0] for r in _rows(conn, 'SHOW GRANTS FOR %s@%s', account)] if exists else []
+    grants = [list(r.values())[0] for r in rows(conn, 'SHOW GRANTS FOR %s@%s', account)] if exists else []
     if not has_replication_grant(grants):
-        execute('GRANT REPLICATION SLAVE ON *.* TO %s@%s', account)
+        change('GRANT REPLICATION SLAVE ON *.* TO %s@%s', account)
         actions.append('grant replication slave')
 
-    plan = semi_sync_primary_plan(flavor, version, _variables(conn, 'rpl_semi_sync%'), _active_plugins(conn),
-                                  enabled=semi_sync, timeout_ms=semi_sync_timeout_ms)
+    plan = semi_sync_primary_plan(info['flavor'], info['version'], global_variables(conn, 'rpl_semi_sync%'),
+                                  active_plugin_names(conn), enabled=semi_sync, timeout_ms=semi_sync_timeout_ms)
     for statement in plan:
-        execute(statement)
+        change(statement)
         actions.append(statement)
     return bool(actions), actions
 
@@ -578,9 +446,9 @@ def _identity_check(replica_info, source_info, source_host):
 
 def _wait_replicating(conn, info, wait_timeout, source_gtid=None):
     """Wait until both threads run and the replica caught up; returns the last status."""
-    deadline = time.time() + wait_timeout
-    current = None
-    while True:
+    seen = []
+
+    def caught_up():
         current = replica_status(conn, info)
         if current is None:
             raise DbopsError('the replica lost its configuration while starting', 'primary_host')
@@ -592,38 +460,21 @@ def _wait_replicating(conn, info, wait_timeout, source_gtid=None):
                              'replication_password')
         if not current['sql_running'] and current['last_sql_errno']:
             raise DbopsError('the replica SQL thread stopped: %s' % current['last_sql_error'], 'primary_host')
+        seen.append(current)
         if current['io_running'] and current['sql_running'] and current['seconds_behind'] == 0:
-            if not source_gtid or _gtid_reached(conn, info, source_gtid):
+            if not source_gtid or info['server_flavor'].gtid_reached(conn, source_gtid):
                 return current
-        if time.time() >= deadline:
-            raise DbopsError('the replica is not replicating after %d s (IO thread: %s, SQL thread: %s, '
-                             'lag: %s); last IO error: %s; last SQL error: %s'
-                             % (wait_timeout, current['io_state'], 'Yes' if current['sql_running'] else 'No',
-                                current['seconds_behind'], current['last_io_error'] or '-',
-                                current['last_sql_error'] or '-'), 'primary_host')
-        time.sleep(0.1)
+        return None
 
-
-def _gtid_reached(conn, info, source_gtid):
-    if info['flavor'] == MARIADB:
-        # MASTER_GTID_WAIT returns 0 once the position is applied, -1 on timeout.
-        return _scalar(conn, 'SELECT MASTER_GTID_WAIT(%s, 0)', (source_gtid,)) == 0
-    return bool(_scalar(conn, 'SELECT GTID_SUBSET(%s, @@GLOBAL.gtid_executed)', (source_gtid,)))
-
-
-def _seed_problem(conn, info, source_history):
-    """source_history: MariaDB gtid_binlog_state, MySQL gtid_executed of the source."""
-    if info['flavor'] == MARIADB:
-        replica_pos = _scalar(conn, 'SELECT @@GLOBAL.gtid_current_pos') or ''
-        return mariadb_seed_problem(replica_pos, source_history or '')
-    subset = _scalar(conn, 'SELECT GTID_SUBSET(@@GLOBAL.gtid_executed, %s)', (source_history,))
-    return mysql_seed_problem(bool(subset))
-
-
-def _source_gtid(source_conn, source_info):
-    if source_info['flavor'] == MARIADB:
-        return _scalar(source_conn, 'SELECT @@GLOBAL.gtid_binlog_pos') or ''
-    return _scalar(source_conn, 'SELECT @@GLOBAL.gtid_executed') or ''
+    reached = wait_until(caught_up, wait_timeout, interval=0.1)
+    if reached:
+        return reached
+    current = seen[-1]
+    raise DbopsError('the replica is not replicating after %d s (IO thread: %s, SQL thread: %s, '
+                     'lag: %s); last IO error: %s; last SQL error: %s'
+                     % (wait_timeout, current['io_state'], 'Yes' if current['sql_running'] else 'No',
+                        current['seconds_behind'], current['last_io_error'] or '-',
+                        current['last_sql_error'] or '-'), 'primary_host')
 
 
 def configure_replica(conn, source_host, source_port, replication_user, replication_password,
@@ -646,21 +497,21 @@ def configure_replica(conn, source_host, source_port, replication_user, replicat
     if not source_host:
         raise DbopsError('source_host is required', 'primary_host')
     info = server_info(conn)
-    flavor, version = info['flavor'], info['version']
+    flavor = info['server_flavor']
     source_conn = _source_connect(source_connect_host or source_host, source_connect_port or source_port,
                                   replication_user, replication_password)
     try:
         source_info = server_info(source_conn)
         _identity_check(info, source_info, source_host)
-        source_gtid = _source_gtid(source_conn, source_info)
-        source_history = (_scalar(source_conn, 'SELECT @@GLOBAL.gtid_binlog_state') if source_info['flavor'] == MARIADB
-                          else source_gtid)
-        if int(_scalar(source_conn, 'SELECT @@GLOBAL.read_only') or 0):
+        source_flavor = source_info['server_flavor']
+        source_gtid = source_flavor.source_gtid(source_conn)
+        source_history = source_flavor.source_history(source_conn, source_gtid)
+        if int(scalar(source_conn, 'SELECT @@GLOBAL.read_only') or 0):
             raise DbopsError('the source %s:%s is read-only: it is a replica, not the primary. Point the replica at '
                              'the primary (a cluster has one)' % (source_host, source_port), 'primary_host')
     finally:
         source_conn.close()
-    problem = _seed_problem(conn, info, source_history)
+    problem = flavor.seed_problem(conn, source_history)
     if problem:
         raise DbopsError('%s:%s cannot replicate from %s:%s: %s. Nothing was changed; %s'
                          % (info['hostname'], info['server_id'], source_host, source_port, problem[1], SEED_HELP),
@@ -668,16 +519,17 @@ def configure_replica(conn, source_host, source_port, replication_user, replicat
 
     actions = []
     before = replica_status(conn, info)
-    semi_variables = _variables(conn, 'rpl_semi_sync%')
-    semi_plan = semi_sync_replica_plan(flavor, version, semi_variables, _active_plugins(conn), enabled=semi_sync)
+    semi_variables = global_variables(conn, 'rpl_semi_sync%')
+    semi_plan = semi_sync_replica_plan(info['flavor'], info['version'], semi_variables, active_plugin_names(conn),
+                                       enabled=semi_sync)
     # Undo for a server that had no source: the semi-sync flag goes back as it was
     # (a plugin installed on MySQL stays: it does nothing while disabled).
-    enabled_name = semi_sync_names(flavor, version)['replica_enabled']
+    enabled_name = flavor.semi_sync_names()['replica_enabled']
     semi_undo = []
     if any(statement.startswith('SET GLOBAL') for statement in semi_plan):
-        semi_undo.append('SET GLOBAL %s = %s' % (enabled_name, 'ON' if _yes(semi_variables.get(enabled_name))
+        semi_undo.append('SET GLOBAL %s = %s' % (enabled_name, 'ON' if is_yes(semi_variables.get(enabled_name))
                                                  else 'OFF'))
-    read_only_before = bool(int(_scalar(conn, 'SELECT @@GLOBAL.read_only') or 0))
+    read_only_before = bool(int(scalar(conn, 'SELECT @@GLOBAL.read_only') or 0))
 
     same_source = (before is not None and before['source_host'] == source_host
                    and before['source_port'] == int(source_port) and before['source_user'] == replication_user
@@ -690,38 +542,37 @@ def configure_replica(conn, source_host, source_port, replication_user, replicat
         if semi_plan:
             # The IO thread reads the semi-sync setting when it connects.
             for statement in semi_plan:
-                _execute(conn, statement)
+                execute(conn, statement)
                 actions.append(statement)
-            _execute(conn, stop_sql(flavor, version, 'IO'))
-            _execute(conn, start_sql(flavor, version, 'IO'))
+            execute(conn, flavor.stop_sql('IO'))
+            execute(conn, flavor.start_sql('IO'))
             actions.append('restart IO thread')
         if not read_only_before:
-            _execute(conn, 'SET GLOBAL read_only = ON')
+            execute(conn, 'SET GLOBAL read_only = ON')
             actions.append('SET GLOBAL read_only = ON')
         if actions:
             _wait_replicating(conn, info, wait_timeout)
         return bool(actions), actions
 
     if dry_run:
-        return True, ([stop_sql(flavor, version)] if before is not None else []) + [
+        return True, ([flavor.stop_sql()] if before is not None else []) + [
             'change source to %s:%s' % (source_host, source_port)] + list(semi_plan) + (
-            [] if read_only_before else ['SET GLOBAL read_only = ON']) + [start_sql(flavor, version)]
+            [] if read_only_before else ['SET GLOBAL read_only = ON']) + [flavor.start_sql()]
     try:
         if before is not None:
-            _execute(conn, stop_sql(flavor, version))
-            actions.append(stop_sql(flavor, version))
-        sql, params = change_source_sql(flavor, version, source_host, source_port, replication_user,
-                                        replication_password)
-        _execute(conn, sql, params)
+            execute(conn, flavor.stop_sql())
+            actions.append(flavor.stop_sql())
+        sql, params = flavor.change_source_sql(source_host, source_port, replication_user, replication_password)
+        execute(conn, sql, params)
         actions.append('change source to %s:%s' % (source_host, source_port))
         for statement in semi_plan:
-            _execute(conn, statement)
+            execute(conn, statement)
             actions.append(statement)
         if not read_only_before:
-            _execute(conn, 'SET GLOBAL read_only = ON')
+            execute(conn, 'SET GLOBAL read_only = ON')
             actions.append('SET GLOBAL read_only = ON')
-        _execute(conn, start_sql(flavor, version))
-        actions.append(start_sql(flavor, version))
+        execute(conn, flavor.start_sql())
+        actions.append(flavor.start_sql())
         _wait_replicating(conn, info, wait_timeout, source_gtid)
     except DbopsError:
         _undo(conn, info, before, read_only_before, semi_undo)
@@ -733,15 +584,15 @@ def configure_replica(conn, source_host, source_port, replication_user, replicat
 
 
 def _undo(conn, info, before, read_only_before, semi_undo=()):
-    flavor, version = info['flavor'], info['version']
+    flavor = info['server_flavor']
     try:
-        _execute(conn, stop_sql(flavor, version))
+        execute(conn, flavor.stop_sql())
         if before is None:
-            _execute(conn, reset_sql(flavor, version))
+            execute(conn, flavor.reset_sql())
             if not read_only_before:
-                _execute(conn, 'SET GLOBAL read_only = OFF')
+                execute(conn, 'SET GLOBAL read_only = OFF')
             for statement in semi_undo:
-                _execute(conn, statement)
+                execute(conn, statement)
     except Exception:  # noqa: BLE001 - keep the original error
         pass
 
@@ -753,18 +604,18 @@ def _undo(conn, info, before, read_only_before, semi_undo=()):
 def status(conn, expect_semi_sync=None):
     """Replication state of one node, with a severity and its reasons (see assess for expect_semi_sync)."""
     info = server_info(conn)
-    flavor, version = info['flavor'], info['version']
-    names = semi_sync_names(flavor, version)
+    flavor = info['server_flavor']
+    names = flavor.semi_sync_names()
     replica = replica_status(conn, info)
-    variables = _variables(conn, 'rpl_semi_sync%')
-    counters = _global_status(conn, 'Rpl_semi_sync%')
-    dumps = _scalar(conn, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'")
+    variables = global_variables(conn, 'rpl_semi_sync%')
+    counters = global_status(conn, 'Rpl_semi_sync%')
+    dumps = scalar(conn, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'")
     semi = {
-        'source_enabled': _yes(variables.get(names['source_enabled'])),
-        'source_status': _yes(counters.get(names['source_status'])),
+        'source_enabled': is_yes(variables.get(names['source_enabled'])),
+        'source_status': is_yes(counters.get(names['source_status'])),
         'source_clients': _int_or_none(counters.get(names['source_clients'])),
-        'replica_enabled': _yes(variables.get(names['replica_enabled'])),
-        'replica_status': _yes(counters.get(names['replica_status'])),
+        'replica_enabled': is_yes(variables.get(names['replica_enabled'])),
+        'replica_status': is_yes(counters.get(names['replica_status'])),
     }
     if replica is not None and replica['source_host']:
         role = 'replica'
@@ -772,15 +623,11 @@ def status(conn, expect_semi_sync=None):
         role = 'primary'
     else:
         role = 'standalone'
-    if flavor == MARIADB:
-        gtid = _rows(conn, 'SELECT @@GLOBAL.gtid_binlog_pos AS binlog_pos, @@GLOBAL.gtid_slave_pos AS slave_pos, '
-                           '@@GLOBAL.gtid_current_pos AS current_pos')[0]
-    else:
-        gtid = {'executed': _scalar(conn, 'SELECT @@GLOBAL.gtid_executed')}
+    gtid = flavor.gtid_state(conn)
     node = {
-        'flavor': flavor, 'version': info['version_text'], 'server_id': info['server_id'],
+        'flavor': info['flavor'], 'version': info['version_text'], 'server_id': info['server_id'],
         'hostname': info['hostname'], 'role': role,
-        'read_only': bool(int(_scalar(conn, 'SELECT @@GLOBAL.read_only') or 0)),
+        'read_only': bool(int(scalar(conn, 'SELECT @@GLOBAL.read_only') or 0)),
         'gtid': gtid, 'replica': replica, 'replicas_connected': int(dumps or 0),
         'io_running': replica['io_running'] if replica else None,
         'sql_running': replica['sql_running'] if replica else None,
@@ -799,10 +646,6 @@ class Driver(base.ReplicationDriver):
     """db_replication for MySQL and MariaDB (the flavor comes from the server itself)."""
 
     default_user = 'repl'
-
-    def __init__(self, context):
-        self.context = context
-        self.params = context.params
 
     def primary(self):
         return configure_primary(
@@ -823,9 +666,6 @@ class Driver(base.ReplicationDriver):
     def replicaset(self):
         raise DbopsError('role replicaset is for MongoDB: MySQL and MariaDB use role primary and role replica',
                          'role')
-
-    def can_report_status(self):
-        return True
 
     def status(self):
         return status(self.context.connect(), expect_semi_sync=self.params.get('semi_sync'))

@@ -10,10 +10,12 @@ import re
 
 from ansible_collections.dbops.containers.plugins.module_utils.common import sizes
 from ansible_collections.dbops.containers.plugins.module_utils import tuning
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import tuning as postgres_tuning
 from ansible_collections.dbops.containers.plugins.module_utils.engines.base import (
     EngineAdapter, ROOT_PASSWORD_FILE, USER_PASSWORD_FILE, introduced, removed, renamed)
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.versions import at_least
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.identifiers import check_identifier
 
 _STANDBY_ADVICE = ("since PostgreSQL 12 a standby is a standby.signal file plus primary_conninfo "
                    "(what pg_basebackup -R writes; dbops.containers.db_replication does it)")
@@ -43,13 +45,25 @@ POSTGRES_CATALOG = (
     removed('db_user_namespace', (17,), 'delete it'),
 )
 
-_IDENTIFIER = re.compile(r'^[A-Za-z_][A-Za-z0-9_]{0,62}$')
 # A size PostgreSQL would refuse as written ("1g", "512m", "2GiB", "64mb"); its own
 # spellings (kB, MB, GB, TB) are left alone.
 _LOOSE_SIZE = re.compile(r'^(?!\d+(kB|MB|GB|TB)$)\d+(\.\d+)?\s*([kKmMgGtT]|[kKmMgGtT]i?[bB])$')
 
 
-def _postgres_connect(host, port, user, password, database, timeout):
+# A session's options by purpose; the statement timeout keeps a lock wait from hanging the play.
+SESSION_OPTIONS = {
+    # db_tune_report only reads: a read-only session makes that a guarantee.
+    'audit': '-c default_transaction_read_only=on -c statement_timeout=60000',
+    # Replication, failover and monitoring users write. Read-write said explicitly: a primary frozen
+    # by a switchover has default_transaction_read_only = on in postgresql.auto.conf.
+    'admin': '-c default_transaction_read_only=off -c statement_timeout=60000',
+}
+
+
+def open_session(host, port, user, password, database, timeout, purpose='admin'):
+    """A psycopg2 connection (autocommit) opened for ``purpose``: 'audit' (read-only) or 'admin'."""
+    if purpose not in SESSION_OPTIONS:
+        raise ValueError('unknown session purpose %r' % (purpose,))
     try:
         import psycopg2
     except ImportError:
@@ -58,10 +72,7 @@ def _postgres_connect(host, port, user, password, database, timeout):
     try:
         connection = psycopg2.connect(
             host=host, port=int(port), user=user, password=password or '', dbname=database or 'postgres',
-            connect_timeout=int(timeout), application_name='dbops-tune-report',
-            # The audit only reads: a read-only session makes that a guarantee, and a
-            # statement timeout keeps a lock wait from hanging the play.
-            options='-c default_transaction_read_only=on -c statement_timeout=60000')
+            connect_timeout=int(timeout), application_name='dbops-tune-report', options=SESSION_OPTIONS[purpose])
     except psycopg2.OperationalError as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
         # "no password supplied": the server wants one and none was given.
@@ -78,27 +89,26 @@ def _postgres_connect(host, port, user, password, database, timeout):
     return connection
 
 
+# The hooks import their modules when called: provisioning needs neither the audit nor the drivers.
 def _audit_hooks():
-    # Imported here: the provisioning path does not need the audit code.
-    from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import audit as audit_postgres
-    from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import checks as audit_postgres_checks
-    return audit_postgres.collect, audit_postgres_checks.CHECKS
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.audit import collect
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.checks.table import CHECKS
+    return collect, CHECKS
 
 
 def _failover_driver():
-    from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import failover as failover_postgres
-    return failover_postgres.FailoverDriver
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.failover import FailoverDriver
+    return FailoverDriver
 
 
 def _replication_driver():
-    # Imported here: provisioning and the audit do not need the replication code.
-    from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import replication as replication_postgres
-    return replication_postgres.Driver
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.replication import Driver
+    return Driver
 
 
 class PostgresAdapter(EngineAdapter):
-    # db_tune_report: how to connect, and the engine's audit (collector and checks).
-    connect = staticmethod(_postgres_connect)
+    # How to connect (for a purpose), and the engine's audit (collector and checks).
+    connect = staticmethod(open_session)
     audit_hooks = staticmethod(_audit_hooks)
     replication_driver = staticmethod(_replication_driver)
     failover_driver = staticmethod(_failover_driver)
@@ -113,7 +123,7 @@ class PostgresAdapter(EngineAdapter):
     config_dir = '/etc/postgresql'
     config_file = 'postgresql.conf'
     log_dir = '/var/log/postgresql'
-    rules = tuning.POSTGRES_RULES
+    rules = postgres_tuning.POSTGRES_RULES
     catalog = POSTGRES_CATALOG
     memory_bounded = ('shared_buffers', 'work_mem', 'maintenance_work_mem', 'wal_buffers')
     login_db_env = 'POSTGRES_DB'
@@ -230,6 +240,5 @@ class PostgresAdapter(EngineAdapter):
             raise DbopsError("'postgres' is the superuser (root_password); name the application role differently",
                              'user')
         for parameter, value in (('database', database), ('user', user)):
-            if value and not _IDENTIFIER.match(value):
-                raise DbopsError("%r is not a plain identifier: use letters, digits and underscores, "
-                                 "at most 63 characters, not starting with a digit" % value, parameter)
+            if value:
+                check_identifier(value, parameter)

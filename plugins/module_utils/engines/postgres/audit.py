@@ -13,12 +13,10 @@ small *_sql() functions below so that they can be unit-tested without a server.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import datetime
-import decimal
-
 from ansible_collections.dbops.containers.plugins.module_utils.audit.indexes import redundant_indexes
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
-from ansible_collections.dbops.containers.plugins.module_utils.common.sql import fetch_dicts, try_fetch_dicts
+from ansible_collections.dbops.containers.plugins.module_utils.common.sql import rows, scalar, try_fetch_dicts
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.values import plain, plain_row
 
 # pg_settings units of memory settings, in bytes ('8kB' is one block).
 SETTING_UNITS = {'B': 1, 'kB': 1024, '8kB': 8192, 'MB': 1024 ** 2, 'GB': 1024 ** 3, 'TB': 1024 ** 4}
@@ -110,39 +108,38 @@ def preloaded_libraries(settings):
 
 
 # --- reading ------------------------------------------------------------------
-def _plain(value):
-    """JSON-friendly values: numeric sums come back as Decimal, timestamps as datetime."""
-    if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, (datetime.datetime, datetime.date)):
-        return value.isoformat()
-    if isinstance(value, datetime.timedelta):
-        return value.total_seconds()
-    return value
+# Every statement runs as written (no parameters, so no driver interpolation), values JSON-friendly.
+def _plain_rows(conn, sql):
+    return [plain_row(row) for row in rows(conn, sql)]
 
 
-def _rows(cursor, sql):
-    return fetch_dicts(cursor, sql, convert=_plain)
+def _first_row(conn, sql):
+    found = _plain_rows(conn, sql)
+    return found[0] if found else None
 
 
-def _one(cursor, sql):
-    rows = _rows(cursor, sql)
-    return rows[0] if rows else None
+def _plain_scalar(conn, sql):
+    return plain(scalar(conn, sql))
 
 
-def _try_rows(cursor, sql, notes, what):
-    return try_fetch_dicts(cursor, sql, notes, what, convert=_plain)
+def _try_plain_rows(conn, sql, notes, what):
+    """The rows, or None and a note saying what could not be read (e.g. without superuser)."""
+    cursor = conn.cursor()
+    try:
+        return try_fetch_dicts(cursor, sql, notes, what, convert=plain)
+    finally:
+        cursor.close()
 
 
-def _require_monitoring_role(cursor):
+def _require_monitoring_role(conn):
     """Without pg_monitor most statistics views show other sessions' rows as
     "<insufficient privilege>": the audit would be wrong, so it refuses."""
-    me = _one(cursor, "SELECT quote_ident(current_user) AS name, "
-                      "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser")
+    me = _first_row(conn, "SELECT quote_ident(current_user) AS name, "
+                          "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser")
     if me['superuser']:
         return
     try:
-        member = _one(cursor, "SELECT pg_has_role(current_user, 'pg_monitor', 'member') AS member")['member']
+        member = _plain_scalar(conn, "SELECT pg_has_role(current_user, 'pg_monitor', 'member') AS member")
     except Exception:  # noqa: BLE001 - PostgreSQL < 10 has no pg_monitor role
         member = False
     if not member:
@@ -151,88 +148,87 @@ def _require_monitoring_role(cursor):
                          'or log in as postgres' % me['name'], 'login_user')
 
 
-def collect(connection):
-    """Facts the PostgreSQL checks read. ``connection`` is a psycopg2 connection (autocommit)."""
+def collect(conn):
+    """Facts the PostgreSQL checks read. ``conn`` is a psycopg2 connection (autocommit),
+    opened for purpose 'audit' (read-only)."""
     notes = []
-    cursor = connection.cursor()
-    server = _one(cursor, "SELECT current_setting('server_version_num')::int AS num, version() AS text, "
-                          "current_database() AS db")
+    server = _first_row(conn, "SELECT current_setting('server_version_num')::int AS num, version() AS text, "
+                              "current_database() AS db")
     version_num = server['num']
     if version_num < MIN_VERSION_NUM:
         raise DbopsError('%s: the audit reads PostgreSQL 10 or later (9.6 reached end of life in November 2021); '
                          'upgrade the server' % server['text'])
-    _require_monitoring_role(cursor)
+    _require_monitoring_role(conn)
     settings = dict((r['name'], {'setting': r['setting'], 'unit': r['unit'], 'source': r['source'],
                                  'boot_val': r['boot_val']})
-                    for r in _rows(cursor, 'SELECT name, setting, unit, source, boot_val FROM pg_settings'))
+                    for r in _plain_rows(conn, 'SELECT name, setting, unit, source, boot_val FROM pg_settings'))
     facts = {'engine': 'postgres', 'version': version_from_num(version_num), 'version_num': version_num,
              'version_string': server['text'], 'database': server['db'], 'settings': settings, 'notes': notes}
-    facts['database_stats'] = _database_stats(cursor)
-    facts['connections'] = _connections(cursor)
-    facts['prepared_xacts'] = _one(cursor, "SELECT count(*) AS count, "
-                                           "COALESCE(extract(epoch FROM now() - min(prepared)), 0) AS oldest_s "
-                                           "FROM pg_prepared_xacts")
-    facts['tables'] = _tables(cursor, notes)
-    facts['indexes'] = _indexes(cursor, version_num, notes)
+    facts['database_stats'] = _database_stats(conn)
+    facts['connections'] = _connections(conn)
+    facts['prepared_xacts'] = _first_row(conn, "SELECT count(*) AS count, "
+                                               "COALESCE(extract(epoch FROM now() - min(prepared)), 0) AS oldest_s "
+                                               "FROM pg_prepared_xacts")
+    facts['tables'] = _tables(conn, notes)
+    facts['indexes'] = _indexes(conn, version_num, notes)
     facts['redundant_indexes'] = find_redundant_indexes(facts['indexes'])
-    facts['pg_stat_statements'], facts['statements'] = _statements(cursor, version_num, settings, server['db'],
+    facts['pg_stat_statements'], facts['statements'] = _statements(conn, version_num, settings, server['db'],
                                                                    notes)
-    facts['hba'] = _try_rows(cursor, 'SELECT line_number, type, database, user_name, address, netmask, '
-                                     'auth_method, error FROM pg_hba_file_rules ORDER BY line_number',
-                             notes, 'pg_hba.conf rules (pg_hba_file_rules needs a superuser)')
-    facts['roles'] = _roles(cursor, notes)
-    facts['replication'] = _replication(cursor, notes)
-    facts['wraparound'] = _one(cursor, 'SELECT datname AS database, age(datfrozenxid) AS max_age '
-                                       'FROM pg_database ORDER BY age(datfrozenxid) DESC LIMIT 1')
-    facts['checkpoints'] = _one(cursor, checkpoints_sql(version_num))
-    facts['uptime_s'] = _one(cursor, 'SELECT extract(epoch FROM now() - pg_postmaster_start_time()) AS s')['s']
-    facts['data_size'] = _one(cursor, 'SELECT sum(pg_database_size(oid)) AS s FROM pg_database')['s']
-    cursor.close()
+    facts['hba'] = _try_plain_rows(conn, 'SELECT line_number, type, database, user_name, address, netmask, '
+                                         'auth_method, error FROM pg_hba_file_rules ORDER BY line_number',
+                                   notes, 'pg_hba.conf rules (pg_hba_file_rules needs a superuser)')
+    facts['roles'] = _roles(conn, notes)
+    facts['replication'] = _replication(conn, notes)
+    facts['wraparound'] = _first_row(conn, 'SELECT datname AS database, age(datfrozenxid) AS max_age '
+                                           'FROM pg_database ORDER BY age(datfrozenxid) DESC LIMIT 1')
+    facts['checkpoints'] = _first_row(conn, checkpoints_sql(version_num))
+    facts['uptime_s'] = _plain_scalar(conn, 'SELECT extract(epoch FROM now() - pg_postmaster_start_time()) AS s')
+    facts['data_size'] = _plain_scalar(conn, 'SELECT sum(pg_database_size(oid)) AS s FROM pg_database')
     return facts
 
 
-def _database_stats(cursor):
+def _database_stats(conn):
     # Sums over every database: the counters are per database, the server's health is their total.
     columns = ('blks_hit', 'blks_read', 'temp_files', 'temp_bytes', 'deadlocks', 'xact_commit', 'xact_rollback',
                'conflicts')
-    return _one(cursor, 'SELECT %s FROM pg_stat_database'
-                % ', '.join('COALESCE(sum(%s), 0) AS %s' % (c, c) for c in columns))
+    return _first_row(conn, 'SELECT %s FROM pg_stat_database'
+                      % ', '.join('COALESCE(sum(%s), 0) AS %s' % (c, c) for c in columns))
 
 
-def _connections(cursor):
+def _connections(conn):
     """Client sessions by state (background workers are not connections)."""
-    rows = _rows(cursor, (
+    found = _plain_rows(conn, (
         "SELECT COALESCE(state, 'unknown') AS state, count(*) AS n, "
         "count(*) FILTER (WHERE state LIKE 'idle in transaction%%' "
         "AND now() - state_change > interval '%s') AS idle_old "
         "FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1" % IDLE_IN_TRANSACTION_AGE))
-    by_state = dict((r['state'], r['n']) for r in rows)
-    oldest = _one(cursor, (
+    by_state = dict((r['state'], r['n']) for r in found)
+    oldest = _first_row(conn, (
         "SELECT pid, usename, datname, state, extract(epoch FROM now() - xact_start) AS age_s "
         "FROM pg_stat_activity WHERE backend_type = 'client backend' AND xact_start IS NOT NULL "
         "AND pid <> pg_backend_pid() ORDER BY xact_start LIMIT 1"))
     return {'total': sum(by_state.values()), 'by_state': by_state,
             'idle_in_transaction': sum(n for s, n in by_state.items() if s.startswith('idle in transaction')),
-            'idle_in_transaction_old': sum(r['idle_old'] for r in rows),
+            'idle_in_transaction_old': sum(r['idle_old'] for r in found),
             'oldest_xact_age_s': oldest['age_s'] if oldest else 0, 'oldest_xact': oldest}
 
 
-def _tables(cursor, notes):
-    rows = _rows(cursor, (
+def _tables(conn, notes):
+    found = _plain_rows(conn, (
         "SELECT schemaname, relname, seq_scan, seq_tup_read, idx_scan, n_live_tup, n_dead_tup, "
         "n_mod_since_analyze, n_tup_ins, n_tup_upd, n_tup_del, last_vacuum, last_autovacuum, last_analyze, "
         "last_autoanalyze, pg_total_relation_size(relid) AS total_bytes FROM pg_stat_user_tables "
         "ORDER BY pg_total_relation_size(relid) DESC LIMIT %d" % MAX_RELATIONS))
-    if len(rows) == MAX_RELATIONS:
+    if len(found) == MAX_RELATIONS:
         notes.append('only the %d largest tables were read' % MAX_RELATIONS)
-    return rows
+    return found
 
 
-def _indexes(cursor, version_num, notes):
-    rows = _rows(cursor, indexes_sql(version_num))
-    if len(rows) == MAX_RELATIONS:
+def _indexes(conn, version_num, notes):
+    found = _plain_rows(conn, indexes_sql(version_num))
+    if len(found) == MAX_RELATIONS:
         notes.append('only %d indexes were read' % MAX_RELATIONS)
-    return rows
+    return found
 
 
 def find_redundant_indexes(indexes):
@@ -256,10 +252,10 @@ def find_redundant_indexes(indexes):
     return found
 
 
-def _statements(cursor, version_num, settings, database, notes):
-    extension = _one(cursor, "SELECT quote_ident(n.nspname) AS schema, e.extversion AS version "
-                             "FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-                             "WHERE e.extname = 'pg_stat_statements'")
+def _statements(conn, version_num, settings, database, notes):
+    extension = _first_row(conn, "SELECT quote_ident(n.nspname) AS schema, e.extversion AS version "
+                                 "FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                                 "WHERE e.extname = 'pg_stat_statements'")
     status = {'preloaded': 'pg_stat_statements' in preloaded_libraries(settings), 'installed': extension is not None,
               'version': extension['version'] if extension else None}
     if not status['preloaded'] or not extension:
@@ -267,36 +263,38 @@ def _statements(cursor, version_num, settings, database, notes):
                      % ('in shared_preload_libraries' if not status['preloaded'] else
                         'installed in database %s (CREATE EXTENSION pg_stat_statements)' % database))
         return status, None
-    statements = _try_rows(cursor, statements_sql(version_num, extension['schema']), notes, 'pg_stat_statements')
+    statements = _try_plain_rows(conn, statements_sql(version_num, extension['schema']), notes,
+                                 'pg_stat_statements')
     return status, statements
 
 
-def _roles(cursor, notes):
-    superusers = [r['rolname'] for r in _rows(cursor, 'SELECT rolname FROM pg_roles WHERE rolsuper ORDER BY 1')]
+def _roles(conn, notes):
+    superusers = [r['rolname']
+                  for r in _plain_rows(conn, 'SELECT rolname FROM pg_roles WHERE rolsuper ORDER BY 1')]
     # Password hashes are in pg_authid, which only a superuser reads.
-    secrets = _try_rows(cursor, "SELECT rolname, rolpassword IS NULL AS no_password, "
-                                "COALESCE(rolpassword LIKE 'md5%', false) AS md5 "
-                                "FROM pg_authid WHERE rolcanlogin ORDER BY rolname",
-                        notes, 'role passwords (pg_authid needs a superuser)')
+    secrets = _try_plain_rows(conn, "SELECT rolname, rolpassword IS NULL AS no_password, "
+                                    "COALESCE(rolpassword LIKE 'md5%', false) AS md5 "
+                                    "FROM pg_authid WHERE rolcanlogin ORDER BY rolname",
+                              notes, 'role passwords (pg_authid needs a superuser)')
     return {'superusers': superusers, 'superuser_count': len(superusers),
             'login_without_password': None if secrets is None else [r['rolname'] for r in secrets
                                                                     if r['no_password']],
             'md5_passwords': None if secrets is None else [r['rolname'] for r in secrets if r['md5']]}
 
 
-def _replication(cursor, notes):
-    in_recovery = _one(cursor, 'SELECT pg_is_in_recovery() AS r')['r']
+def _replication(conn, notes):
+    in_recovery = _plain_scalar(conn, 'SELECT pg_is_in_recovery() AS r')
     lsn = current_lsn_sql(in_recovery)
-    replicas = _try_rows(cursor, (
+    replicas = _try_plain_rows(conn, (
         "SELECT application_name, host(client_addr) AS client_addr, state, sync_state, "
         "pg_wal_lsn_diff(%s, replay_lsn) AS replay_lag_bytes, "
         "extract(epoch FROM replay_lag) AS replay_lag_s FROM pg_stat_replication" % lsn),
         notes, 'pg_stat_replication') or []
-    slots = _try_rows(cursor, (
+    slots = _try_plain_rows(conn, (
         "SELECT slot_name, slot_type, database, active, pg_wal_lsn_diff(%s, restart_lsn) AS retained_bytes "
         "FROM pg_replication_slots" % lsn), notes, 'pg_replication_slots') or []
     receiver = None
     if in_recovery:
-        receiver = _one(cursor, "SELECT status, extract(epoch FROM now() - last_msg_receipt_time) AS last_msg_age_s "
-                                "FROM pg_stat_wal_receiver")
+        receiver = _first_row(conn, "SELECT status, extract(epoch FROM now() - last_msg_receipt_time) "
+                                    "AS last_msg_age_s FROM pg_stat_wal_receiver")
     return {'in_recovery': in_recovery, 'replicas': replicas, 'slots': slots, 'wal_receiver': receiver}

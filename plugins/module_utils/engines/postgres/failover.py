@@ -26,12 +26,19 @@ import binascii
 import os
 import time
 
-from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import replication as repl
-from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import CARRIER_LABEL, FileEntry
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.common.sql import execute, rows, scalar
+from ansible_collections.dbops.containers.plugins.module_utils.common.wait import wait_until
+from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import CARRIER_LABEL, FileEntry
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.conninfo import (
+    conninfo_string, parse_conninfo, point_standby, wait_streaming)
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.identifiers import slot_name_for
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.lsn import parse_lsn
-from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import node_follows, tcp_reachable
-from ansible_collections.dbops.containers.plugins.module_utils.engines import base
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.replication import create_slot_sql
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.standby import (
+    DATA_DIR, RUNTIME_UID, ensure_passfile, find_network, passfile_line)
+from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import node_follows
+from ansible_collections.dbops.containers.plugins.module_utils.failover.sql_driver import SqlFailoverDriver
 
 
 def sync_names_for(slots):
@@ -41,37 +48,30 @@ def sync_names_for(slots):
 
 def _streaming_from(conn):
     """The host a standby streams WAL from, else None (a primary, or a standby not streaming)."""
-    rows = repl._rows(conn, "SELECT pg_is_in_recovery() AS standby, (SELECT sender_host FROM "
-                            "pg_stat_wal_receiver WHERE status = 'streaming') AS sender")
-    return rows[0]['sender'] if rows and rows[0]['standby'] else None
+    found = rows(conn, "SELECT pg_is_in_recovery() AS standby, (SELECT sender_host FROM "
+                       "pg_stat_wal_receiver WHERE status = 'streaming') AS sender")
+    return found[0]['sender'] if found and found[0]['standby'] else None
 
 
-class FailoverDriver(base.FailoverDriver):
-    # promote() empties synchronous_standby_names until a standby streams again: the new primary's
-    # commits wait for nobody, so clients may move to it before the standbys are re-pointed.
-    ack_needs_replica = False
+class FailoverDriver(SqlFailoverDriver):
+    """db_failover for PostgreSQL. ack_needs_replica stays False (base): promote() empties
+    synchronous_standby_names until a standby streams again, so the new primary's commits wait
+    for nobody and clients may move to it before the standbys are re-pointed."""
 
     def __init__(self, cluster):
-        self.cluster = cluster
-        self.params = cluster.params
+        super(FailoverDriver, self).__init__(cluster)
         self.last_rewind_output = ''
 
-    # ------------------------------------------------------------------ helpers
-    def _conn(self, node, timeout=None):
-        conn = self.cluster.connect(node, timeout)
-        return conn
+    # A plain TCP connect within probe_timeout before the login (libpq's connect_timeout is 2 s at least).
+    tcp_check_before_login = True
 
-    def _value(self, node, sql, params=(), timeout=None):
+    # ------------------------------------------------------------------ helpers
+    def _value(self, node, sql, timeout=None):
         conn = self._conn(node, timeout)
         try:
-            return repl._value(conn, sql, params)
+            return scalar(conn, sql)
         finally:
             conn.close()
-
-    def _writable(self, conn):
-        if repl._value(conn, 'SHOW default_transaction_read_only') == 'on':
-            repl._rows(conn, 'SET SESSION default_transaction_read_only = off')
-        return conn
 
     # ------------------------------------------------------------------ discovery and probes
     def discover_primary(self):
@@ -84,8 +84,8 @@ class FailoverDriver(base.FailoverDriver):
             except DbopsError:
                 continue
             try:
-                if repl._value(conn, 'SELECT pg_is_in_recovery()'):
-                    conninfo = repl.parse_conninfo(repl._value(conn, "SELECT current_setting('primary_conninfo')"))
+                if scalar(conn, 'SELECT pg_is_in_recovery()'):
+                    conninfo = parse_conninfo(scalar(conn, "SELECT current_setting('primary_conninfo')"))
                     if conninfo.get('host'):
                         followed[conninfo['host']] = followed.get(conninfo['host'], 0) + 1
                 else:
@@ -101,51 +101,18 @@ class FailoverDriver(base.FailoverDriver):
                     return node
         return None
 
-    def controller_probe(self, primary):
-        # libpq rounds connect_timeout below 2 s up to 2 s: a plain TCP connect honours probe_timeout.
-        if not tcp_reachable(primary.host, primary.port, self.params.get('probe_timeout') or 1):
-            return False
-        try:
-            conn = self._conn(primary, self.params.get('probe_timeout') or 1)
-        except DbopsError as exc:
-            return exc.parameter == 'login_password'
-        try:
-            repl._value(conn, 'SELECT 1')
-            return True
-        except Exception:  # noqa: BLE001
-            return False
-        finally:
-            conn.close()
-
-    # ------------------------------------------------------------------ candidates
-    def positions(self, nodes):
-        rows = []
-        for node in nodes:
-            row = {'name': node.name, 'priority': node.priority, 'healthy': False, 'position': None}
-            rows.append(row)
-            if not node.running:
-                row['why'] = 'container not running'
-                continue
-            try:
-                conn = self._conn(node, 3)
-            except DbopsError as exc:
-                row['why'] = str(exc)
-                continue
-            try:
-                facts = repl._rows(conn, 'SELECT pg_is_in_recovery() AS standby, '
-                                         'pg_last_wal_receive_lsn()::text AS received, '
-                                         'pg_last_wal_replay_lsn()::text AS replayed, '
-                                         'CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() '
-                                         'ELSE false END AS paused')[0]
-            finally:
-                conn.close()
-            if not facts['standby']:
-                row['why'] = 'not a standby'
-                continue
-            row.update({'received': facts['received'], 'replayed': facts['replayed'], 'paused': facts['paused']})
-            row['position'] = max(parse_lsn(facts['received']), parse_lsn(facts['replayed']))
-            row['healthy'] = True
-        return rows
+    def read_position(self, conn, row):
+        facts = rows(conn, 'SELECT pg_is_in_recovery() AS standby, '
+                           'pg_last_wal_receive_lsn()::text AS received, '
+                           'pg_last_wal_replay_lsn()::text AS replayed, '
+                           'CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() '
+                           'ELSE false END AS paused')[0]
+        if not facts['standby']:
+            row['why'] = 'not a standby'
+            return
+        row.update({'received': facts['received'], 'replayed': facts['replayed'], 'paused': facts['paused']})
+        row['position'] = max(parse_lsn(facts['received']), parse_lsn(facts['replayed']))
+        row['healthy'] = True
 
     def ensure_caught_up(self, candidate, row, max_lag, force, check_mode=False):
         """check_mode: read only; WAL replay that force would resume stays paused."""
@@ -157,18 +124,16 @@ class FailoverDriver(base.FailoverDriver):
             if check_mode:
                 return      # force would resume replay and wait; paused, there is nothing to wait for
             self._value(candidate, 'SELECT pg_wal_replay_resume()')
-        deadline = time.time() + wait
-        while True:
-            replayed = self._value(candidate, 'SELECT pg_last_wal_replay_lsn()::text', timeout=5)
-            if parse_lsn(replayed) >= parse_lsn(row.get('received')):
-                return
-            if time.time() > deadline:
-                if force:
-                    return
-                raise DbopsError('the best candidate %s did not replay what it received within max_lag (%ss): it is '
-                                 'too far behind. Nothing was changed; raise max_lag or use force'
-                                 % (candidate.name, wait), 'max_lag')
-            time.sleep(0.05)
+        received = parse_lsn(row.get('received'))
+
+        def replayed_all():
+            return parse_lsn(self._value(candidate, 'SELECT pg_last_wal_replay_lsn()::text', timeout=5)) >= received
+
+        if wait_until(replayed_all, wait, interval=0.05) or force:
+            return
+        raise DbopsError('the best candidate %s did not replay what it received within max_lag (%ss): it is '
+                         'too far behind. Nothing was changed; raise max_lag or use force'
+                         % (candidate.name, wait), 'max_lag')
 
     def follows(self, node, primary):
         """Is node a standby streaming from primary (and not fenced)? Reads only."""
@@ -192,48 +157,47 @@ class FailoverDriver(base.FailoverDriver):
             try:
                 conn = self._conn(node, 1)
                 try:
-                    repl._rows(conn, 'ALTER SYSTEM SET default_transaction_read_only = on')
-                    repl._value(conn, 'SELECT pg_reload_conf()')
+                    execute(conn, 'ALTER SYSTEM SET default_transaction_read_only = on')
+                    scalar(conn, 'SELECT pg_reload_conf()')
                 finally:
                     conn.close()
             except Exception:  # noqa: BLE001 - a dead server cannot be told
                 pass
-        docker.api.update_container(node.inspect['Id'], restart_policy={'Name': 'no'})
+        docker.set_restart_policy(node.inspect['Id'], 'no')
         if node.running:
-            docker.api.kill(node.inspect['Id'])
+            docker.kill(node.inspect['Id'])
         # standby.signal: if it ever starts again, it is a read-only standby.
         docker.write_to_mount(node.inspect['Config']['Image'], {'type': 'volume', 'source': self._data_volume(node)},
-                              [FileEntry('standby.signal', b'', 0o600, repl.RUNTIME_UID, repl.RUNTIME_UID)])
+                              [FileEntry('standby.signal', b'', 0o600, RUNTIME_UID, RUNTIME_UID)])
         self.cluster.refresh(node)
 
     def promote(self, node):
-        conn = self._writable(self._conn(node, 5))
+        conn = self._conn(node, 5)
         try:
-            if repl._value(conn, 'SELECT pg_is_in_recovery()'):
-                if not repl._value(conn, 'SELECT pg_promote(true, 60)'):
+            if scalar(conn, 'SELECT pg_is_in_recovery()'):
+                if not scalar(conn, 'SELECT pg_promote(true, 60)'):
                     raise DbopsError('pg_promote() on %s did not finish within 60 s' % node.name, 'nodes')
             # The other nodes' slots, so a re-pointed standby (or the rejoined old primary) keeps its WAL.
-            existing = set(row['slot_name'] for row in repl._rows(conn, 'SELECT slot_name FROM pg_replication_slots'))
+            existing = set(row['slot_name'] for row in rows(conn, 'SELECT slot_name FROM pg_replication_slots'))
             for other in self.cluster.nodes:
-                slot = repl.slot_name_for(other.name)
+                slot = slot_name_for(other.name)
                 if other is not node and slot not in existing:
-                    sql, params = repl.create_slot_sql(slot)
-                    repl._rows(conn, sql, params)
+                    sql, params = create_slot_sql(slot)
+                    execute(conn, sql, params)
             # No synchronous standby until one streams: otherwise every commit would wait forever.
-            repl._rows(conn, "ALTER SYSTEM SET synchronous_standby_names = ''")
+            execute(conn, "ALTER SYSTEM SET synchronous_standby_names = ''")
             # A node frozen by an earlier switchover keeps default_transaction_read_only in
             # postgresql.auto.conf through its restart as a standby: promoted, it must take writes.
-            repl._rows(conn, 'ALTER SYSTEM RESET default_transaction_read_only')
-            repl._value(conn, 'SELECT pg_reload_conf()')
+            execute(conn, 'ALTER SYSTEM RESET default_transaction_read_only')
+            scalar(conn, 'SELECT pg_reload_conf()')
         finally:
             conn.close()
 
     def repoint(self, node, new_primary):
-        conn = self._writable(self._conn(node, 5))
+        conn = self._conn(node, 5)
         try:
-            repl.point_standby(conn, new_primary.alias, new_primary.port, self._user(),
-                               repl.slot_name_for(node.name))
-            repl.wait_streaming(conn, self.params.get('wait_timeout') or 30)
+            point_standby(conn, new_primary.alias, new_primary.port, self._user(), slot_name_for(node.name))
+            wait_streaming(conn, self.params.get('wait_timeout') or 30)
         finally:
             conn.close()
         self.enable_sync(new_primary)
@@ -242,14 +206,14 @@ class FailoverDriver(base.FailoverDriver):
         """synchronous_standby_names on the primary for its streaming standbys, when the cluster asks for it."""
         if not self.params.get('synchronous'):
             return
-        conn = self._writable(self._conn(primary, 5))
+        conn = self._conn(primary, 5)
         try:
-            streaming = [row['application_name'] for row in repl._rows(
+            streaming = [row['application_name'] for row in rows(
                 conn, "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'")]
             wanted = sync_names_for(sorted(streaming))
-            if wanted and repl._value(conn, "SELECT current_setting('synchronous_standby_names')") != wanted:
-                repl._rows(conn, 'ALTER SYSTEM SET synchronous_standby_names = %s', (wanted,))
-                repl._value(conn, 'SELECT pg_reload_conf()')
+            if wanted and scalar(conn, "SELECT current_setting('synchronous_standby_names')") != wanted:
+                execute(conn, 'ALTER SYSTEM SET synchronous_standby_names = %s', (wanted,))
+                scalar(conn, 'SELECT pg_reload_conf()')
         finally:
             conn.close()
 
@@ -258,43 +222,45 @@ class FailoverDriver(base.FailoverDriver):
 
     # ------------------------------------------------------------------ switchover
     def prepare_switchover(self, primary, target):
-        rows = self.positions([n for n in self.cluster.nodes if n is not primary])
-        healthy = [r['name'] for r in rows if r['healthy']]
+        candidates = self.positions([n for n in self.cluster.nodes if n is not primary])
+        healthy = [r['name'] for r in candidates if r['healthy']]
         if not healthy:
             raise DbopsError('no healthy standby to switch over to', 'nodes')
         if target and target not in healthy:
             raise DbopsError('candidate %r is not a healthy standby' % target, 'candidate')
-        return rows
+        return candidates
 
     def freeze(self, primary):
-        conn = self._writable(self._conn(primary, 5))
+        conn = self._conn(primary, 5)
         try:
-            repl._rows(conn, 'ALTER SYSTEM SET default_transaction_read_only = on')
-            repl._value(conn, 'SELECT pg_reload_conf()')
+            execute(conn, 'ALTER SYSTEM SET default_transaction_read_only = on')
+            scalar(conn, 'SELECT pg_reload_conf()')
             # Sessions in a transaction keep writing until they end: end them now.
-            repl._rows(conn, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = "
-                             "'client backend' AND pid <> pg_backend_pid() AND state <> 'idle'")
+            rows(conn, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = "
+                       "'client backend' AND pid <> pg_backend_pid() AND state <> 'idle'")
         finally:
             conn.close()
 
     def unfreeze(self, primary):
-        conn = self._writable(self._conn(primary, 5))
+        conn = self._conn(primary, 5)
         try:
-            repl._rows(conn, 'ALTER SYSTEM RESET default_transaction_read_only')
-            repl._value(conn, 'SELECT pg_reload_conf()')
+            execute(conn, 'ALTER SYSTEM RESET default_transaction_read_only')
+            scalar(conn, 'SELECT pg_reload_conf()')
         finally:
             conn.close()
 
     def wait_replicas_caught_up(self, primary, target, timeout):
         position = parse_lsn(self._value(primary, 'SELECT pg_current_wal_lsn()::text', timeout=5))
-        deadline = time.time() + float(timeout)
+        deadline = time.time() + float(timeout)   # one deadline for all the replicas
         for node in self.cluster.nodes:
             if node is primary or not node.running or (target and node.name != target):
                 continue
-            while parse_lsn(self._value(node, 'SELECT pg_last_wal_replay_lsn()::text', timeout=5)) < position:
-                if time.time() > deadline:
-                    raise DbopsError('%s did not catch up within %ss' % (node.name, timeout), 'max_lag')
-                time.sleep(0.02)
+
+            def caught_up(node=node):
+                return parse_lsn(self._value(node, 'SELECT pg_last_wal_replay_lsn()::text', timeout=5)) >= position
+
+            if not wait_until(caught_up, deadline - time.time(), interval=0.02):
+                raise DbopsError('%s did not catch up within %ss' % (node.name, timeout), 'max_lag')
 
     def before_promote(self, primary, candidate):
         """Switchover: stop the old primary cleanly. Its WAL senders send everything, the shutdown
@@ -302,14 +268,13 @@ class FailoverDriver(base.FailoverDriver):
         follow the new timeline without pg_rewind."""
         docker = self.cluster.docker
         self.cluster.refresh(primary)
-        docker.api.stop(primary.inspect['Id'], timeout=30)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            status = self._value(candidate, "SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), 'stopped')",
-                                 timeout=5)
-            if status != 'streaming':
-                break
-            time.sleep(0.02)
+        docker.stop(primary.inspect['Id'], 30)
+
+        def receiver_stopped():
+            return self._value(candidate, "SELECT coalesce((SELECT status FROM pg_stat_wal_receiver), 'stopped')",
+                               timeout=5) != 'streaming'
+
+        wait_until(receiver_stopped, 10, interval=0.02)   # no error: promotion follows either way
         self.cluster.refresh(primary)
 
     def demote(self, primary, new_primary):
@@ -327,23 +292,23 @@ class FailoverDriver(base.FailoverDriver):
         docker = self.cluster.docker
         self.cluster.refresh(node)
         if node.running:
-            docker.api.stop(node.inspect['Id'], timeout=30)
+            docker.stop(node.inspect['Id'], 30)
         image = node.inspect['Config']['Image']
         superuser = self.params.get('login_user') or 'postgres'
         # A standby promoted moments ago has not written a checkpoint on its new timeline yet, and
         # pg_rewind reads the source's timeline from its last checkpoint: it would see the old timeline,
         # say "no rewind required" and leave a diverged target (PostgreSQL manual, pg_rewind notes).
-        conn = self._writable(self._conn(primary, 5))
+        conn = self._conn(primary, 5)
         try:
-            repl._rows(conn, 'CHECKPOINT')
+            execute(conn, 'CHECKPOINT')
         finally:
             conn.close()
         password = self.cluster.superuser_password(primary)
         volume = '%s-rewind-%s' % (node.name, binascii.hexlify(os.urandom(4)).decode('ascii'))
         docker.create_volume(volume, {CARRIER_LABEL: 'true'})
-        slot = repl.slot_name_for(node.name)
-        conninfo = repl.conninfo_string(primary.alias, primary.port, self._user(), slot)
-        data = repl.DATA_DIR
+        slot = slot_name_for(node.name)
+        conninfo = conninfo_string(primary.alias, primary.port, self._user(), slot)
+        data = DATA_DIR
         rewind_step = ('pg_rewind --target-pgdata={d} --source-server="host={h} port={p} user={u} dbname=postgres" '
                        '--progress; ' if rewind else '')
         # postmaster.pid of a killed server names PID 1, which in this one-shot container is its own
@@ -354,14 +319,14 @@ class FailoverDriver(base.FailoverDriver):
                   '>> {d}/postgresql.auto.conf').format(d=data, h=primary.alias, p=primary.port, u=superuser, s=slot)
         try:
             docker.write_to_mount(image, {'type': 'volume', 'source': volume},
-                                  [FileEntry('pgpass', repl.passfile_line(superuser, password).encode('utf-8'),
-                                             0o600, repl.RUNTIME_UID, repl.RUNTIME_UID)])
-            code, output = repl._run_oneshot(
-                docker, image, ['sh', '-c'], [script],
+                                  [FileEntry('pgpass', passfile_line(superuser, password).encode('utf-8'),
+                                             0o600, RUNTIME_UID, RUNTIME_UID)])
+            code, output = docker.run_once(
+                image, ['sh', '-c'], [script],
                 [{'target': data, 'source': self._data_volume(node), 'read_only': False},
                  {'target': '/run/rewind', 'source': volume, 'read_only': True}],
-                network=self.params.get('network') or repl.find_network(docker, primary.alias),
-                user=str(repl.RUNTIME_UID),
+                network=self.params.get('network') or find_network(docker, primary.alias),
+                user=str(RUNTIME_UID),
                 environment={'PGPASSFILE': '/run/rewind/pgpass', 'CONNINFO': conninfo.replace("'", "''")},
                 timeout=600)
         finally:
@@ -375,36 +340,42 @@ class FailoverDriver(base.FailoverDriver):
         if not password:
             raise DbopsError('set replication_password_file: the rejoined standby needs it in its passfile',
                              'replication_password_file')
-        repl._ensure_passfile(docker, image, node.name, '%s-secrets' % node.name,
-                              repl.passfile_line(self._user(), password).encode('utf-8'), [])
-        conn = self._writable(self._conn(primary, 5))
+        ensure_passfile(docker, image, node.name, '%s-secrets' % node.name,
+                        passfile_line(self._user(), password).encode('utf-8'), [])
+        conn = self._conn(primary, 5)
         try:
-            existing = set(r['slot_name'] for r in repl._rows(conn, 'SELECT slot_name FROM pg_replication_slots'))
+            existing = set(r['slot_name'] for r in rows(conn, 'SELECT slot_name FROM pg_replication_slots'))
             if slot not in existing:
-                sql, params = repl.create_slot_sql(slot)
-                repl._rows(conn, sql, params)
+                sql, params = create_slot_sql(slot)
+                execute(conn, sql, params)
         finally:
             conn.close()
-        docker.api.update_container(node.inspect['Id'], restart_policy={'Name': 'unless-stopped'})
+        docker.set_restart_policy(node.inspect['Id'], 'unless-stopped')
         docker.start(node.inspect['Id'])
-        deadline = time.time() + (wait or self.params.get('wait_timeout') or 60)
-        while True:
+        if not self._wait_streaming_after_start(node, wait or self.params.get('wait_timeout') or 60):
+            # A node that does not follow the new primary must not look like a candidate for the
+            # next failover (it would bring back a diverged history): fenced again, stopped.
+            docker.set_restart_policy(node.inspect['Id'], 'no')
+            docker.stop(node.inspect['Id'], 30)
+            raise DbopsError('%s does not stream from %s%s' % (
+                node.name, primary.name, ' after pg_rewind (its output: %s)' % self.last_rewind_output[-600:]
+                if rewind else ''), 'wait_timeout')
+        self.enable_sync(primary)
+
+    def _wait_streaming_after_start(self, node, timeout):
+        """True once the started node streams; it refuses connections while it starts up."""
+        deadline = time.time() + timeout
+
+        def streams():
             self.cluster.refresh(node)
             try:
                 conn = self._conn(node, 2)
                 try:
-                    repl.wait_streaming(conn, max(1, deadline - time.time()))
-                    break
+                    wait_streaming(conn, max(1, deadline - time.time()))
+                    return True
                 finally:
                     conn.close()
             except DbopsError:
-                if time.time() > deadline:
-                    # A node that does not follow the new primary must not look like a candidate for the
-                    # next failover (it would bring back a diverged history): fenced again, stopped.
-                    docker.api.update_container(node.inspect['Id'], restart_policy={'Name': 'no'})
-                    docker.api.stop(node.inspect['Id'], timeout=30)
-                    raise DbopsError('%s does not stream from %s%s' % (
-                        node.name, primary.name, ' after pg_rewind (its output: %s)' % self.last_rewind_output[-600:]
-                        if rewind else ''), 'wait_timeout')
-                time.sleep(0.5)
-        self.enable_sync(primary)
+                return False
+
+        return wait_until(streams, timeout, interval=0.5)

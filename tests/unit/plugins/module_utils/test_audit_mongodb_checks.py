@@ -24,7 +24,8 @@ from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
 from ansible_collections.dbops.containers.plugins.module_utils.audit import core as audit_core
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import audit as audit_mongodb
 from ansible_collections.dbops.containers.plugins.module_utils import tuning
-from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import checks
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import tuning as mongodb_tuning
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb.checks import table as checks
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import adapter as engine_mongodb
 from ansible_collections.dbops.containers.plugins.module_utils.audit.auditor import Auditor
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
@@ -149,7 +150,7 @@ OPLOG_LAST = OPLOG_FIRST + 48 * 3600
 
 def recommended():
     """What db_container derives for the limits (audit.Auditor._recommended does the same)."""
-    return tuning.derive(tuning.MONGODB_RULES, tuning.Resources(MEMORY, CPUS, 'oltp', VERSION))
+    return tuning.derive(mongodb_tuning.MONGODB_RULES, tuning.Resources(MEMORY, CPUS, 'oltp', VERSION))
 
 
 def healthy_facts():
@@ -775,7 +776,7 @@ def test_connect_maps_errors_to_parameters(monkeypatch, error, parameter):
 
     monkeypatch.setattr(pymongo, 'MongoClient', fake_client)
     with pytest.raises(DbopsError) as raised:
-        engine_mongodb._mongodb_connect('10.255.255.1', 27017, 'admin', 'wrong', None, 2)
+        engine_mongodb.mongodb_connect('10.255.255.1', 27017, 'admin', 'wrong', None, 2)
     assert raised.value.parameter == parameter
     assert made[0].closed
     assert made[0].kwargs['authSource'] == 'admin' and made[0].kwargs['serverSelectionTimeoutMS'] == 2000
@@ -786,21 +787,21 @@ def test_connect_returns_a_pinged_client(monkeypatch):
     import pymongo
     client = FakeClient()
     monkeypatch.setattr(pymongo, 'MongoClient', lambda *args, **kwargs: client)
-    assert engine_mongodb._mongodb_connect('db', 27017, None, None, None, 5) is client
+    assert engine_mongodb.mongodb_connect('db', 27017, None, None, None, 5) is client
     assert ('admin', 'ping', 1) in client.commands
 
 
 def test_adapter_hooks():
     collect, table = engine_mongodb.MongoDBAdapter.audit_hooks()
     assert collect is audit_mongodb.collect and table is checks.CHECKS
-    assert engine_mongodb.MongoDBAdapter.connect is engine_mongodb._mongodb_connect
+    assert engine_mongodb.MongoDBAdapter.connect is engine_mongodb.mongodb_connect
 
 
 def test_auditor_reports_a_healthy_server_through_the_adapter(monkeypatch):
     """The whole db_tune_report path on the fake client: declared limits, recommended from the adapter."""
     client = FakeClient()
     monkeypatch.setattr(engine_mongodb.MongoDBAdapter, 'connect',
-                        staticmethod(lambda *args: client))
+                        staticmethod(lambda *args, **kwargs: client))
     report = Auditor({'login_host': 'db', 'login_port': 27017, 'engine': 'mongodb', 'login_user': 'admin',
                       'login_password': 'x', 'memory': '4g', 'cpus': 2}).run()
     assert client.closed

@@ -18,10 +18,12 @@ import pytest
 
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import audit as audit_mysql
 from ansible_collections.dbops.containers.plugins.module_utils import tuning
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import tuning as mysql_tuning
 from ansible_collections.dbops.containers.plugins.module_utils.audit.auditor import Auditor
 from ansible_collections.dbops.containers.plugins.module_utils.audit.core import SEVERITIES, run_checks
-from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.checks import (
-    CHECKS, integer_max, setting_fix)
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.checks.common import setting_fix
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.checks.schema import integer_max
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.checks.table import CHECKS
 from ansible_collections.dbops.containers.plugins.module_utils.engines.registry import get_adapter
 from ansible_collections.dbops.containers.plugins.module_utils.common.sizes import GIB, MIB
 from ansible_collections.dbops.containers.plugins.module_utils.tuning import SIZE, Resources
@@ -29,7 +31,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.tuning import SIZ
 MEMORY = 4 * GIB
 CPUS = 2
 VERSIONS = {'mariadb': (10, 11, 9), 'mysql': (8, 4, 3)}
-RULES = {'mariadb': tuning.MARIADB_RULES, 'mysql': tuning.MYSQL_RULES}
+RULES = {'mariadb': mysql_tuning.MARIADB_RULES, 'mysql': mysql_tuning.MYSQL_RULES}
 BY_ID = dict((check.id, check) for check in CHECKS)
 BASES = ('mariadb', 'mysql', 'mariadb-replica', 'mysql-replica')
 

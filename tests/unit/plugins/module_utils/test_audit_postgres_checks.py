@@ -14,9 +14,11 @@ import pytest
 
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import audit as audit_postgres
 from ansible_collections.dbops.containers.plugins.module_utils import tuning
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import tuning as postgres_tuning
 from ansible_collections.dbops.containers.plugins.module_utils.audit.core import run_checks
-from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.checks import (
-    CHECKS, hba_scope, setting_fix)
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.checks.common import setting_fix
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.checks.security import hba_scope
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.checks.table import CHECKS
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.adapter import PostgresAdapter
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.sizes import GIB, KIB, MIB
@@ -32,7 +34,7 @@ BY_ID = dict((check.id, check) for check in CHECKS)
 def recommended_for(memory, cpus, version=VERSION, profile='oltp'):
     """What audit.Auditor._recommended gives: formatted settings plus '<name>_bytes' for sizes."""
     adapter = PostgresAdapter()
-    derived = tuning.derive(tuning.POSTGRES_RULES, Resources(memory, cpus, profile, version))
+    derived = tuning.derive(postgres_tuning.POSTGRES_RULES, Resources(memory, cpus, profile, version))
     recommended = adapter.format_settings(derived)
     kinds = adapter.kinds()
     for name, value in derived.items():

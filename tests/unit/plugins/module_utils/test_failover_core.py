@@ -150,28 +150,28 @@ def test_fence_config():
 
 
 def test_mysql_gtid_intervals():
-    assert fmy.mysql_gtid_intervals('%s:1-5:7,\n%s:1-3' % (U1, U2)) == {
+    assert gtid.mysql_gtid_intervals('%s:1-5:7,\n%s:1-3' % (U1, U2)) == {
         U1.lower(): [(1, 5), (7, 7)], U2: [(1, 3)]}
-    assert fmy.mysql_gtid_intervals('') == {} and fmy.mysql_gtid_intervals(None) == {}
-    assert fmy.mysql_gtid_intervals('%s:1-3:web:1-2' % U2) == {U2: [(1, 3)], U2 + ':web': [(1, 2)]}
+    assert gtid.mysql_gtid_intervals('') == {} and gtid.mysql_gtid_intervals(None) == {}
+    assert gtid.mysql_gtid_intervals('%s:1-3:web:1-2' % U2) == {U2: [(1, 3)], U2 + ':web': [(1, 2)]}
 
 
 def test_mysql_gtid_count_overlapping_ranges():
-    assert fmy.mysql_gtid_count('%s:1-10' % U1) == 10
-    assert fmy.mysql_gtid_count('%s:1-10' % U1, '%s:5-12' % U1) == 12
-    assert fmy.mysql_gtid_count('%s:1-10' % U1, '%s:3-4' % U1.lower()) == 10      # contained, any case
-    assert fmy.mysql_gtid_count('%s:1-5:7-9' % U1) == 8
-    assert fmy.mysql_gtid_count('%s:1-5' % U1, '%s:6-6' % U1) == 6                # adjacent
-    assert fmy.mysql_gtid_count('', None) == 0
+    assert gtid.mysql_gtid_count('%s:1-10' % U1) == 10
+    assert gtid.mysql_gtid_count('%s:1-10' % U1, '%s:5-12' % U1) == 12
+    assert gtid.mysql_gtid_count('%s:1-10' % U1, '%s:3-4' % U1.lower()) == 10      # contained, any case
+    assert gtid.mysql_gtid_count('%s:1-5:7-9' % U1) == 8
+    assert gtid.mysql_gtid_count('%s:1-5' % U1, '%s:6-6' % U1) == 6                # adjacent
+    assert gtid.mysql_gtid_count('', None) == 0
 
 
 def test_mysql_gtid_count_several_uuids_and_tags():
-    assert fmy.mysql_gtid_count('%s:1-10,%s:1-3' % (U1, U2)) == 13
-    assert fmy.mysql_gtid_count('%s:1-10' % U1, '%s:1-3' % U2, '%s:2-11' % U1) == 14
-    assert fmy.mysql_gtid_count('%s:1-3:web:1-2' % U2) == 5
-    assert fmy.mysql_gtid_count('%s:1-3:web:1-2' % U2, '%s:web:2-4' % U2) == 7
+    assert gtid.mysql_gtid_count('%s:1-10,%s:1-3' % (U1, U2)) == 13
+    assert gtid.mysql_gtid_count('%s:1-10' % U1, '%s:1-3' % U2, '%s:2-11' % U1) == 14
+    assert gtid.mysql_gtid_count('%s:1-3:web:1-2' % U2) == 5
+    assert gtid.mysql_gtid_count('%s:1-3:web:1-2' % U2, '%s:web:2-4' % U2) == 7
 
 
 def test_mysql_gtid_count_several_tags_in_one_set():
-    assert fmy.mysql_gtid_intervals('%s:a:1-2:b:1-3' % U2) == {U2 + ':a': [(1, 2)], U2 + ':b': [(1, 3)]}
-    assert fmy.mysql_gtid_count('%s:a:1-2:b:1-3' % U2, '%s:b:1-5' % U2) == 7
+    assert gtid.mysql_gtid_intervals('%s:a:1-2:b:1-3' % U2) == {U2 + ':a': [(1, 2)], U2 + ':b': [(1, 3)]}
+    assert gtid.mysql_gtid_count('%s:a:1-2:b:1-3' % U2, '%s:b:1-5' % U2) == 7

@@ -171,10 +171,18 @@ class FakeApi(object):
 
 
 class FakeDocker(object):
+    """DockerHelper's calls, recorded (in api.calls) as the Docker API receives them."""
+
     def __init__(self, fake_set):
         self.fake_set = fake_set
         self.api = FakeApi(self)
         self.started = []
+
+    def set_restart_policy(self, container_id, policy):
+        self.api.update_container(container_id, restart_policy={'Name': policy})
+
+    def kill(self, container_id, signal=None):
+        self.api.kill(container_id, signal)
 
     def container(self, name):
         member = self.fake_set.members.get(name)

@@ -176,7 +176,7 @@ def test_a_failed_repoint_is_reported_with_what_was_done():
     cluster = FakeCluster(True, 'repoint')
     failover = orchestrator.Failover(cluster.params, cluster=cluster)
     with pytest.raises(DbopsError, match='already done: frozen, promoted'):
-        orchestrator._with_progress(failover.switchover, failover.timeline)
+        orchestrator.with_progress(failover.switchover, failover.timeline)
     assert 'unfreeze' not in names(cluster.driver.steps)     # promoted: the old primary stays read-only
 
 

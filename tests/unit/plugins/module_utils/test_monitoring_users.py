@@ -10,16 +10,19 @@ import tarfile
 import pytest
 
 from ansible_collections.dbops.containers.plugins.module_utils import monitoring as users
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import monitoring as mongodb_users
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import monitoring as mysql_users
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import monitoring as postgres_users
 from ansible_collections.dbops.containers.plugins.module_utils.docker import volume_files
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 
 def test_mysql_grants_are_least_privilege():
-    grants = users.mysql_grant_statements('mysql', 'dbops_exporter')
+    grants = mysql_users.grant_statements('mysql', 'dbops_exporter')
     assert grants == ["GRANT PROCESS, REPLICATION CLIENT ON *.* TO 'dbops_exporter'@'%'",
                       "GRANT SELECT ON performance_schema.* TO 'dbops_exporter'@'%'"]
     # MariaDB 10.5+ needs SLAVE MONITOR for SHOW SLAVE STATUS (the replication series).
-    assert 'SLAVE MONITOR' in users.mysql_grant_statements('mariadb', 'dbops_exporter')[0]
+    assert 'SLAVE MONITOR' in mysql_users.grant_statements('mariadb', 'dbops_exporter')[0]
     assert not any('ALL' in g or 'SUPER' in g for g in grants)
 
 
@@ -31,7 +34,7 @@ def test_mysql_grants_are_least_privilege():
     (True, False, 10, ['alter user password', 'alter user max_user_connections']),
 ])
 def test_mysql_plan(exists, password_ok, current, expected):
-    assert users.mysql_plan(exists, password_ok, current, 3) == expected
+    assert mysql_users.plan(exists, password_ok, current, 3) == expected
 
 
 @pytest.mark.parametrize('args, expected', [
@@ -43,13 +46,13 @@ def test_mysql_plan(exists, password_ok, current, expected):
 ])
 def test_postgres_plan(args, expected):
     exists, can_login, password_ok, member, limit = args
-    assert users.postgres_plan(exists, can_login, password_ok, member, limit, 3, False) == expected
+    assert postgres_users.plan(exists, can_login, password_ok, member, limit, 3, False) == expected
 
 
 def test_postgres_standby_cannot_create_the_role_and_says_why():
-    assert users.postgres_plan(True, True, True, True, 3, 3, True) == []
+    assert postgres_users.plan(True, True, True, True, 3, 3, True) == []
     with pytest.raises(DbopsError) as error:
-        users.postgres_plan(False, False, False, False, None, 3, True)
+        postgres_users.plan(False, False, False, False, None, 3, True)
     assert 'standby' in error.value.message and 'primary' in error.value.message
 
 
@@ -165,16 +168,16 @@ SECONDARY = {'isWritablePrimary': False, 'secondary': True, 'setName': 'rs0', 'o
 
 
 def test_mongodb_roles_are_the_documented_least_privilege():
-    assert users.mongodb_plan(EXPORTER_INFO, True, True) == []
-    for role in users.MONGODB_ROLES:
+    assert mongodb_users.plan(EXPORTER_INFO, True, True) == []
+    for role in mongodb_users.ROLES:
         assert role['role'] in ('clusterMonitor', 'read')
-    assert not any(r['role'].startswith(('readWrite', 'root', 'dbAdmin')) for r in users.MONGODB_ROLES)
+    assert not any(r['role'].startswith(('readWrite', 'root', 'dbAdmin')) for r in mongodb_users.ROLES)
 
 
 def test_mongodb_creates_the_user_on_the_primary():
     client, admin = _client_and_close({'users': [], 'ok': 1.0}, PRIMARY)
     adapter = _Adapter(login_ok=False)
-    changed, actions = users.ensure_mongodb(client, adapter, '10.0.0.2', 27017, 'dbops_exporter', 'pw-1', False)
+    changed, actions = mongodb_users.ensure(client, adapter, '10.0.0.2', 27017, 'dbops_exporter', 'pw-1', False)
     assert changed and actions == ['create user']
     assert admin.ran == [{'createUser': 'dbops_exporter', 'pwd': 'pw-1',
                           'roles': [{'role': 'clusterMonitor', 'db': 'admin'}, {'role': 'read', 'db': 'local'}]}]
@@ -184,14 +187,14 @@ def test_mongodb_creates_the_user_on_the_primary():
 def test_mongodb_user_in_place_changes_nothing():
     client, admin = _client_and_close({'users': [EXPORTER_INFO], 'ok': 1.0}, PRIMARY)
     adapter = _Adapter(login_ok=True)
-    assert users.ensure_mongodb(client, adapter, 'h', 27017, 'dbops_exporter', 'pw-1', False) == (False, [])
+    assert mongodb_users.ensure(client, adapter, 'h', 27017, 'dbops_exporter', 'pw-1', False) == (False, [])
     assert admin.ran == [] and adapter.logins == [('dbops_exporter', 'admin')]
 
 
 def test_mongodb_repairs_password_and_extra_roles():
     info = dict(EXPORTER_INFO, roles=EXPORTER_INFO['roles'] + [{'role': 'readWriteAnyDatabase', 'db': 'admin'}])
     client, admin = _client_and_close({'users': [info], 'ok': 1.0}, PRIMARY)
-    changed, actions = users.ensure_mongodb(client, _Adapter(login_ok=False), 'h', 27017, 'dbops_exporter', 'pw-2',
+    changed, actions = mongodb_users.ensure(client, _Adapter(login_ok=False), 'h', 27017, 'dbops_exporter', 'pw-2',
                                             False)
     assert changed and actions == ['update user password', 'update user roles']
     assert admin.ran == [{'updateUser': 'dbops_exporter', 'pwd': 'pw-2',
@@ -200,22 +203,22 @@ def test_mongodb_repairs_password_and_extra_roles():
 
 def test_mongodb_check_mode_runs_no_command():
     client, admin = _client_and_close({'users': [], 'ok': 1.0}, PRIMARY)
-    assert users.ensure_mongodb(client, _Adapter(False), 'h', 27017, 'dbops_exporter', 'pw', True) == (
+    assert mongodb_users.ensure(client, _Adapter(False), 'h', 27017, 'dbops_exporter', 'pw', True) == (
         True, ['create user'])
     assert admin.ran == []
 
 
 def test_mongodb_secondary_refuses_and_says_why_but_accepts_a_replicated_user():
     client, admin = _client_and_close({'users': [EXPORTER_INFO], 'ok': 1.0}, SECONDARY)
-    assert users.ensure_mongodb(client, _Adapter(True), 'h', 27017, 'dbops_exporter', 'pw', False) == (False, [])
+    assert mongodb_users.ensure(client, _Adapter(True), 'h', 27017, 'dbops_exporter', 'pw', False) == (False, [])
     client, admin = _client_and_close({'users': [], 'ok': 1.0}, SECONDARY)
     with pytest.raises(DbopsError) as error:
-        users.ensure_mongodb(client, _Adapter(False), 'h', 27017, 'dbops_exporter', 'pw', False)
+        mongodb_users.ensure(client, _Adapter(False), 'h', 27017, 'dbops_exporter', 'pw', False)
     assert 'primary' in error.value.message and error.value.parameter == 'container' and admin.ran == []
 
 
 def test_mongodb_ignores_a_same_named_user_of_another_database():
     other = dict(EXPORTER_INFO, db='app', _id='app.dbops_exporter')
     client, admin = _client_and_close({'users': [other], 'ok': 1.0}, PRIMARY)
-    assert users.ensure_mongodb(client, _Adapter(False), 'h', 27017, 'dbops_exporter', 'pw', False)[1] == [
+    assert mongodb_users.ensure(client, _Adapter(False), 'h', 27017, 'dbops_exporter', 'pw', False)[1] == [
         'create user']

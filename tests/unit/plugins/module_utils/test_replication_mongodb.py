@@ -10,11 +10,13 @@ __metaclass__ = type
 
 import copy
 import datetime
+import functools
 
 import pytest
 from bson import ObjectId
 from pymongo.errors import AutoReconnect, OperationFailure
 
+from ansible_collections.dbops.containers.plugins.module_utils.common import wait
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import replication as rm
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
@@ -392,7 +394,8 @@ def test_waits_until_the_previous_config_is_committed(monkeypatch):
     def sleep(seconds):
         calls.append(seconds)
         server.committed = True
-    monkeypatch.setattr(rm.time, 'sleep', sleep)
+    # wait_until's sleep is bound when common.wait is imported: hand it the fake one.
+    monkeypatch.setattr(rm, 'wait_until', functools.partial(wait.wait_until, sleep=sleep))
     rm.configure_replicaset(server, 'rs0', THREE + ['db4'], wait_timeout=5)
     assert calls and reconfigs(server)
 

@@ -6,6 +6,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import gtid
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import replication as repl
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
@@ -377,23 +378,23 @@ def test_configure_primary_refuses_a_replica():
     ('0-2-7', '0-1-100,0-2-7', None),
 ])
 def test_mariadb_seed_problem(replica, source, kind):
-    problem = repl.mariadb_seed_problem(replica, source)
+    problem = gtid.mariadb_seed_problem(replica, source)
     assert (problem[0] if problem else None) == kind
 
 
 def test_mariadb_gtid_state_parsing():
-    assert repl.parse_mariadb_gtid_state('0-1-100,0-4-7,\n1-1-3') == {(0, 1): 100, (0, 4): 7, (1, 1): 3}
+    assert gtid.parse_mariadb_gtid_state('0-1-100,0-4-7,\n1-1-3') == {(0, 1): 100, (0, 4): 7, (1, 1): 3}
 
 
 def test_mariadb_gtid_parsing():
-    assert repl.parse_mariadb_gtids('0-1-100,\n1-2-5') == {0: (1, 100), 1: (2, 5)}
+    assert gtid.parse_mariadb_gtids('0-1-100,\n1-2-5') == {0: (1, 100), 1: (2, 5)}
     with pytest.raises(ValueError):
-        repl.parse_mariadb_gtids('3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5')
+        gtid.parse_mariadb_gtids('3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5')
 
 
 def test_mysql_seed_problem():
-    assert repl.mysql_seed_problem(True) is None
-    assert repl.mysql_seed_problem(False)[0] == 'errant'
+    assert gtid.mysql_seed_problem(True) is None
+    assert gtid.mysql_seed_problem(False)[0] == 'errant'
 
 
 @pytest.mark.parametrize('row, expected', [

@@ -9,6 +9,11 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import replication as repl
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import hba as pg_hba
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import identifiers
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import scram
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import standby as pg_standby
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import values
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 # Made by PostgreSQL 15.18: CREATE ROLE r1 LOGIN REPLICATION PASSWORD 'S3cr:et\pw é'
@@ -18,36 +23,36 @@ PG_PASSWORD = u'S3cr:et\\pw \u00e9'
 
 
 def test_scram_matches_a_verifier_postgresql_made():
-    assert repl.scram_matches(PG_VERIFIER, PG_PASSWORD)
+    assert scram.scram_matches(PG_VERIFIER, PG_PASSWORD)
     # The same characters, decomposed: SASLprep (NFKC) makes them equal, as PostgreSQL does.
-    assert repl.scram_matches(PG_VERIFIER, u'S3cr:et\\pw e\u0301')
+    assert scram.scram_matches(PG_VERIFIER, u'S3cr:et\\pw e\u0301')
 
 
 @pytest.mark.parametrize('password', [u'S3cr:et\\pw e', u'S3cr:et\\pw \u00e9 ', u'', u'x'])
 def test_scram_does_not_match_another_password(password):
-    assert not repl.scram_matches(PG_VERIFIER, password)
+    assert not scram.scram_matches(PG_VERIFIER, password)
 
 
 @pytest.mark.parametrize('verifier', [None, '', 'md5abc', 'SCRAM-SHA-256$4096:!!$x:y', PG_VERIFIER.replace('$', '#')])
 def test_scram_matches_refuses_what_is_not_a_verifier(verifier):
-    assert not repl.scram_matches(verifier, PG_PASSWORD)
+    assert not scram.scram_matches(verifier, PG_PASSWORD)
 
 
 def test_scram_verifier_round_trip_and_known_salt():
-    made = repl.scram_verifier(PG_PASSWORD, salt=repl.parse_scram_verifier(PG_VERIFIER)[1])
+    made = scram.scram_verifier(PG_PASSWORD, salt=scram.parse_scram_verifier(PG_VERIFIER)[1])
     assert made == PG_VERIFIER  # the same salt and iterations give PostgreSQL's own verifier
-    fresh = repl.scram_verifier('another one')
-    assert fresh.startswith('SCRAM-SHA-256$4096:') and fresh != repl.scram_verifier('another one')
-    assert repl.scram_matches(fresh, 'another one') and not repl.scram_matches(fresh, 'another on')
+    fresh = scram.scram_verifier('another one')
+    assert fresh.startswith('SCRAM-SHA-256$4096:') and fresh != scram.scram_verifier('another one')
+    assert scram.scram_matches(fresh, 'another one') and not scram.scram_matches(fresh, 'another on')
 
 
 def test_password_matches_md5_too():
     # md5 || md5(password || user), what password_encryption=md5 stores.
     import hashlib
     stored = 'md5' + hashlib.md5(b'secretreplicator').hexdigest()
-    assert repl.password_matches(stored, 'secret', 'replicator')
-    assert not repl.password_matches(stored, 'secret', 'other')
-    assert repl.password_matches(PG_VERIFIER, PG_PASSWORD, 'r1')
+    assert scram.password_matches(stored, 'secret', 'replicator')
+    assert not scram.password_matches(stored, 'secret', 'other')
+    assert scram.password_matches(PG_VERIFIER, PG_PASSWORD, 'r1')
 
 
 def test_role_and_slot_sql_carry_no_clear_password():
@@ -66,19 +71,19 @@ def test_role_and_slot_sql_carry_no_clear_password():
 @pytest.mark.parametrize('name, slot', [('standby1', 'standby1'), ('dbt-ab12cd-Standby1', 'dbt_ab12cd_standby1'),
                                         ('x' * 80, 'x' * 63)])
 def test_slot_names(name, slot):
-    assert repl.slot_name_for(name) == slot
+    assert identifiers.slot_name_for(name) == slot
 
 
 @pytest.mark.parametrize('source, expected', [('samenet', 'samenet'), (None, 'samenet'), ('10.1.2.3/8', '10.0.0.0/8'),
                                               ('fd00::/64', 'fd00::/64')])
 def test_hba_line(source, expected):
-    assert repl.hba_line('replicator', source) == 'host replication replicator %s scram-sha-256' % expected
+    assert pg_hba.hba_line('replicator', source) == 'host replication replicator %s scram-sha-256' % expected
 
 
 @pytest.mark.parametrize('source', ['everywhere', '10.0.0.0/33', '; rm -rf /'])
 def test_hba_source_refused(source):
     with pytest.raises(DbopsError) as err:
-        repl.hba_line('replicator', source)
+        pg_hba.hba_line('replicator', source)
     assert err.value.parameter == 'hba_source'
 
 
@@ -86,8 +91,8 @@ def test_hba_append_command_is_idempotent_shell(tmp_path):
     import subprocess
     hba = tmp_path / 'pg_hba.conf'
     hba.write_text(u'local all all peer')  # no final newline
-    line = repl.hba_line('replicator', 'samenet')
-    command = repl.hba_append_command(str(hba), line).replace('gosu postgres ', '')
+    line = pg_hba.hba_line('replicator', 'samenet')
+    command = pg_hba.hba_append_command(str(hba), line).replace('gosu postgres ', '')
     first = subprocess.run(['sh', '-c', command], capture_output=True, text=True, check=True)
     second = subprocess.run(['sh', '-c', command], capture_output=True, text=True, check=True)
     assert first.stdout.strip() == 'appended' and second.stdout.strip() == 'present'
@@ -97,37 +102,37 @@ def test_hba_append_command_is_idempotent_shell(tmp_path):
 def test_hba_rule_matching():
     rule = {'type': 'host', 'database': ['replication'], 'user_name': ['replicator'], 'address': 'samenet',
             'netmask': None, 'auth_method': 'scram-sha-256'}
-    assert repl.hba_rule_matches(rule, 'replicator', 'samenet')
-    assert not repl.hba_rule_matches(rule, 'other', 'samenet')
-    assert not repl.hba_rule_matches(dict(rule, auth_method='trust'), 'replicator', 'samenet')
-    assert not repl.hba_rule_matches(dict(rule, database=['all']), 'replicator', 'samenet')
+    assert pg_hba.hba_rule_matches(rule, 'replicator', 'samenet')
+    assert not pg_hba.hba_rule_matches(rule, 'other', 'samenet')
+    assert not pg_hba.hba_rule_matches(dict(rule, auth_method='trust'), 'replicator', 'samenet')
+    assert not pg_hba.hba_rule_matches(dict(rule, database=['all']), 'replicator', 'samenet')
     cidr = dict(rule, address='10.0.0.0', netmask='255.0.0.0')
-    assert repl.hba_rule_matches(cidr, 'replicator', '10.0.0.0/8')
-    assert not repl.hba_rule_matches(cidr, 'replicator', '10.0.0.0/16')
+    assert pg_hba.hba_rule_matches(cidr, 'replicator', '10.0.0.0/8')
+    assert not pg_hba.hba_rule_matches(cidr, 'replicator', '10.0.0.0/16')
     v6 = dict(rule, address='fd00::', netmask='ffff:ffff:ffff:ffff::')
-    assert repl.hba_rule_matches(v6, 'replicator', 'fd00::/64')
+    assert pg_hba.hba_rule_matches(v6, 'replicator', 'fd00::/64')
 
 
 def test_hba_rule_matching_without_ipaddress(monkeypatch):
     # Python 2 without the ipaddress backport: IPv4 rules compare as written.
-    monkeypatch.setattr(repl, 'ipaddress', None)
-    assert repl.normalize_hba_source('10.1.0.0/16') == '10.1.0.0/16'
+    monkeypatch.setattr(pg_hba, 'ipaddress', None)
+    assert pg_hba.normalize_hba_source('10.1.0.0/16') == '10.1.0.0/16'
     rule = {'type': 'host', 'database': ['replication'], 'user_name': ['replicator'], 'address': '10.1.0.0',
             'netmask': '255.255.0.0', 'auth_method': 'scram-sha-256'}
-    assert repl.hba_rule_matches(rule, 'replicator', '10.1.0.0/16')
-    assert not repl.hba_rule_matches(rule, 'replicator', '10.1.0.0/24')
+    assert pg_hba.hba_rule_matches(rule, 'replicator', '10.1.0.0/16')
+    assert not pg_hba.hba_rule_matches(rule, 'replicator', '10.1.0.0/24')
 
 
 def test_passfile_line_escapes():
-    assert repl.passfile_line('replicator', 'a:b\\c') == '*:*:*:replicator:a\\:b\\\\c\n'
+    assert pg_standby.passfile_line('replicator', 'a:b\\c') == '*:*:*:replicator:a\\:b\\\\c\n'
 
 
 def test_commands_carry_no_password():
-    command = repl.basebackup_command('pg-primary', 5432, 'replicator', 'standby1')
+    command = pg_standby.basebackup_command('pg-primary', 5432, 'replicator', 'standby1')
     assert command == ['pg_basebackup', '-h', 'pg-primary', '-p', '5432', '-U', 'replicator', '-D',
                        '/var/lib/postgresql/data', '-R', '-X', 'stream', '-S', 'standby1', '-c', 'fast',
                        '--no-password']
-    identify = repl.identify_command('pg-primary', 5432, 'replicator')
+    identify = pg_standby.identify_command('pg-primary', 5432, 'replicator')
     assert identify[-1] == 'IDENTIFY_SYSTEM' and '-w' in identify
     assert 'replication=true' in identify[identify.index('-d') + 1]
 
@@ -165,20 +170,20 @@ def test_synchronous_standby_names_checked_not_changed():
 
 # ------------------------------------------------------------------ seeding
 def test_probe_output_parsed():
-    facts = repl.parse_probe('state=cluster\nsysid=7711814763104059419\nstandby=1\n')
+    facts = pg_standby.parse_probe('state=cluster\nsysid=7711814763104059419\nstandby=1\n')
     assert facts == {'state': 'cluster', 'sysid': '7711814763104059419', 'standby': True}
-    assert repl.parse_probe('state=empty\n') == {'state': 'empty', 'sysid': None, 'standby': False}
+    assert pg_standby.parse_probe('state=empty\n') == {'state': 'empty', 'sysid': None, 'standby': False}
 
 
 def test_seed_decision():
-    assert repl.seed_decision({'state': 'absent'}, None, 's1') == 'seed'
-    assert repl.seed_decision({'state': 'empty'}, None, 's1') == 'seed'
-    assert repl.seed_decision({'state': 'cluster', 'sysid': '42', 'standby': True}, '42', 's1') == 'nothing'
+    assert pg_standby.seed_decision({'state': 'absent'}, None, 's1') == 'seed'
+    assert pg_standby.seed_decision({'state': 'empty'}, None, 's1') == 'seed'
+    assert pg_standby.seed_decision({'state': 'cluster', 'sysid': '42', 'standby': True}, '42', 's1') == 'nothing'
     for facts, words in (({'state': 'cluster', 'sysid': '41', 'standby': True}, 'pg_rewind'),
                          ({'state': 'cluster', 'sysid': '42', 'standby': False}, 'promoted'),
                          ({'state': 'nonempty'}, 'purge_data')):
         with pytest.raises(DbopsError) as err:
-            repl.seed_decision(facts, '42', 's1')
+            pg_standby.seed_decision(facts, '42', 's1')
         assert err.value.parameter == 'standby' and words in str(err.value)
 
 
@@ -245,10 +250,10 @@ def test_standby_severity():
 def test_plain_values_for_json():
     import datetime
     import decimal
-    assert repl._plain(decimal.Decimal('16777216')) == 16777216
-    assert repl._plain(decimal.Decimal('1.5')) == 1.5
-    assert repl._plain(datetime.timedelta(seconds=2)) == 2.0
-    assert repl._plain(datetime.datetime(2026, 1, 2, 3, 4, 5)) == '2026-01-02T03:04:05'
+    assert values.plain(decimal.Decimal('16777216')) == 16777216
+    assert values.plain(decimal.Decimal('1.5')) == 1.5
+    assert values.plain(datetime.timedelta(seconds=2)) == 2.0
+    assert values.plain(datetime.datetime(2026, 1, 2, 3, 4, 5)) == '2026-01-02T03:04:05'
 
 
 # ------------------------------------------------------------------ configure_primary on a fake server
@@ -259,7 +264,7 @@ class FakeServer(object):
         self.settings = dict({'wal_level': 'replica', 'max_wal_senders': '10', 'max_replication_slots': '10',
                               'synchronous_standby_names': ''}, **(settings or {}))
         self.roles, self.slots, self.hba, self.statements = {}, [], [], []
-        self.read_only = 'on'
+        self.read_only = 'off'  # the adapter's 'admin' session: read-write when opened
 
     def cursor(self):
         return FakeCursor(self)
@@ -331,7 +336,7 @@ def test_configure_primary_creates_once_and_never_sends_the_password():
     changed, actions = repl.configure_primary(server, 'replicator', 'Pa55:word', ['dbt-1-standby1'],
                                               docker=docker, container='pg1')
     assert changed and actions == ['create_role', 'create_slot:dbt_1_standby1', 'append_hba', 'reload']
-    assert repl.scram_matches(server.roles['replicator'][2], 'Pa55:word')
+    assert scram.scram_matches(server.roles['replicator'][2], 'Pa55:word')
     assert 'Pa55:word' not in repr(server.statements) and 'Pa55:word' not in repr(docker.commands)
     assert docker.commands[0][0] == 'pg1' and 'host replication replicator samenet scram-sha-256' in \
         docker.commands[0][1]
@@ -340,7 +345,7 @@ def test_configure_primary_creates_once_and_never_sends_the_password():
     assert len(docker.commands) == 1
     assert repl.configure_primary(server, 'replicator', 'new', ['dbt-1-standby1'],
                                   docker=docker, container='pg1') == (True, ['alter_role_password'])
-    assert repl.scram_matches(server.roles['replicator'][2], 'new')
+    assert scram.scram_matches(server.roles['replicator'][2], 'new')
 
 
 def test_configure_primary_changes_nothing_on_wrong_settings():

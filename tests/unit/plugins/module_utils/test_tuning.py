@@ -12,6 +12,9 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.dbops.containers.plugins.module_utils import tuning
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import tuning as mongodb_tuning
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import tuning as mysql_tuning
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import tuning as postgres_tuning
 from ansible_collections.dbops.containers.plugins.module_utils.tuning import Resources
 
 KIB = 1024
@@ -240,17 +243,17 @@ MONGODB_EXPECTED = {
 
 # --- every rule has an expectation -------------------------------------------
 @pytest.mark.parametrize('rules, expected', [
-    (tuning.MYSQL_RULES, set(MYSQL_EXPECTED) | set(MYSQL_VERSIONED[(8, 4, 3)])),
-    (tuning.MARIADB_RULES, set(MARIADB_EXPECTED)),
-    (tuning.POSTGRES_RULES, set(POSTGRES_EXPECTED)),
-    (tuning.MONGODB_RULES, set(MONGODB_EXPECTED)),
+    (mysql_tuning.MYSQL_RULES, set(MYSQL_EXPECTED) | set(MYSQL_VERSIONED[(8, 4, 3)])),
+    (mysql_tuning.MARIADB_RULES, set(MARIADB_EXPECTED)),
+    (postgres_tuning.POSTGRES_RULES, set(POSTGRES_EXPECTED)),
+    (mongodb_tuning.MONGODB_RULES, set(MONGODB_EXPECTED)),
 ], ids=['mysql', 'mariadb', 'postgres', 'mongodb'])
 def test_every_rule_has_an_expectation(rules, expected):
     assert set(rule.setting for rule in rules) == expected
 
 
-@pytest.mark.parametrize('rules', [tuning.MYSQL_RULES, tuning.MARIADB_RULES, tuning.POSTGRES_RULES,
-                                   tuning.MONGODB_RULES], ids=['mysql', 'mariadb', 'postgres', 'mongodb'])
+@pytest.mark.parametrize('rules', [mysql_tuning.MYSQL_RULES, mysql_tuning.MARIADB_RULES, postgres_tuning.POSTGRES_RULES,
+                                   mongodb_tuning.MONGODB_RULES], ids=['mysql', 'mariadb', 'postgres', 'mongodb'])
 def test_every_rule_cites_a_source_and_has_a_kind(rules):
     for rule in rules:
         assert rule.source.strip(), rule.setting
@@ -260,14 +263,14 @@ def test_every_rule_cites_a_source_and_has_a_kind(rules):
 # --- MySQL ------------------------------------------------------------------
 @pytest.mark.parametrize('setting, size, profile', cases(MYSQL_EXPECTED))
 def test_mysql_rule(setting, size, profile):
-    derived = tuning.derive(tuning.MYSQL_RULES, resources(size, profile, (8, 4, 3)))
+    derived = tuning.derive(mysql_tuning.MYSQL_RULES, resources(size, profile, (8, 4, 3)))
     check(derived, MYSQL_EXPECTED, setting, size, profile)
 
 
 @pytest.mark.parametrize('version', sorted(MYSQL_VERSIONED), ids=lambda v: '.'.join(map(str, v)))
 @pytest.mark.parametrize('setting, size, profile', cases(MYSQL_VERSIONED[(8, 4, 3)]))
 def test_mysql_versioned_rule(version, setting, size, profile):
-    derived = tuning.derive(tuning.MYSQL_RULES, resources(size, profile, version))
+    derived = tuning.derive(mysql_tuning.MYSQL_RULES, resources(size, profile, version))
     check(derived, MYSQL_VERSIONED[version], setting, size, profile)
 
 
@@ -276,7 +279,7 @@ def test_mysql_versioned_rule(version, setting, size, profile):
 @pytest.mark.parametrize('profile', PROFILES)
 def test_mysql_derives_nothing_unexpected(version, size, profile):
     table = dict(MYSQL_EXPECTED, **MYSQL_VERSIONED[version])
-    derived = tuning.derive(tuning.MYSQL_RULES, resources(size, profile, version))
+    derived = tuning.derive(mysql_tuning.MYSQL_RULES, resources(size, profile, version))
     wanted = set(s for s in table if expected_value(table, s, size, profile) is not None)
     assert set(derived) == wanted
 
@@ -284,7 +287,7 @@ def test_mysql_derives_nothing_unexpected(version, size, profile):
 def test_mysql_pool_is_aligned_to_chunk_times_instances():
     # 7 GiB: 7168 MiB * 3 / 4 = 5376 MiB (42 chunks); instances = 5376 // 1024 = 5;
     # multiple = 128 MiB * 5 = 640 MiB; 5376 // 640 = 8 -> 8 * 640 = 5120 MiB.
-    derived = tuning.derive(tuning.MYSQL_RULES, Resources(7 * GIB, 4, 'oltp', (8, 4, 3)))
+    derived = tuning.derive(mysql_tuning.MYSQL_RULES, Resources(7 * GIB, 4, 'oltp', (8, 4, 3)))
     assert derived['innodb_buffer_pool_instances'] == 5
     assert derived['innodb_buffer_pool_size'] == 5120 * MIB
     # max_connections uses the aligned pool: (7168 - 5120 - 256) / 8 = 224
@@ -299,23 +302,23 @@ def test_mysql_pool_is_aligned_to_chunk_times_instances():
     (2 * GIB, 16, 1 * GIB),        # 8 GiB for the CPUs, but the pool is 1 GiB
 ])
 def test_mariadb_log_file_size_bounds(memory, cpus, expected):
-    derived = tuning.derive(tuning.MARIADB_RULES, Resources(memory, cpus, 'oltp', (11, 4, 3)))
+    derived = tuning.derive(mysql_tuning.MARIADB_RULES, Resources(memory, cpus, 'oltp', (11, 4, 3)))
     assert derived['innodb_log_file_size'] == expected
 
 
 # --- PostgreSQL -------------------------------------------------------------
 @pytest.mark.parametrize('setting, size, profile', cases(POSTGRES_EXPECTED))
 def test_postgres_rule(setting, size, profile):
-    derived = tuning.derive(tuning.POSTGRES_RULES, resources(size, profile, (16, 0, 0)))
+    derived = tuning.derive(postgres_tuning.POSTGRES_RULES, resources(size, profile, (16, 0, 0)))
     check(derived, POSTGRES_EXPECTED, setting, size, profile)
 
 
 @pytest.mark.parametrize('size', sorted(SIZES))
 @pytest.mark.parametrize('profile', PROFILES)
 def test_postgres_derives_every_setting_in_table_order(size, profile):
-    derived = tuning.derive(tuning.POSTGRES_RULES, resources(size, profile, (16, 0, 0)))
+    derived = tuning.derive(postgres_tuning.POSTGRES_RULES, resources(size, profile, (16, 0, 0)))
     # every rule but jit for analytics (it keeps the server's default)
-    assert list(derived) == [rule.setting for rule in tuning.POSTGRES_RULES
+    assert list(derived) == [rule.setting for rule in postgres_tuning.POSTGRES_RULES
                              if not (rule.setting == 'jit' and profile == 'dw')]
 
 
@@ -324,20 +327,20 @@ def test_pg_work_mem_matches_pgtune():
     # shared_buffers = 1536MB, max_parallel_workers_per_gather = 1, work_mem = 7864kB.
     # (6144 MiB - 1536 MiB) = 4831838208 // 300 = 16106127 // 1 // 2 = 8053063 -> 7864 kB
     d = {'shared_buffers': 1536 * MIB, 'max_connections': 100, 'max_parallel_workers_per_gather': 1}
-    value = tuning.pg_work_mem(Resources(6 * GIB, 2, 'dw', (16, 0, 0)), d)
+    value = postgres_tuning.pg_work_mem(Resources(6 * GIB, 2, 'dw', (16, 0, 0)), d)
     assert value == 7864 * KIB
 
 
 def test_pg_maintenance_work_mem_cap():
     # 64 GiB / 16 = 4 GiB -> capped at 2 GiB
-    assert tuning.pg_maintenance_work_mem(Resources(64 * GIB, 8, 'oltp', (16,)), {}) == 2 * GIB
+    assert postgres_tuning.pg_maintenance_work_mem(Resources(64 * GIB, 8, 'oltp', (16,)), {}) == 2 * GIB
 
 
 def test_pg_many_cpus():
     # 16 CPUs: gather ceil(16/2) = 8 for dw, min(4, 8) = 4 otherwise; workers max(8, 16) = 16;
     # maintenance workers min(4, 8) = 4.
-    dw = tuning.derive(tuning.POSTGRES_RULES, Resources(16 * GIB, 16, 'dw', (16,)))
-    oltp = tuning.derive(tuning.POSTGRES_RULES, Resources(16 * GIB, 16, 'oltp', (16,)))
+    dw = tuning.derive(postgres_tuning.POSTGRES_RULES, Resources(16 * GIB, 16, 'dw', (16,)))
+    oltp = tuning.derive(postgres_tuning.POSTGRES_RULES, Resources(16 * GIB, 16, 'oltp', (16,)))
     assert dw['max_parallel_workers_per_gather'] == 8
     assert oltp['max_parallel_workers_per_gather'] == 4
     assert dw['max_worker_processes'] == oltp['max_worker_processes'] == 16
@@ -347,20 +350,20 @@ def test_pg_many_cpus():
 
 def test_pg_max_connections_floor():
     # 128 MiB / 8 MiB = 16 -> at least 20; dw min(40, 20) = 20
-    assert tuning.pg_max_connections(Resources(128 * MIB, 1, 'dw', (16,)), {}) == 20
-    assert tuning.pg_max_connections(Resources(128 * MIB, 1, 'web', (16,)), {}) == 20
+    assert postgres_tuning.pg_max_connections(Resources(128 * MIB, 1, 'dw', (16,)), {}) == 20
+    assert postgres_tuning.pg_max_connections(Resources(128 * MIB, 1, 'web', (16,)), {}) == 20
 
 
 def test_pg_work_mem_floor():
     # (16 MiB - 4 MiB) // (300 * 3) // 1 = 13981 bytes -> at least 64 kB
     d = {'shared_buffers': 4 * MIB, 'max_connections': 300, 'max_parallel_workers_per_gather': 1}
-    assert tuning.pg_work_mem(Resources(16 * MIB, 1, 'oltp', (16,)), d) == 64 * KIB
+    assert postgres_tuning.pg_work_mem(Resources(16 * MIB, 1, 'oltp', (16,)), d) == 64 * KIB
 
 
 # --- MongoDB ----------------------------------------------------------------
 @pytest.mark.parametrize('setting, size, profile', cases(MONGODB_EXPECTED))
 def test_mongodb_rule(setting, size, profile):
-    derived = tuning.derive(tuning.MONGODB_RULES, resources(size, profile, (7, 0, 0)))
+    derived = tuning.derive(mongodb_tuning.MONGODB_RULES, resources(size, profile, (7, 0, 0)))
     check(derived, MONGODB_EXPECTED, setting, size, profile)
 
 
@@ -371,24 +374,24 @@ def test_mongodb_rule(setting, size, profile):
     (3000 * MIB, 0.96),         # 0.5 x (2.9296875 - 1) = 0.96484375 -> 0.96
 ])
 def test_mongodb_cache_size(memory, expected):
-    assert tuning.wired_tiger_cache_gb(Resources(memory, 1, 'oltp', (7, 0)), {}) == expected
+    assert mongodb_tuning.wired_tiger_cache_gb(Resources(memory, 1, 'oltp', (7, 0)), {}) == expected
 
 
 # --- profiles -----------------------------------------------------------------
 @pytest.mark.parametrize('rules, version, memory, cpus, differing', [
-    (tuning.MYSQL_RULES, (8, 4, 3), 4 * GIB, 2,
+    (mysql_tuning.MYSQL_RULES, (8, 4, 3), 4 * GIB, 2,
      {'max_connections', 'thread_cache_size', 'tmp_table_size', 'max_heap_table_size', 'sort_buffer_size',
       'join_buffer_size', 'wait_timeout', 'interactive_timeout'}),
-    (tuning.MARIADB_RULES, (11, 4, 3), 4 * GIB, 2,
+    (mysql_tuning.MARIADB_RULES, (11, 4, 3), 4 * GIB, 2,
      {'max_connections', 'thread_cache_size', 'tmp_table_size', 'max_heap_table_size', 'sort_buffer_size',
       'join_buffer_size', 'wait_timeout', 'interactive_timeout'}),
-    (tuning.POSTGRES_RULES, (16,), 4 * GIB, 2,
+    (postgres_tuning.POSTGRES_RULES, (16,), 4 * GIB, 2,
      {'max_connections', 'maintenance_work_mem', 'default_statistics_target', 'min_wal_size', 'max_wal_size',
       'work_mem', 'jit'}),
-    (tuning.POSTGRES_RULES, (16,), 16 * GIB, 16,
+    (postgres_tuning.POSTGRES_RULES, (16,), 16 * GIB, 16,
      {'max_connections', 'maintenance_work_mem', 'default_statistics_target', 'min_wal_size', 'max_wal_size',
       'work_mem', 'max_parallel_workers_per_gather', 'jit'}),
-    (tuning.MONGODB_RULES, (7, 0), 4 * GIB, 2, set()),
+    (mongodb_tuning.MONGODB_RULES, (7, 0), 4 * GIB, 2, set()),
 ], ids=['mysql', 'mariadb', 'postgres', 'postgres-16cpus', 'mongodb'])
 def test_dw_and_oltp_differ_where_the_formulas_say(rules, version, memory, cpus, differing):
     dw = tuning.derive(rules, Resources(memory, cpus, 'dw', version))
@@ -413,13 +416,13 @@ def test_derive_leaves_out_none_and_passes_earlier_values():
 
 
 def test_kinds():
-    kinds = tuning.kinds(tuning.POSTGRES_RULES)
+    kinds = tuning.kinds(postgres_tuning.POSTGRES_RULES)
     assert kinds['work_mem'] == tuning.SIZE
     assert kinds['max_connections'] == tuning.NUMBER
     assert kinds['listen_addresses'] == tuning.TEXT
-    assert tuning.kinds(tuning.MYSQL_RULES)['innodb_buffer_pool_size'] == tuning.SIZE
+    assert tuning.kinds(mysql_tuning.MYSQL_RULES)['innodb_buffer_pool_size'] == tuning.SIZE
 
 
 def test_postgres_jit_left_alone_before_12():
-    derived = tuning.derive(tuning.POSTGRES_RULES, Resources(4 * GIB, 2, 'oltp', (11, 22)))
+    derived = tuning.derive(postgres_tuning.POSTGRES_RULES, Resources(4 * GIB, 2, 'oltp', (11, 22)))
     assert 'jit' not in derived
