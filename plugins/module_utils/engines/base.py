@@ -314,9 +314,32 @@ class FailoverDriver(AbstractBase):
     def controller_probe(self, primary):
         """True when the controller can log in to the primary and it answers a query."""
 
-    @abc.abstractmethod
+    # Seconds allowed to open a session to a candidate while reading positions.
+    position_connect_timeout = 3
+
     def positions(self, nodes):
-        """One row per node: how far it has replicated (compared by choose_candidate)."""
+        """One row per node: {name, priority, healthy, position, why?, ...} (compared by choose_candidate)."""
+        found = []
+        for node in nodes:
+            row = {'name': node.name, 'priority': node.priority, 'healthy': False, 'position': None}
+            found.append(row)
+            if not node.running:
+                row['why'] = 'container not running'
+                continue
+            try:
+                session = self.cluster.connect(node, self.position_connect_timeout)
+            except DbopsError as exc:
+                row['why'] = str(exc)
+                continue
+            try:
+                self.read_position(session, node, row)
+            finally:
+                session.close()
+        return found
+
+    @abc.abstractmethod
+    def read_position(self, session, node, row):
+        """Fill row from the node's session: 'position' (comparable) and 'healthy', or 'why' it cannot be one."""
 
     @abc.abstractmethod
     def ensure_caught_up(self, candidate, row, max_lag, force, check_mode=False):

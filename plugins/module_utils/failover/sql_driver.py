@@ -21,12 +21,75 @@ class SqlFailoverDriver(FailoverDriver):
     # True: a plain TCP connect within probe_timeout comes before the login. libpq rounds a
     # connect_timeout below 2 s up to 2 s, so its own timeout would not honour probe_timeout.
     tcp_check_before_login = False
-    # Seconds allowed to open a session to a candidate while reading positions.
-    position_connect_timeout = 3
-
     def _conn(self, node, timeout=None):
         """A read-write session on node (the cluster's connections are the adapter's 'admin' ones)."""
         return self.cluster.connect(node, timeout)
+
+    def discover_primary(self):
+        """One writable node that follows nobody is the primary; otherwise (it is dead) the node the
+        replicas follow."""
+        followed, writable = {}, []
+        for node in self.cluster.nodes:
+            if not node.running:
+                continue
+            try:
+                conn = self._conn(node, 3)
+            except DbopsError:
+                continue
+            try:
+                source = self.configured_source(conn)
+                if source:
+                    followed[source] = followed.get(source, 0) + 1
+                elif self.takes_writes(conn):
+                    writable.append(node)
+            finally:
+                conn.close()
+        if len(writable) == 1:
+            return writable[0]
+        if followed:
+            name = sorted(followed.items(), key=lambda item: item[1])[-1][0]
+            for node in self.cluster.nodes:
+                if name in (node.name, node.alias, node.host):
+                    return node
+        return None
+
+    @abc.abstractmethod
+    def configured_source(self, conn):
+        """The host the node is configured to replicate from (running or not), else None."""
+
+    @abc.abstractmethod
+    def takes_writes(self, conn):
+        """True when the node (which follows nobody) is a writable primary."""
+
+    def fence(self, node):
+        """No more writes now (if it still answers), never started again by Docker, and a mark on its
+        volumes so that a manual start brings it back read-only."""
+        docker = self.cluster.docker
+        self.cluster.refresh(node)
+        if node.inspect is None:
+            return
+        if node.running:
+            try:    # it may still answer (force): no more writes, right now
+                conn = self._conn(node, 1)
+                try:
+                    self.stop_writes_now(conn)
+                finally:
+                    conn.close()
+            except Exception:  # noqa: BLE001 - a dead server cannot be told
+                pass
+        docker.set_restart_policy(node.inspect['Id'], 'no')
+        if node.running:
+            docker.kill(node.inspect['Id'])
+        self.mark_fenced(node)
+        self.cluster.refresh(node)
+
+    @abc.abstractmethod
+    def stop_writes_now(self, conn):
+        """Turn the (still answering) old primary read-only at once."""
+
+    @abc.abstractmethod
+    def mark_fenced(self, node):
+        """Write what makes the stopped node start read-only if anyone starts it again."""
 
     def controller_probe(self, primary):
         """A SQL round trip to the primary within probe_timeout: True, or False."""
@@ -46,27 +109,3 @@ class SqlFailoverDriver(FailoverDriver):
             return False
         finally:
             conn.close()
-
-    def positions(self, nodes):
-        """One row per node: {name, priority, healthy, position, why?, ...what read_position adds}."""
-        found = []
-        for node in nodes:
-            row = {'name': node.name, 'priority': node.priority, 'healthy': False, 'position': None}
-            found.append(row)
-            if not node.running:
-                row['why'] = 'container not running'
-                continue
-            try:
-                conn = self._conn(node, self.position_connect_timeout)
-            except DbopsError as exc:
-                row['why'] = str(exc)
-                continue
-            try:
-                self.read_position(conn, row)
-            finally:
-                conn.close()
-        return found
-
-    @abc.abstractmethod
-    def read_position(self, conn, row):
-        """Fill row from the node's session: 'position' (comparable) and 'healthy', or 'why' it cannot be one."""

@@ -122,6 +122,8 @@ class FailoverDriver(base.FailoverDriver):
         self.frozen = []            # switchover: secondaries frozen so the candidate wins
         self.stepped_down = None    # switchover: the primary that stepped down
         self.elected = None         # the member that reported PRIMARY after promote
+        self._old_primaries = []    # positions(): the nodes not asked about (the old primary)
+        self._known_optimes = []    # positions(): every optime heard of, the old primary's last included
 
     # ------------------------------------------------------------------ helpers
     def _command(self, node, document, timeout=3):
@@ -204,70 +206,61 @@ class FailoverDriver(base.FailoverDriver):
 
     # ------------------------------------------------------------------ candidates
     def positions(self, nodes):
-        """One row per node: its optime as position, healthy when SECONDARY (or already PRIMARY) and electable."""
+        """One row per node: its optime as position, healthy when SECONDARY (or already PRIMARY) and electable;
+        with lag_s, how far each is behind the last optime any member heard of."""
         wanted = set(node.name for node in nodes)
-        others = [node for node in self.cluster.nodes if node.name not in wanted]   # the (old) primary
-        rows, known = [], []
-        for node in nodes:
-            row = {'name': node.name, 'priority': node.priority, 'healthy': False, 'position': None}
-            rows.append(row)
-            if not node.running:
-                row['why'] = 'container not running'
-                continue
-            try:
-                client = self.cluster.connect(node, 3)
-            except DbopsError as exc:
-                row['why'] = str(exc)
-                continue
-            try:
-                status = client['admin'].command({'replSetGetStatus': 1})
-                try:
-                    config = client['admin'].command({'replSetGetConfig': 1}).get('config') or {}
-                except PyMongoError:
-                    config = {}
-            except PyMongoError as exc:
-                row['why'] = 'replSetGetStatus failed: %s' % exc
-                continue
-            finally:
-                client.close()
-            me = self_member(status)
-            state = status.get('myState', me.get('state'))
-            row.update({'member': me.get('name'), 'state': me.get('stateStr') or state,
-                        'sync_source': me.get('syncSourceHost') or ''})
-            position = optime_position(me)
-            seconds = optime_seconds(me)
-            if position is not None:
-                row['position'] = position
-                row['optime_s'] = seconds
-                known.append(seconds)
-            # The old primary's last optime, as this member last heard it (0 when it is reported down).
-            for member in status.get('members') or []:
-                if member.get('self'):
-                    continue
-                if member.get('stateStr') == 'PRIMARY' or self._node_for(member.get('name')) in others:
-                    if optime_seconds(member):
-                        known.append(optime_seconds(member))
-            settings = [m for m in config.get('members') or [] if m.get('host') == me.get('name')]
-            electable = settings[0].get('priority', 1) if settings else 1
-            if not row['priority'] and settings:
-                row['priority'] = electable     # ties: the set's own priorities, as its elections do
-            if state not in (PRIMARY, SECONDARY):
-                row['why'] = 'state %s, not SECONDARY' % (me.get('stateStr') or state)
-            elif position is None:
-                row['why'] = 'reports no optime'
-            elif not electable:
-                row['why'] = 'priority 0 in the replica set configuration: it cannot be elected'
-            elif settings and (settings[0].get('secondaryDelaySecs') or settings[0].get('slaveDelay')):
-                row['why'] = 'a delayed member'
-            elif self.target and node.name != self.target:
-                row['why'] = 'switchover to %s was asked' % self.target
-            else:
-                row['healthy'] = True
-        last = max(known) if known else None
-        for row in rows:
+        self._old_primaries = [node for node in self.cluster.nodes if node.name not in wanted]
+        self._known_optimes = []
+        found = super(FailoverDriver, self).positions(nodes)
+        last = max(self._known_optimes) if self._known_optimes else None
+        for row in found:
             if row.get('optime_s') is not None and last is not None:
                 row['lag_s'] = round(last - row['optime_s'], 3)
-        return rows
+        return found
+
+    def read_position(self, client, node, row):
+        try:
+            status = client['admin'].command({'replSetGetStatus': 1})
+            try:
+                config = client['admin'].command({'replSetGetConfig': 1}).get('config') or {}
+            except PyMongoError:
+                config = {}
+        except PyMongoError as exc:
+            row['why'] = 'replSetGetStatus failed: %s' % exc
+            return
+        me = self_member(status)
+        state = status.get('myState', me.get('state'))
+        row.update({'member': me.get('name'), 'state': me.get('stateStr') or state,
+                    'sync_source': me.get('syncSourceHost') or ''})
+        position = optime_position(me)
+        seconds = optime_seconds(me)
+        if position is not None:
+            row['position'] = position
+            row['optime_s'] = seconds
+            self._known_optimes.append(seconds)
+        # The old primary's last optime, as this member last heard it (0 when it is reported down).
+        for member in status.get('members') or []:
+            if member.get('self'):
+                continue
+            if member.get('stateStr') == 'PRIMARY' or self._node_for(member.get('name')) in self._old_primaries:
+                if optime_seconds(member):
+                    self._known_optimes.append(optime_seconds(member))
+        settings = [m for m in config.get('members') or [] if m.get('host') == me.get('name')]
+        electable = settings[0].get('priority', 1) if settings else 1
+        if not row['priority'] and settings:
+            row['priority'] = electable     # ties: the set's own priorities, as its elections do
+        if state not in (PRIMARY, SECONDARY):
+            row['why'] = 'state %s, not SECONDARY' % (me.get('stateStr') or state)
+        elif position is None:
+            row['why'] = 'reports no optime'
+        elif not electable:
+            row['why'] = 'priority 0 in the replica set configuration: it cannot be elected'
+        elif settings and (settings[0].get('secondaryDelaySecs') or settings[0].get('slaveDelay')):
+            row['why'] = 'a delayed member'
+        elif self.target and node.name != self.target:
+            row['why'] = 'switchover to %s was asked' % self.target
+        else:
+            row['healthy'] = True
 
     def ensure_caught_up(self, candidate, row, max_lag, force, check_mode=False):
         """Secondaries apply continuously: nothing to apply by hand. Refuse a candidate too far behind."""

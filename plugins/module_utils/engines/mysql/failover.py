@@ -73,35 +73,14 @@ class FailoverDriver(SqlFailoverDriver):
             conn.close()
 
     # ------------------------------------------------------------------ discovery and probes
-    def discover_primary(self):
-        followed, writable = {}, []
-        for node in self.cluster.nodes:
-            if not node.running:
-                continue
-            try:
-                conn = self._conn(node, 3)
-            except DbopsError:
-                continue
-            try:
-                status = repl.replica_status(conn)
-                if status and status['source_host']:
-                    followed[status['source_host']] = followed.get(status['source_host'], 0) + 1
-                elif not int(scalar(conn, 'SELECT @@GLOBAL.read_only') or 0):
-                    writable.append(node)
-            finally:
-                conn.close()
-        # One writable node that follows nobody is the primary; otherwise (it is dead) the node the
-        # replicas follow.
-        if len(writable) == 1:
-            return writable[0]
-        if followed:
-            name = sorted(followed.items(), key=lambda item: item[1])[-1][0]
-            for node in self.cluster.nodes:
-                if name in (node.name, node.alias, node.host):
-                    return node
-        return None
+    def configured_source(self, conn):
+        status = repl.replica_status(conn)
+        return status['source_host'] if status and status['source_host'] else None
 
-    def read_position(self, conn, row):
+    def takes_writes(self, conn):
+        return not int(scalar(conn, 'SELECT @@GLOBAL.read_only') or 0)
+
+    def read_position(self, conn, node, row):
         info = repl.server_info(conn)
         status = repl.replica_status(conn, info)
         if status is None or not status['source_host']:
@@ -146,25 +125,11 @@ class FailoverDriver(SqlFailoverDriver):
                             (primary.name, primary.alias, primary.host))
 
     # ------------------------------------------------------------------ changes
-    def fence(self, node):
-        docker = self.cluster.docker
-        self.cluster.refresh(node)
-        if node.inspect is None:
-            return
-        if node.running:
-            try:    # it may still answer (force): no more writes, right now
-                conn = self._conn(node, 1)
-                try:
-                    execute(conn, 'SET GLOBAL read_only = ON')
-                finally:
-                    conn.close()
-            except Exception:  # noqa: BLE001 - a dead server cannot be told
-                pass
-        docker.set_restart_policy(node.inspect['Id'], 'no')
-        if node.running:
-            docker.kill(node.inspect['Id'])
+    def stop_writes_now(self, conn):
+        execute(conn, 'SET GLOBAL read_only = ON')
+
+    def mark_fenced(self, node):
         self._write_fence(node, fence_config(self.cluster.engine))
-        self.cluster.refresh(node)
 
     def _flavor(self):
         """The cluster's flavor (the engine names it); version-free attributes only."""

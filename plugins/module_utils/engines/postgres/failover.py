@@ -74,34 +74,15 @@ class FailoverDriver(SqlFailoverDriver):
             conn.close()
 
     # ------------------------------------------------------------------ discovery and probes
-    def discover_primary(self):
-        primaries, followed = [], {}
-        for node in self.cluster.nodes:
-            if not node.running:
-                continue
-            try:
-                conn = self._conn(node, 3)
-            except DbopsError:
-                continue
-            try:
-                if scalar(conn, 'SELECT pg_is_in_recovery()'):
-                    conninfo = parse_conninfo(scalar(conn, "SELECT current_setting('primary_conninfo')"))
-                    if conninfo.get('host'):
-                        followed[conninfo['host']] = followed.get(conninfo['host'], 0) + 1
-                else:
-                    primaries.append(node)
-            finally:
-                conn.close()
-        if len(primaries) == 1:
-            return primaries[0]
-        if followed:
-            name = sorted(followed.items(), key=lambda item: item[1])[-1][0]
-            for node in self.cluster.nodes:
-                if name in (node.name, node.alias, node.host):
-                    return node
-        return None
+    def configured_source(self, conn):
+        if not scalar(conn, 'SELECT pg_is_in_recovery()'):
+            return None
+        return parse_conninfo(scalar(conn, "SELECT current_setting('primary_conninfo')")).get('host') or None
 
-    def read_position(self, conn, row):
+    def takes_writes(self, conn):
+        return not scalar(conn, 'SELECT pg_is_in_recovery()')
+
+    def read_position(self, conn, node, row):
         facts = rows(conn, 'SELECT pg_is_in_recovery() AS standby, '
                            'pg_last_wal_receive_lsn()::text AS received, '
                            'pg_last_wal_replay_lsn()::text AS replayed, '
@@ -148,28 +129,15 @@ class FailoverDriver(SqlFailoverDriver):
                 return mount['Name']
         raise DbopsError('container %s has no data volume at %s' % (node.name, directory), 'nodes')
 
-    def fence(self, node):
-        docker = self.cluster.docker
-        self.cluster.refresh(node)
-        if node.inspect is None:
-            return
-        if node.running:
-            try:
-                conn = self._conn(node, 1)
-                try:
-                    execute(conn, 'ALTER SYSTEM SET default_transaction_read_only = on')
-                    scalar(conn, 'SELECT pg_reload_conf()')
-                finally:
-                    conn.close()
-            except Exception:  # noqa: BLE001 - a dead server cannot be told
-                pass
-        docker.set_restart_policy(node.inspect['Id'], 'no')
-        if node.running:
-            docker.kill(node.inspect['Id'])
+    def stop_writes_now(self, conn):
+        execute(conn, 'ALTER SYSTEM SET default_transaction_read_only = on')
+        scalar(conn, 'SELECT pg_reload_conf()')
+
+    def mark_fenced(self, node):
         # standby.signal: if it ever starts again, it is a read-only standby.
-        docker.write_to_mount(node.inspect['Config']['Image'], {'type': 'volume', 'source': self._data_volume(node)},
-                              [FileEntry('standby.signal', b'', 0o600, RUNTIME_UID, RUNTIME_UID)])
-        self.cluster.refresh(node)
+        self.cluster.docker.write_to_mount(
+            node.inspect['Config']['Image'], {'type': 'volume', 'source': self._data_volume(node)},
+            [FileEntry('standby.signal', b'', 0o600, RUNTIME_UID, RUNTIME_UID)])
 
     def promote(self, node):
         conn = self._conn(node, 5)

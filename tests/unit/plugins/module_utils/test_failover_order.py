@@ -39,6 +39,9 @@ class RecordingDriver(FailoverDriver):
     def controller_probe(self, primary):
         return True
 
+    def read_position(self, session, node, row):
+        raise AssertionError('positions() is scripted here')
+
     def prepare_switchover(self, primary, target):
         self._record('prepare', primary.name)
         return [{'name': 'db2', 'healthy': True, 'position': 10, 'priority': 0},

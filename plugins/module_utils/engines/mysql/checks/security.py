@@ -15,6 +15,17 @@ from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.che
 TABLE = []
 
 
+def passwordless(facts, on_wildcard_hosts, recommended, evidence):
+    """The finding for the named, unlocked accounts without a password, on wildcard hosts or on the others."""
+    accounts = [quoted(a) for a in facts['accounts']
+                if a['empty_password'] and a['user'] != '' and not a['locked']
+                and bool(wildcard_host(a['host'])) == on_wildcard_hosts]
+    if not accounts:
+        return None
+    return finding(', '.join(accounts), recommended, evidence,
+                   "ALTER USER %s IDENTIFIED BY '<password>' (or DROP USER)" % accounts[0])
+
+
 @check(TABLE, 'mysql.security.anonymous', 'security', 'critical', 'Anonymous accounts',
        'An account with an empty user name matches any user name.',
        'MySQL manual: Securing the Initial Accounts')
@@ -35,13 +46,8 @@ def accounts_without_password(facts):
     if facts['accounts'] is None:
         return None
     # Wildcard hosts have their own, critical check (security.wildcard_no_password).
-    empty = [quoted(a) for a in facts['accounts']
-             if a['empty_password'] and a['user'] != '' and not a['locked'] and not wildcard_host(a['host'])]
-    if not empty:
-        return None
-    return finding(', '.join(empty), 'a password (or unix_socket) for every account',
-                   'these accounts log in without a password',
-                   "ALTER USER %s IDENTIFIED BY '<password>' (or DROP USER)" % empty[0])
+    return passwordless(facts, False, 'a password (or unix_socket) for every account',
+                        'these accounts log in without a password')
 
 
 @check(TABLE, 'mysql.security.skip_name_resolve', 'security', 'warning', 'DNS lookups at every connection',
@@ -103,13 +109,8 @@ def remote_root(facts):
 def wildcard_without_password(facts):
     if facts['accounts'] is None:
         raise KeyError('accounts')
-    open_accounts = [quoted(a) for a in facts['accounts']
-                     if a['user'] != '' and wildcard_host(a['host']) and a['empty_password'] and not a['locked']]
-    if not open_accounts:
-        return None
-    return finding(', '.join(open_accounts), 'a password on every account reachable over the network',
-                   'anyone who reaches the port logs in as these users',
-                   "ALTER USER %s IDENTIFIED BY '<password>' (or DROP USER)" % open_accounts[0])
+    return passwordless(facts, True, 'a password on every account reachable over the network',
+                        'anyone who reaches the port logs in as these users')
 
 
 @check(TABLE, 'mysql.security.native_password', 'security', 'warning', 'Accounts on mysql_native_password',

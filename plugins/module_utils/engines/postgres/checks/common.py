@@ -47,6 +47,15 @@ def wanted(facts, name):
     return facts['recommended'][name], int(facts['recommended'][name + '_bytes'])
 
 
+def below_half_of_wanted(facts, name):
+    """(current size, value db_container derives) when the setting is below half of that value, else None."""
+    current = size(facts, name)
+    value, target = wanted(facts, name)
+    if current >= target * 0.5:
+        return None
+    return current, value
+
+
 def stat(facts, name):
     return float(facts['database_stats'][name])
 

@@ -9,7 +9,7 @@ __metaclass__ = type
 from ansible_collections.dbops.containers.plugins.module_utils.audit.core import check, finding
 from ansible_collections.dbops.containers.plugins.module_utils.common.sizes import GIB
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.checks.common import (
-    human, number, setting, setting_fix, size, stat, wanted)
+    below_half_of_wanted, human, number, setting, setting_fix, size, stat, wanted)
 
 # The rows of this category, in the order of the report (checks/table.py joins the tables).
 TABLE = []
@@ -20,10 +20,10 @@ TABLE = []
        'kernel and to disk.',
        'PGTune (25% of memory); PostgreSQL manual 20.4.1 Memory')
 def shared_buffers_small(facts):
-    current = size(facts, 'shared_buffers')
-    value, target = wanted(facts, 'shared_buffers')
-    if current >= target * 0.5:
+    low = below_half_of_wanted(facts, 'shared_buffers')
+    if low is None:
         return None
+    current, value = low
     memory = facts['limits']['memory']
     return finding(human(current), value,
                    'shared_buffers %s is %.0f%% of the %s memory limit (db_container derives %s, 25%%); '
@@ -55,10 +55,10 @@ def shared_buffers_large(facts):
        'The planner costs index scans with it: too low a value makes it choose sequential scans.',
        'PostgreSQL manual 20.7.2 (effective_cache_size); PGTune (75%)')
 def effective_cache_size_low(facts):
-    current = size(facts, 'effective_cache_size')
-    value, target = wanted(facts, 'effective_cache_size')
-    if current >= target * 0.5:
+    low = below_half_of_wanted(facts, 'effective_cache_size')
+    if low is None:
         return None
+    current, value = low
     return finding(human(current), value,
                    'the planner assumes %s of cache in a %s container (75%% is %s): it prefers sequential '
                    'scans to index scans' % (human(current), human(facts['limits']['memory']), value),
@@ -104,10 +104,10 @@ def work_mem_low(facts):
        'VACUUM and CREATE INDEX run in fewer passes with more memory.',
        'PostgreSQL manual 20.4.1 (maintenance_work_mem); PGTune (memory/16)')
 def maintenance_work_mem_low(facts):
-    current = size(facts, 'maintenance_work_mem')
-    value, target = wanted(facts, 'maintenance_work_mem')
-    if current >= target * 0.5:
+    low = below_half_of_wanted(facts, 'maintenance_work_mem')
+    if low is None:
         return None
+    current, value = low
     return finding(human(current), value,
                    'VACUUM and CREATE INDEX work in %s; memory/16 in this container is %s'
                    % (human(current), value), setting_fix('maintenance_work_mem', value))
@@ -117,10 +117,10 @@ def maintenance_work_mem_low(facts):
        'Concurrent writers share the WAL buffer; 16MB avoids waits on busy servers.',
        'PostgreSQL manual 20.5.1 (wal_buffers); PGTune')
 def wal_buffers_small(facts):
-    current = size(facts, 'wal_buffers')
-    value, target = wanted(facts, 'wal_buffers')
-    if current >= target * 0.5:
+    low = below_half_of_wanted(facts, 'wal_buffers')
+    if low is None:
         return None
+    current, value = low
     return finding(human(current), value,
                    'wal_buffers %s (3%% of shared_buffers, or set by hand); busy writers wait on WAL writes'
                    % human(current), setting_fix('wal_buffers', value))
