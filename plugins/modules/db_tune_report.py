@@ -128,7 +128,7 @@ notes:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dbops.containers.plugins.module_utils.audit.auditor import Auditor, write_report
-from ansible_collections.dbops.containers.plugins.module_utils.audit.core import render
+from ansible_collections.dbops.containers.plugins.module_utils.audit.render import render
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.options import (
     LOGIN_MUTUALLY_EXCLUSIVE, argument_spec as shared_argument_spec)

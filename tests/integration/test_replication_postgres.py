@@ -128,7 +128,7 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
         assert repl.configure_primary(conn, REPL_USER, new_password, [standby], docker=helper,
                                       container=primary) == (True, ['alter_role_password'])
         assert pg_standby.seed_standby(helper, standby, IMAGE, 'pg-primary', 5432, REPL_USER, new_password,
-                                 slot) == ['write_passfile']
+                                       slot) == ['write_passfile']
         started = time.time()
         docker_client.containers.get(standby).start()
         wait_for(streaming)
@@ -146,7 +146,7 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
             'wal_level': 'minimal', 'max_wal_senders': 0})).failed
         other_ip = list(docker_client.api.inspect_container(other)['NetworkSettings']['Networks'].values())[0]
         other_conn = engine_postgres.open_session(other_ip['IPAddress'], 5432, 'postgres', ROOT_PASSWORD,
-                                                       'postgres', 10)
+                                                  'postgres', 10)
         try:
             with pytest.raises(DbopsError) as err:
                 repl.configure_primary(other_conn, REPL_USER, new_password, ['s1'], docker=helper, container=other)

@@ -11,6 +11,7 @@ import datetime
 import os
 
 from ansible_collections.dbops.containers.plugins.module_utils.audit import core as audit_core
+from ansible_collections.dbops.containers.plugins.module_utils.audit.render import render
 from ansible_collections.dbops.containers.plugins.module_utils.audit import limits as audit_limits
 from ansible_collections.dbops.containers.plugins.module_utils.common import sizes
 from ansible_collections.dbops.containers.plugins.module_utils import targets
@@ -125,7 +126,7 @@ class Auditor(object):
 
 def write_report(report, fmt, dest, check_mode=False):
     """Write the rendered report to dest when its content differs -> changed. check_mode: only say so."""
-    text = audit_core.render(report, fmt)
+    text = render(report, fmt)
     directory = os.path.dirname(os.path.abspath(dest))
     if not os.path.isdir(directory):
         raise DbopsError('directory %s does not exist' % directory, 'dest')

@@ -21,6 +21,7 @@ class SqlFailoverDriver(FailoverDriver):
     # True: a plain TCP connect within probe_timeout comes before the login. libpq rounds a
     # connect_timeout below 2 s up to 2 s, so its own timeout would not honour probe_timeout.
     tcp_check_before_login = False
+
     def _conn(self, node, timeout=None):
         """A read-write session on node (the cluster's connections are the adapter's 'admin' ones)."""
         return self.cluster.connect(node, timeout)

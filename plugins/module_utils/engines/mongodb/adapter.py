@@ -198,4 +198,3 @@ class MongoDBAdapter(EngineAdapter):
             if value and not _NAME.match(value):
                 raise DbopsError("%r is not a usable name: letters, digits, _ and -, at most 64 characters"
                                  % value, parameter)
-

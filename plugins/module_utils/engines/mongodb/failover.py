@@ -218,11 +218,11 @@ class FailoverDriver(base.FailoverDriver):
                 row['lag_s'] = round(last - row['optime_s'], 3)
         return found
 
-    def read_position(self, client, node, row):
+    def read_position(self, session, node, row):
         try:
-            status = client['admin'].command({'replSetGetStatus': 1})
+            status = session['admin'].command({'replSetGetStatus': 1})
             try:
-                config = client['admin'].command({'replSetGetConfig': 1}).get('config') or {}
+                config = session['admin'].command({'replSetGetConfig': 1}).get('config') or {}
             except PyMongoError:
                 config = {}
         except PyMongoError as exc:
@@ -317,8 +317,8 @@ class FailoverDriver(base.FailoverDriver):
             return '%d of %d voting members are up, %d are needed (%s)' % (up, voters, needed, described)
         return 'no member answers'
 
-    def promote(self, candidate):
-        """The set elects: ask the candidate to call an election now (replSetStepUp), wait for a PRIMARY."""
+    def promote(self, node):
+        """The set elects: ask the candidate node to call an election now (replSetStepUp), wait for a PRIMARY."""
         asked = []
 
         def elected():
@@ -326,9 +326,9 @@ class FailoverDriver(base.FailoverDriver):
             if found is None and not asked:
                 # Once, when no member is primary yet; then look again at once (no pause): the step-up
                 # may have won its election already.
-                asked.append(candidate)
+                asked.append(node)
                 try:
-                    self._command(candidate, {'replSetStepUp': 1}, 5)
+                    self._command(node, {'replSetStepUp': 1}, 5)
                 except Exception:  # noqa: BLE001 - it may be in an election already; the wait decides
                     pass
                 found = self._new_primary()

@@ -80,16 +80,16 @@ class FailoverDriver(SqlFailoverDriver):
     def takes_writes(self, conn):
         return not int(scalar(conn, 'SELECT @@GLOBAL.read_only') or 0)
 
-    def read_position(self, conn, node, row):
-        info = repl.server_info(conn)
-        status = repl.replica_status(conn, info)
+    def read_position(self, session, node, row):
+        info = repl.server_info(session)
+        status = repl.replica_status(session, info)
         if status is None or not status['source_host']:
             row['why'] = 'not a replica'
             return
         row.update({'received': status['gtid_io_pos'], 'applied': status['executed_gtid'],
                     'sql_running': status['sql_running'], 'source': status['source_host'],
                     'last_sql_error': status['last_sql_error'], 'flavor': info['flavor']})
-        row['position'] = info['server_flavor'].replica_position(conn, status)
+        row['position'] = info['server_flavor'].replica_position(session, status)
         if status['last_sql_errno']:
             row['why'] = 'SQL thread error: %s' % status['last_sql_error']
             return

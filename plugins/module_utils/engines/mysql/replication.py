@@ -371,7 +371,7 @@ def configure_primary(conn, replication_user, replication_password, replica_host
                          '(db_container settings log_bin: mysql-bin and a unique server_id)', 'login_host')
     if flavor.has_gtid_mode:
         gtid = rows(conn, 'SELECT @@GLOBAL.gtid_mode AS gtid_mode, '
-                           '@@GLOBAL.enforce_gtid_consistency AS enforce_gtid_consistency')[0]
+                          '@@GLOBAL.enforce_gtid_consistency AS enforce_gtid_consistency')[0]
         problem = mysql_gtid_problem(gtid['gtid_mode'], gtid['enforce_gtid_consistency'])
         if problem:
             raise DbopsError(problem, 'login_host')

@@ -82,12 +82,12 @@ class FailoverDriver(SqlFailoverDriver):
     def takes_writes(self, conn):
         return not scalar(conn, 'SELECT pg_is_in_recovery()')
 
-    def read_position(self, conn, node, row):
-        facts = rows(conn, 'SELECT pg_is_in_recovery() AS standby, '
-                           'pg_last_wal_receive_lsn()::text AS received, '
-                           'pg_last_wal_replay_lsn()::text AS replayed, '
-                           'CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() '
-                           'ELSE false END AS paused')[0]
+    def read_position(self, session, node, row):
+        facts = rows(session, 'SELECT pg_is_in_recovery() AS standby, '
+                              'pg_last_wal_receive_lsn()::text AS received, '
+                              'pg_last_wal_replay_lsn()::text AS replayed, '
+                              'CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() '
+                              'ELSE false END AS paused')[0]
         if not facts['standby']:
             row['why'] = 'not a standby'
             return

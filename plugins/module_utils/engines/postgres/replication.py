@@ -381,4 +381,3 @@ class Driver(base.ReplicationDriver):
 
     def status(self):
         return status(self.context.connect())
-

@@ -105,7 +105,7 @@ listen stats
 
 def test_haproxy_writer_backend_replaced():
     text = endpoints.haproxy_with_primary(HAPROXY, {'name': 'db2', 'host': 'db2', 'port': 3306},
-                                     [{'name': 'db3', 'host': 'db3', 'port': 3306}])
+                                          [{'name': 'db3', 'host': 'db3', 'port': 3306}])
     lines = text.splitlines()
     primary = lines[lines.index('backend primary') + 1:lines.index('backend replicas')]
     assert [line for line in primary if line.strip()] == ['    server db2 db2:3306 check']

@@ -209,7 +209,7 @@ class FakeCluster(object):
                             'wait_timeout': 0.2}, **(params or {}))
         self.docker = FakeDocker(fake_set)
         self.nodes = [cluster.Node(name, (priorities or {}).get(name, 0), host=name + '-ip', port=27017,
-                                inspect=self.docker.container(name)) for name in fake_set.order]
+                                   inspect=self.docker.container(name)) for name in fake_set.order]
         self.by_name = dict((node.name, node) for node in self.nodes)
         self.connects = []
         self.driver = fm.FailoverDriver(self)

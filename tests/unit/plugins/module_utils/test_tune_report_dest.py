@@ -7,7 +7,7 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.dbops.containers.plugins.module_utils.audit.auditor import write_report
-from ansible_collections.dbops.containers.plugins.module_utils.audit.core import render
+from ansible_collections.dbops.containers.plugins.module_utils.audit.render import render
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 REPORT = {'server': {'name': 'orders-db'}, 'summary': {'score': 90}, 'findings': []}

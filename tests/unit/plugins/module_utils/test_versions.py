@@ -7,6 +7,8 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.dbops.containers.plugins.module_utils.common import versions
+
+
 @pytest.mark.parametrize('text, expected', [
     ('1:11.4.3+maria~ubu2404', (11, 4, 3)),   # Debian epoch dropped
     ('8.4.3-1.el9', (8, 4, 3)),

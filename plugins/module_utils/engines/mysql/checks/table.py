@@ -13,10 +13,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.checks import (
-    binlog, cache, charset, config, connections, durability, indexes, innodb, joins, logging, memory, observability,
-    replication, scans, schema, security, server, sort, statements, tables, temp, threads)
+    binlog, cache, charset, config, connections, durability, indexes, innodb, joins, memory, observability,
+    replication, scans, schema, security, server, server_log, sort, statements, tables, temp, threads)
 
-CATEGORIES = (memory, cache, connections, indexes, schema, logging, security, config, durability, binlog, innodb,
+CATEGORIES = (memory, cache, connections, indexes, schema, server_log, security, config, durability, binlog, innodb,
               threads, tables, temp, sort, joins, scans, observability, statements, charset, replication, server)
 
 REPORT_ORDER = (
