@@ -18,10 +18,15 @@ from ansible_collections.dbops.containers.plugins.module_utils.engines.base impo
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 # Source: MongoDB release notes 4.2 (MMAPv1 removed, ssl -> tls) and 6.1
-# (journaling always on: storage.journal.enabled removed).
+# (journaling always on: storage.journal.enabled removed); MongoDB manual, "Configuration File Settings
+# and Command-Line Options Mapping" change log (4.4: storage.indexBuildRetry, 5.0: net.serviceExecutor;
+# the v7.2 page lists nothing newer),
+# https://www.mongodb.com/docs/v7.2/reference/configuration-file-settings-command-line-options-mapping/.
 MONGODB_CATALOG = (
     removed('storage.mmapv1.smallFiles', (4, 2), 'delete it: MMAPv1 was removed, WiredTiger is the engine'),
     removed('storage.mmapv1.preallocDataFiles', (4, 2), 'delete it: MMAPv1 was removed'),
+    removed('storage.indexBuildRetry', (4, 4), 'delete it: the option was removed in MongoDB 4.4'),
+    removed('net.serviceExecutor', (5, 0), 'delete it: the option was removed in MongoDB 5.0'),
     removed('storage.journal.enabled', (6, 1), 'delete it: journaling is always on since MongoDB 6.1'),
     renamed('net.ssl.mode', (4, 2), 'net.tls.mode'),
     renamed('net.ssl.PEMKeyFile', (4, 2), 'net.tls.certificateKeyFile'),

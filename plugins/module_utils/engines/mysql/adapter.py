@@ -27,7 +27,7 @@ def _log_file_size_to_capacity(value):
 
 
 # Source: MySQL 8.0 and 8.4 release notes, "Server System Variables" removal tables.
-MYSQL_CATALOG = tuple(
+_MYSQL_80_CATALOG = (
     [removed(name, (8, 0, 3), _QUERY_CACHE_ADVICE) for name in (
         'query_cache_size', 'query_cache_type', 'query_cache_limit',
         'query_cache_min_res_unit', 'query_cache_wlock_invalidate')]
@@ -40,17 +40,95 @@ MYSQL_CATALOG = tuple(
         removed('innodb_large_prefix', (8, 0), 'delete it: large prefixes are always on'),
         removed('log_warnings', (8, 0, 3), 'use log_error_verbosity'),
         removed('default_authentication_plugin', (8, 4), 'use authentication_policy'),
-        removed('innodb_log_files_in_group', (8, 4), 'use innodb_redo_log_capacity'),
+        # innodb_log_files_in_group is deprecated since 8.0.30 but still accepted through 9.7 (it is in
+        # no removal list below): the server ignores it once innodb_redo_log_capacity is set.
         renamed('innodb_log_file_size', (8, 0, 30), 'innodb_redo_log_capacity', _log_file_size_to_capacity,
                 'innodb_redo_log_capacity = innodb_log_file_size x 2 files'),
-        renamed('log_slave_updates', (8, 0, 26), 'log_replica_updates'),
-        renamed('slave_parallel_workers', (8, 0, 26), 'replica_parallel_workers'),
-        renamed('slave_preserve_commit_order', (8, 0, 26), 'replica_preserve_commit_order'),
-        renamed('rpl_semi_sync_master_enabled', (8, 0, 26), 'rpl_semi_sync_source_enabled'),
-        renamed('rpl_semi_sync_slave_enabled', (8, 0, 26), 'rpl_semi_sync_replica_enabled'),
-        introduced('innodb_redo_log_capacity', (8, 0, 30), 'use innodb_log_file_size on this version'),
-        introduced('binlog_expire_logs_seconds', (8, 0, 1), 'use expire_logs_days on this version'),
     ])
+
+_METADATA_TABLES = 'delete it: replication metadata is always kept in crash-safe InnoDB tables'
+
+# Removed in 8.1-8.4. Source: MySQL 8.4 Reference Manual, 1.5 "Server and Status Variables and Options
+# Added, Deprecated, or Removed in MySQL 8.4 since 8.0" (Options and Variables Removed) and 1.4 "What Is
+# New in MySQL 8.4" (Features Removed), https://dev.mysql.com/doc/refman/8.4/en/added-deprecated-removed.html
+# and https://dev.mysql.com/doc/refman/8.4/en/mysql-nutshell.html; Version Reference
+# https://dev.mysql.com/doc/mysqld-version-reference/en/optvar-changes-8-3.html, optvar-changes-8-4.html.
+_MYSQL_84_CATALOG = (
+    removed('character_set_client_handshake', (8, 3, 0),
+            'delete it: the server always honours the character set the client sends'),
+    removed('skip_character_set_client_handshake', (8, 3, 0),
+            'delete it: the server always honours the character set the client sends'),
+    removed('log_bin_use_v1_row_events', (8, 3, 0), 'delete it: version 2 row events are always written'),
+    removed('master_info_repository', (8, 3, 0), _METADATA_TABLES),
+    removed('relay_log_info_repository', (8, 3, 0), _METADATA_TABLES),
+    removed('master_info_file', (8, 3, 0), _METADATA_TABLES),
+    removed('relay_log_info_file', (8, 3, 0), _METADATA_TABLES),
+    removed('old_style_user_limits', (8, 3, 0), 'delete it: limits are always counted per account'),
+    removed('skip_host_cache', (8, 3, 0), 'use host_cache_size=0'),
+    removed('slave_rows_search_algorithms', (8, 3, 0),
+            'delete it: the applier always uses INDEX_SCAN,HASH_SCAN'),
+    removed('transaction_write_set_extraction', (8, 3, 0), 'delete it: write sets always use XXHASH64'),
+    removed('avoid_temporal_upgrade', (8, 4, 0), 'delete it: it had no effect, there is no replacement'),
+    removed('show_old_temporals', (8, 4, 0), 'delete it: it had no effect, there is no replacement'),
+    removed('binlog_transaction_dependency_tracking', (8, 4, 0),
+            'delete it: the source always tracks dependencies with write sets (as WRITESET did)'),
+    removed('ssl', (8, 4, 0), "use tls_version (tls_version='' disables encrypted connections)"),
+    removed('skip_ssl', (8, 4, 0), "use tls_version='' to disable encrypted connections"),
+    removed('admin_ssl', (8, 4, 0), "use admin_tls_version (admin_tls_version='' disables encryption)"),
+    removed('old', (8, 4, 0), 'delete it: there is no replacement'),
+    removed('new', (8, 4, 0), 'delete it: there is no replacement'),
+    removed('language', (8, 4, 0), 'use lc_messages_dir and lc_messages'),
+    removed('no_dd_upgrade', (8, 4, 0), 'use upgrade=NONE'),
+    removed('keyring_file_data', (8, 4, 0),
+            'the keyring_file plugin was removed: use the component_keyring_file component'),
+    removed('keyring_encrypted_file_data', (8, 4, 0),
+            'the keyring_encrypted_file plugin was removed: use the component_keyring_encrypted_file component'),
+    removed('keyring_encrypted_file_password', (8, 4, 0),
+            'the keyring_encrypted_file plugin was removed: use the component_keyring_encrypted_file component'),
+)
+
+_NATIVE_PASSWORD_ADVICE = ('delete it: the mysql_native_password plugin was removed, '
+                           'accounts must use caching_sha2_password')
+
+
+def _semi_sync_advice(name):
+    return ('use %s: the semisync_master/semisync_slave plugins were removed, '
+            'load semisync_source.so/semisync_replica.so' % name)
+
+
+# Removed in 9.0-9.7 (9.7 LTS itself removed none; the 9.1 and 9.2 lists could not be checked). Sources:
+# Version Reference https://dev.mysql.com/doc/mysqld-version-reference/en/optvar-changes-9-0.html (9.0);
+# MySQL 9.5 Reference Manual, 1.5 "... Added, Deprecated, or Removed in MySQL 9.5"
+# https://dev.mysql.com/doc/refman/9.5/en/added-deprecated-removed.html and 19.4.10.1 "Installing
+# Semisynchronous Replication" (the old plugins "have now been removed"); optvar-changes-9-7.html (9.7).
+# The 9.5 removals come before the 8.0.26 renames below: the first entry that applies wins.
+_MYSQL_97_CATALOG = (
+    removed('mysql_native_password', (9, 0, 0), _NATIVE_PASSWORD_ADVICE),
+    removed('mysql_native_password_proxy_users', (9, 0, 0), _NATIVE_PASSWORD_ADVICE),
+    removed('rpl_semi_sync_master_enabled', (9, 5, 0), _semi_sync_advice('rpl_semi_sync_source_enabled')),
+    removed('rpl_semi_sync_master_timeout', (9, 5, 0), _semi_sync_advice('rpl_semi_sync_source_timeout')),
+    removed('rpl_semi_sync_master_wait_point', (9, 5, 0), _semi_sync_advice('rpl_semi_sync_source_wait_point')),
+    removed('rpl_semi_sync_master_wait_for_slave_count', (9, 5, 0),
+            _semi_sync_advice('rpl_semi_sync_source_wait_for_replica_count')),
+    removed('rpl_semi_sync_master_trace_level', (9, 5, 0),
+            _semi_sync_advice('rpl_semi_sync_source_trace_level')),
+    removed('rpl_semi_sync_slave_enabled', (9, 5, 0), _semi_sync_advice('rpl_semi_sync_replica_enabled')),
+    removed('rpl_semi_sync_slave_trace_level', (9, 5, 0),
+            _semi_sync_advice('rpl_semi_sync_replica_trace_level')),
+    removed('replica_parallel_type', (9, 5, 0), 'delete it: the applier always uses LOGICAL_CLOCK'),
+    removed('slave_parallel_type', (9, 5, 0), 'delete it: the applier always uses LOGICAL_CLOCK'),
+)
+
+MYSQL_CATALOG = tuple(_MYSQL_80_CATALOG) + _MYSQL_84_CATALOG + _MYSQL_97_CATALOG + (
+    # 8.0.26 renamed master/slave settings. Still accepted through 9.7 (the ones removed in 9.5 are above).
+    renamed('log_slave_updates', (8, 0, 26), 'log_replica_updates'),
+    renamed('slave_parallel_workers', (8, 0, 26), 'replica_parallel_workers'),
+    renamed('slave_preserve_commit_order', (8, 0, 26), 'replica_preserve_commit_order'),
+    renamed('rpl_semi_sync_master_enabled', (8, 0, 26), 'rpl_semi_sync_source_enabled'),
+    renamed('rpl_semi_sync_slave_enabled', (8, 0, 26), 'rpl_semi_sync_replica_enabled'),
+    introduced('innodb_redo_log_capacity', (8, 0, 30), 'use innodb_log_file_size on this version'),
+    introduced('binlog_expire_logs_seconds', (8, 0, 1), 'use expire_logs_days on this version'),
+)
 
 
 def mysql_connect(host, port, user, password, database, timeout, purpose='admin'):

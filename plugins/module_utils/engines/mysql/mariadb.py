@@ -10,8 +10,13 @@ from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql imp
 from ansible_collections.dbops.containers.plugins.module_utils.engines.base import introduced, removed
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.adapter import MySQLAdapter
 
+_DEFRAGMENT_ADVICE = 'delete it: InnoDB defragmentation was removed in 11.1'
+
 # Source: MariaDB KB, "InnoDB System Variables" (Deprecated/Removed fields) and
 # "Replication and Binary Log System Variables".
+# 11.0-11.8: mariadb.com/docs "Upgrading from MariaDB 10.11 to MariaDB 11.0", "... 11.0 to 11.1", "... 11.1 to
+# 11.2", "... 11.2 to 11.3", "... 11.3 to 11.4", "... 11.4 to 11.8" (Options That Have Been Removed or
+# Renamed) and "What is MariaDB 11.x" release notes (11.5: wsrep_load_data_splitting removed).
 MARIADB_CATALOG = (
     removed('innodb_buffer_pool_instances', (10, 6), 'delete it: MariaDB uses a single buffer pool since 10.5'),
     removed('innodb_log_files_in_group', (10, 6), 'delete it: MariaDB writes one redo log file since 10.5'),
@@ -19,7 +24,23 @@ MARIADB_CATALOG = (
     removed('innodb_undo_logs', (10, 6), 'delete it (innodb_undo_tablespaces sets undo storage)'),
     removed('innodb_log_optimize_ddl', (10, 6), 'delete it'),
     removed('innodb_change_buffering', (11, 0), 'delete it: the change buffer was removed in 11.0'),
+    removed('innodb_change_buffer_max_size', (11, 0, 0), 'delete it: the change buffer was removed in 11.0'),
+    removed('innodb_defragment', (11, 1, 0), _DEFRAGMENT_ADVICE),
+    removed('innodb_defragment_n_pages', (11, 1, 0), _DEFRAGMENT_ADVICE),
+    removed('innodb_defragment_stats_accuracy', (11, 1, 0), _DEFRAGMENT_ADVICE),
+    removed('innodb_defragment_fill_factor_n_recs', (11, 1, 0), _DEFRAGMENT_ADVICE),
+    removed('innodb_defragment_fill_factor', (11, 1, 0), _DEFRAGMENT_ADVICE),
+    removed('innodb_defragment_frequency', (11, 1, 0), _DEFRAGMENT_ADVICE),
+    # The KB lists tx_isolation as deprecated (not removed) from 11.1; transaction_isolation is the option name.
     removed('tx_isolation', (11, 1), 'use transaction_isolation'),
+    removed('old_alter_table', (11, 2, 0), 'use alter_algorithm'),
+    removed('date_format', (11, 3, 0), 'delete it: it was never used'),
+    removed('datetime_format', (11, 3, 0), 'delete it: it was never used'),
+    removed('time_format', (11, 3, 0), 'delete it: it was never used'),
+    removed('max_tmp_tables', (11, 3, 0), 'delete it: it was never used'),
+    removed('wsrep_causal_reads', (11, 3, 0), 'use wsrep_sync_wait=1'),
+    removed('debug_no_thread_alarm', (11, 4, 0), 'delete it: it was unused'),
+    removed('wsrep_load_data_splitting', (11, 5, 0), 'delete it (OFF by default since 10.4)'),
     introduced('binlog_expire_logs_seconds', (10, 6, 1), 'use expire_logs_days on this version'),
     introduced('innodb_redo_log_capacity', (99,), 'MariaDB sizes the redo log with innodb_log_file_size'),
 )

@@ -26,7 +26,8 @@ def _segments_to_size(value):
     return sizes.to_postgres(int(value) * 16 * sizes.MIB)
 
 
-# Source: PostgreSQL release notes 9.5-17 ("Remove ... configuration parameter").
+# Source: PostgreSQL release notes 9.5-18 ("Remove ... configuration parameter"); 16: "Migration to Version 16"
+# (https://www.postgresql.org/docs/release/16.0/).
 POSTGRES_CATALOG = (
     removed('checkpoint_segments', (9, 5), 'use max_wal_size (and min_wal_size)'),
     removed('min_parallel_relation_size', (10,), 'use min_parallel_table_scan_size'),
@@ -41,8 +42,13 @@ POSTGRES_CATALOG = (
     removed('promote_trigger_file', (16,), 'promote with SELECT pg_promote() or pg_ctl promote'),
     removed('vacuum_defer_cleanup_age', (16,), 'use hot_standby_feedback or a replication slot'),
     renamed('force_parallel_mode', (16,), 'debug_parallel_query'),
+    # 17: release notes, E.x.2 "Migration to Version 17" (https://www.postgresql.org/docs/release/17.0/).
     removed('old_snapshot_threshold', (17,), 'delete it'),
     removed('db_user_namespace', (17,), 'delete it'),
+    removed('trace_recovery_messages', (17,), 'delete it: it is no longer needed'),
+    # 18: "Migration to Version 18" removes no parameter; "Server Configuration" renames ssl_ecdh_curve to
+    # ssl_groups, the old name still working (https://www.postgresql.org/docs/release/18.0/).
+    renamed('ssl_ecdh_curve', (18,), 'ssl_groups', note='the old name is still accepted'),
 )
 
 # A size PostgreSQL would refuse as written ("1g", "512m", "2GiB", "64mb"); its own
