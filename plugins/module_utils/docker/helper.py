@@ -198,6 +198,10 @@ class DockerHelper(object):
     def remove_container(self, container_id):
         self.api.remove_container(container_id, force=True, v=True)
 
+    def restart(self, container_id, timeout):
+        """Stop (SIGTERM, then SIGKILL after timeout seconds) and start again."""
+        self.api.restart(container_id, timeout=timeout)
+
     def kill(self, container_id, signal=None):
         """SIGKILL (or ``signal``) to the container's main process."""
         if signal is None:

@@ -56,6 +56,11 @@ class Flavor(AbstractBase):
     monitoring_privileges = 'PROCESS, REPLICATION CLIENT'
     # Waits (server side) until the GTID position %s is applied or %s seconds passed: 0 when applied.
     gtid_wait_sql = None
+
+    @property
+    def can_clone(self):
+        """A fresh replica can be seeded with CLONE INSTANCE (engines/mysql/clone.py)."""
+        return False
     # What a source has written (the position its replicas must reach).
     source_gtid_sql = None
 
@@ -181,6 +186,11 @@ class MySQL(Flavor):
     fence_settings = ('super_read_only = ON',)
     gtid_wait_sql = 'SELECT WAIT_FOR_EXECUTED_GTID_SET(%s, %s)'
     source_gtid_sql = 'SELECT @@GLOBAL.gtid_executed'
+
+    @property
+    def can_clone(self):
+        # The clone plugin came with MySQL 8.0.17.
+        return at_least(self.version, (8, 0, 17))
 
     def replica_word(self):
         # START/STOP REPLICA and SHOW REPLICA STATUS exist since MySQL 8.0.22.

@@ -20,6 +20,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.common.errors imp
 from ansible_collections.dbops.containers.plugins.module_utils.common.sql import execute, rows, scalar
 from ansible_collections.dbops.containers.plugins.module_utils.common.wait import wait_until
 from ansible_collections.dbops.containers.plugins.module_utils.engines import base
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import clone
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import (
     MariaDB, MySQL, flavor_named, flavor_of)
 
@@ -399,6 +400,16 @@ def configure_primary(conn, replication_user, replication_password, replica_host
         change('GRANT REPLICATION SLAVE ON *.* TO %s@%s', account)
         actions.append('grant replication slave')
 
+    if flavor.can_clone:
+        # A fresh replica is seeded by cloning this server: the donor side needs the plugin and
+        # BACKUP_ADMIN for the account the replica clones with (MySQL manual, "Cloning Remote Data").
+        if not clone.plugin_active(conn):
+            change(clone.INSTALL_PLUGIN_SQL)
+            actions.append(clone.INSTALL_PLUGIN_SQL)
+        if not any('BACKUP_ADMIN' in grant for grant in grants):
+            change('GRANT BACKUP_ADMIN ON *.* TO %s@%s', account)
+            actions.append('grant backup_admin')
+
     plan = semi_sync_primary_plan(info['flavor'], info['version'], global_variables(conn, 'rpl_semi_sync%'),
                                   active_plugin_names(conn), enabled=semi_sync, timeout_ms=semi_sync_timeout_ms)
     for statement in plan:
@@ -479,7 +490,7 @@ def _wait_replicating(conn, info, wait_timeout, source_gtid=None):
 
 def configure_replica(conn, source_host, source_port, replication_user, replication_password,
                       semi_sync=True, wait_timeout=60, source_connect_host=None, source_connect_port=None,
-                      dry_run=False):
+                      dry_run=False, clone_seed=None):
     """Make ``conn``'s server a GTID replica of ``source_host`` -> (changed, actions).
 
     ``source_host``/``source_port`` are what the replica connects to (a Docker
@@ -493,6 +504,9 @@ def configure_replica(conn, source_host, source_port, replication_user, replicat
     On failure after the replica was changed: a replica that had no source
     before is reset to a standalone server (RESET SLAVE ALL, read_only as it
     was); one that had a source is left stopped with the error in its status.
+
+    ``clone_seed`` (a clone.CloneSeed, MySQL only): a fresh node whose only GTIDs are its own
+    first start's is cloned from the source instead of being refused (see clone.py).
     """
     if not source_host:
         raise DbopsError('source_host is required', 'primary_host')
@@ -509,15 +523,25 @@ def configure_replica(conn, source_host, source_port, replication_user, replicat
         if int(scalar(source_conn, 'SELECT @@GLOBAL.read_only') or 0):
             raise DbopsError('the source %s:%s is read-only: it is a replica, not the primary. Point the replica at '
                              'the primary (a cluster has one)' % (source_host, source_port), 'primary_host')
+        problem = flavor.seed_problem(conn, source_history)
+        cloning = problem and flavor.can_clone and clone_seed is not None and _clone_plan(
+            conn, info, source_conn, clone_seed, source_connect_host or source_host,
+            source_connect_port or source_port)
     finally:
         source_conn.close()
-    problem = flavor.seed_problem(conn, source_history)
-    if problem:
+    if problem and not cloning:
         raise DbopsError('%s:%s cannot replicate from %s:%s: %s. Nothing was changed; %s'
                          % (info['hostname'], info['server_id'], source_host, source_port, problem[1], SEED_HELP),
                          'primary_host')
+    cloned = []
+    if cloning:
+        cloned = clone.clone_statements(source_host, source_port)
+        if dry_run:
+            return True, cloned + ['change source to %s:%s' % (source_host, source_port), flavor.start_sql()]
+        conn = clone_seed.run(conn, source_host, source_port, replication_user, replication_password)
+        info = server_info(conn)
 
-    actions = []
+    actions = list(cloned)
     before = replica_status(conn, info)
     semi_variables = global_variables(conn, 'rpl_semi_sync%')
     semi_plan = semi_sync_replica_plan(info['flavor'], info['version'], semi_variables, active_plugin_names(conn),
@@ -581,6 +605,18 @@ def configure_replica(conn, source_host, source_port, replication_user, replicat
         _undo(conn, info, before, read_only_before, semi_undo)
         raise DbopsError('configuring the replica failed: %s' % (exc,), 'primary_host')
     return True, actions
+
+
+def _clone_plan(conn, info, source_conn, clone_seed, source_login_host, source_login_port):
+    """True when the replica may be cloned over; DbopsError when it is fresh but cannot be cloned;
+    False when it is not fresh (it holds something of its own: the usual refusal follows)."""
+    if clone.fresh_node_problem(conn, info, replica_status(conn, info)):
+        return False
+    problem = clone.donor_problem(source_conn) or clone_seed.login_problem(source_login_host, source_login_port)
+    if problem:
+        raise DbopsError('this fresh replica would be seeded by cloning the source, but %s. Nothing was changed'
+                         % problem, 'primary_host')
+    return True
 
 
 def _undo(conn, info, before, read_only_before, semi_undo=()):
@@ -657,11 +693,14 @@ class Driver(base.ReplicationDriver):
 
     def replica(self):
         endpoint = self.context.primary_endpoint(3306)
+        wait_timeout = self.params.get('wait_timeout') or 60
+        # Cloning restarts the replica: only a replica db_replication reaches as a container is cloned.
+        seed = clone.CloneSeed(self.context, wait_timeout) if self.context.target.container_id else None
         return configure_replica(
             self.context.connect(), endpoint.host, endpoint.port, self.context.replication_user(self.default_user),
             self.context.replication_password(), semi_sync=self.params.get('semi_sync') is not False,
-            wait_timeout=self.params.get('wait_timeout') or 60, source_connect_host=endpoint.connect_host,
-            source_connect_port=endpoint.connect_port, dry_run=self.context.check_mode)
+            wait_timeout=wait_timeout, source_connect_host=endpoint.connect_host,
+            source_connect_port=endpoint.connect_port, dry_run=self.context.check_mode, clone_seed=seed)
 
     def replicaset(self):
         raise DbopsError('role replicaset is for MongoDB: MySQL and MariaDB use role primary and role replica',

@@ -278,12 +278,16 @@ class FakeServer(object):
             return ['Variable_name', 'Value'], sorted(self.variables.items())
         if sql.startswith('SELECT PLUGIN_NAME'):
             return ['PLUGIN_NAME'], [(name,) for name in sorted(self.plugins)]
+        if sql.startswith('SELECT PLUGIN_STATUS'):
+            return ['PLUGIN_STATUS'], [('ACTIVE',)] if sql.split("'")[1] in self.plugins else []
         self.executed.append(sql)
         # Apply what a real server would, so a second call sees the new state.
         if sql.startswith('CREATE USER'):
             self.user_exists = True
         elif sql.startswith('GRANT REPLICATION SLAVE'):
             self.grants.append('GRANT REPLICATION SLAVE ON *.* TO `repl`@`%`')
+        elif sql.startswith('GRANT BACKUP_ADMIN'):
+            self.grants.append('GRANT BACKUP_ADMIN ON *.* TO `repl`@`%`')
         elif sql.startswith('INSTALL PLUGIN'):
             self.plugins.add(sql.split()[2])
         elif sql.startswith('SET GLOBAL'):
@@ -314,6 +318,8 @@ def test_configure_primary_mysql_installs_semi_sync_once():
     changed, actions = repl.configure_primary(server, 'repl', 'pw')
     assert changed and actions == [
         'create user', 'grant replication slave',
+        # the donor side of cloning a fresh replica (engines/mysql/clone.py)
+        "INSTALL PLUGIN clone SONAME 'mysql_clone.so'", 'grant backup_admin',
         "INSTALL PLUGIN rpl_semi_sync_source SONAME 'semisync_source.so'",
         'SET GLOBAL rpl_semi_sync_source_wait_point = AFTER_SYNC',
         'SET GLOBAL rpl_semi_sync_source_timeout = 1000',
