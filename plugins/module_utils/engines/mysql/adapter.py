@@ -214,10 +214,17 @@ class MySQLAdapter(EngineAdapter):
         except ValueError:
             return None
 
+    # Variables that exist only once their plugin is loaded (plugin_load_add). The entrypoint's
+    # `mysqld --initialize` ignores plugin_load_add but reads the same file, and aborts on a variable
+    # it does not know: written with the `loose-` prefix they are skipped there and set when the
+    # plugin loads (MySQL manual, "Program Option Modifiers"; "Installing Semisynchronous Replication").
+    plugin_variable_prefixes = ('rpl_semi_sync_source_', 'rpl_semi_sync_replica_', 'clone_')
+
     def render_config(self, settings):
         lines = ['# Managed by dbops.containers.db_container: edits are overwritten.', '[mysqld]']
         for name in sorted(settings):
-            lines.append('%s = %s' % (name, self.format_value(settings[name], None)))
+            option = 'loose-' + name if name.startswith(self.plugin_variable_prefixes) else name
+            lines.append('%s = %s' % (option, self.format_value(settings[name], None)))
         return '\n'.join(lines) + '\n'
 
     def environment(self, database, user, has_password, version):

@@ -34,6 +34,8 @@ USER_TABLES_SQL = ('SELECT COUNT(*) FROM information_schema.tables WHERE table_s
 # CLONE INSTANCE ends with this error when no supervisor restarts mysqld (a container's PID 1):
 # the data is cloned, the server must be restarted by whoever runs it (MySQL error 3707).
 RESTART_NEEDED = 3707
+# The donor refuses a second clone while one runs ("Too many concurrent clone operations").
+DONOR_BUSY = '3634'
 
 
 def plugin_active(conn):
@@ -69,22 +71,37 @@ def clone_statements(source_host, source_port):
             'CLONE INSTANCE FROM <replication user>@%s:%s' % (source_host, source_port), 'restart the replica']
 
 
-def clone_from(conn, source_host, source_port, user, password):
-    """CLONE INSTANCE from the source; True when the server must now be restarted by its supervisor."""
+def clone_from(conn, source_host, source_port, user, password, wait_timeout=60):
+    """CLONE INSTANCE from the source; True when the server must now be restarted by its supervisor.
+
+    A donor serves one clone at a time (error 3634): replicas of one cluster are set up in
+    parallel, so a busy donor is asked again until wait_timeout."""
     if not plugin_active(conn):
         execute(conn, INSTALL_PLUGIN_SQL)
     execute(conn, 'SET GLOBAL clone_valid_donor_list = %s', ('%s:%s' % (source_host, source_port),))
-    try:
-        execute(conn, 'CLONE INSTANCE FROM %s@%s:%s IDENTIFIED BY %s',
-                (user, source_host, int(source_port), password))
-    except Exception as exc:  # noqa: BLE001 - PyMySQL's error classes are not imported here
-        code = exc.args[0] if getattr(exc, 'args', None) else None
-        if code == RESTART_NEEDED:
-            return True
-        raise DbopsError('cloning from %s:%s failed: %s (the replica\'s error log says more)'
-                         % (source_host, source_port, exc.args[-1] if getattr(exc, 'args', None) else exc),
-                         'primary_host')
-    return False
+    outcome = {}
+
+    def attempt():
+        try:
+            execute(conn, 'CLONE INSTANCE FROM %s@%s:%s IDENTIFIED BY %s',
+                    (user, source_host, int(source_port), password))
+            outcome['restart'] = False
+        except Exception as exc:  # noqa: BLE001 - PyMySQL's error classes are not imported here
+            args = getattr(exc, 'args', None) or (None, str(exc))
+            if args[0] == RESTART_NEEDED:
+                outcome['restart'] = True
+            elif DONOR_BUSY in str(args[-1]):
+                outcome['busy'] = args[-1]
+                return False
+            else:
+                raise DbopsError('cloning from %s:%s failed: %s (the replica\'s error log says more)'
+                                 % (source_host, source_port, args[-1]), 'primary_host')
+        return True
+
+    if not wait_until(attempt, wait_timeout, interval=2):
+        raise DbopsError('the source %s:%s was busy with another clone for wait_timeout (%ss): %s'
+                         % (source_host, source_port, wait_timeout, outcome.get('busy')), 'wait_timeout')
+    return outcome['restart']
 
 
 class CloneSeed(object):
@@ -108,7 +125,7 @@ class CloneSeed(object):
 
     def run(self, conn, source_host, source_port, user, password):
         """Clone, restart, log in again: the new connection."""
-        clone_from(conn, source_host, source_port, user, password)
+        clone_from(conn, source_host, source_port, user, password, self.wait_timeout)
         target = self.context.target
         self.context.docker.restart(target.container_id, timeout=30)
 

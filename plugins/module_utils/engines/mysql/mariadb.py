@@ -56,6 +56,7 @@ class MariaDBAdapter(MySQLAdapter):
     rules = mysql_tuning.MARIADB_RULES
     catalog = MARIADB_CATALOG
     client = 'mariadb'  # MariaDB 11 images no longer ship the mysql name
+    plugin_variable_prefixes = ()  # semi-sync is built into the server
     env_prefix = 'MARIADB'
     max_user_length = 80  # MariaDB KB: user names are up to 80 characters
 

@@ -330,6 +330,20 @@ def test_render_mysql(engine):
                     'skip_name_resolve = ON\n')
 
 
+def test_render_mysql_plugin_variables_are_loose():
+    # mysqld --initialize ignores plugin_load_add but reads the file: a plugin's variable must not abort it.
+    settings = {'plugin_load_add': 'rpl_semi_sync_source=semisync_source.so', 'rpl_semi_sync_source_enabled': 'ON',
+                'rpl_semi_sync_replica_enabled': 'ON', 'server_id': 2}
+    assert adapter('mysql').render_config(settings).splitlines()[2:] == [
+        'plugin_load_add = rpl_semi_sync_source=semisync_source.so',
+        'loose-rpl_semi_sync_replica_enabled = ON',
+        'loose-rpl_semi_sync_source_enabled = ON',
+        'server_id = 2']
+    # MariaDB's semi-sync is built in: its variables are written as they are.
+    assert 'rpl_semi_sync_master_enabled = ON' in adapter('mariadb').render_config(
+        {'rpl_semi_sync_master_enabled': 'ON'}).splitlines()
+
+
 def test_render_postgres():
     text = adapter('postgres').render_config({
         'work_mem': '4MB', 'max_connections': 100, 'random_page_cost': 1.1,
