@@ -31,6 +31,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.common.errors imp
 from ansible_collections.dbops.containers.plugins.module_utils.common.sql import execute, rows, scalar
 from ansible_collections.dbops.containers.plugins.module_utils.common.wait import wait_until
 from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import FileEntry
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import clone
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import replication as repl
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import flavor_named
 from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import node_follows
@@ -271,7 +272,39 @@ class FailoverDriver(SqlFailoverDriver):
             self.last_rejoin_reseeded = True
 
     def reseed(self, node, primary):
-        """Empty the node's data volume and make it a fresh replica of primary (force only: data is discarded)."""
+        """Rebuild the node's data from primary and make it a replica (force only: its own data is discarded)."""
+        if self._flavor_of_server(node).can_clone:
+            self._reseed_by_cloning(node, primary)
+        else:
+            self._reseed_by_initialising(node, primary)
+
+    def _flavor_of_server(self, node):
+        conn = self._conn(node, 5)
+        try:
+            return repl.server_info(conn)['server_flavor']
+        finally:
+            conn.close()
+
+    def _reseed_by_cloning(self, node, primary):
+        """MySQL: CLONE INSTANCE replaces the node's data and GTID history with the primary's. Emptying the
+        volume instead would run the image's first start again, whose SQL gives it GTIDs of its own (and the
+        fence's read-only setting makes that first start fail)."""
+        wait_timeout = self.params.get('wait_timeout') or 60
+        conn = self._conn(node, 10)
+        try:
+            # The fence's super_read_only refuses CLONE INSTANCE; read_only stays on, and the restart after
+            # the clone reads the fence file again.
+            execute(conn, 'SET GLOBAL super_read_only = OFF')
+            clone.clone_from(conn, primary.alias, primary.port, self.params.get('replication_user') or 'repl',
+                             self._replication_password(), wait_timeout)
+        finally:
+            conn.close()
+        self.cluster.docker.restart(node.inspect['Id'], 30)
+        self._wait_answering(node, wait_timeout, 1, '%s did not come back after it was cloned and restarted')
+        self.repoint(node, primary)
+
+    def _reseed_by_initialising(self, node, primary):
+        """MariaDB: empty the data volume, let the image initialise it, replay the primary's binlog."""
         docker = self.cluster.docker
         self.cluster.refresh(node)
         if node.running:
