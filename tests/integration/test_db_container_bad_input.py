@@ -86,7 +86,7 @@ CASES = [
     ('relative host path', {'data_volume': './data'}, 'data_volume', ['absolute host path']),
     ('image of another engine', {'engine': 'postgres', 'image': 'localhost/dbops/mariadb:10.11',
                                  'image_source': None}, 'image', ['MariaDB image']),
-    ('no local image for MySQL', {'engine': 'mysql'}, 'image_source', ['no local image']),
+    ('no local image for MongoDB', {'engine': 'mongodb'}, 'image_source', ['no local image']),
     ('image missing and pull=never', {'image': 'localhost/dbops/mariadb:9.9', 'image_source': None,
                                       'pull': 'never'}, 'image', ['pull=never']),
     ('password with a line break', {'password': 'a\nb'}, 'password', ['line breaks']),

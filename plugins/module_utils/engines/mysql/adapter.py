@@ -182,7 +182,7 @@ class MySQLAdapter(EngineAdapter):
     port = 3306
     # MySQL 8.0 reached end of life in April 2026; 8.4 is the LTS line.
     official_image = 'mysql:8.4'
-    local_image = None  # no MySQL 8.x server package in Debian
+    local_image = 'localhost/dbops/mysql:9.7'  # Debian sid's MySQL 9.7 LTS (images/mysql-9.7)
     version_env = ('MYSQL_VERSION', 'MYSQL_MAJOR')
     data_dir = '/var/lib/mysql'
     config_dir = '/etc/mysql/conf.d'      # included by the official images' my.cnf

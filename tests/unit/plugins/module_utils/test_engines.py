@@ -540,7 +540,7 @@ def test_check_upgrade_allows(engine, old, new):
     assert adapter(engine).check_upgrade(old, new) is None
 
 
-@pytest.mark.parametrize('engine', ['mysql', 'mongodb'])
+@pytest.mark.parametrize('engine', ['mongodb'])
 def test_no_local_image(engine):
     with pytest.raises(DbopsError) as info:
         adapter(engine).default_image('local')
@@ -550,6 +550,7 @@ def test_no_local_image(engine):
 @pytest.mark.parametrize('engine, source, image', [
     ('mariadb', 'local', 'localhost/dbops/mariadb:10.11'),
     ('postgres', 'local', 'localhost/dbops/postgres:15'),
+    ('mysql', 'local', 'localhost/dbops/mysql:9.7'),
     ('mariadb', 'official', 'mariadb:11.4'),
     ('mysql', 'official', 'mysql:8.4'),
     ('postgres', 'official', 'postgres:17'),

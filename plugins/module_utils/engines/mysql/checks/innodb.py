@@ -129,6 +129,8 @@ def buffer_pool_instances(facts):
     if pool < GIB or instances > 1:
         return None
     wanted = int((facts.get('recommended') or {}).get('innodb_buffer_pool_instances', min(8, int(pool // GIB))))
+    if wanted <= instances:
+        return None     # a 1 GiB pool: one instance is what MySQL itself would choose
     return finding(instances, wanted, 'one instance for a %s pool: every page access takes the same mutex'
                    % human(pool), setting_fix('innodb_buffer_pool_instances', wanted, facts, restart=True))
 
