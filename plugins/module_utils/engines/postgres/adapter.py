@@ -159,6 +159,12 @@ class PostgresAdapter(EngineAdapter):
             return '/var/lib/postgresql'
         return self.data_dir
 
+    def pgdata(self, version):
+        """Where the cluster's files are in the container (the image's PGDATA for that version)."""
+        if at_least(version, (18,)):
+            return '/var/lib/postgresql/%d/docker' % version[0]
+        return self.data_dir
+
     def format_value(self, value, kind):
         if kind == tuning.SIZE:
             return sizes.to_postgres(int(value))

@@ -36,7 +36,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.lsn import parse_lsn
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.replication import create_slot_sql
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.standby import (
-    DATA_DIR, RUNTIME_UID, ensure_passfile, find_network, passfile_line)
+    RUNTIME_UID, ensure_passfile, find_network, passfile_line)
 from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import node_follows
 from ansible_collections.dbops.containers.plugins.module_utils.failover.sql_driver import SqlFailoverDriver
 
@@ -122,12 +122,20 @@ class FailoverDriver(SqlFailoverDriver):
                             (primary.name, primary.alias, primary.host))
 
     # ------------------------------------------------------------------ changes
-    def _data_volume(self, node):
-        directory = self.cluster.adapter.data_dir
+    def _data_layout(self, node):
+        """(data volume, its mount point, PGDATA) of a node's container: PostgreSQL 18's image mounts the
+        volume at /var/lib/postgresql, above PGDATA (18/docker); earlier ones at PGDATA itself."""
+        adapter = self.cluster.adapter
+        config = node.inspect.get('Config') or {}
+        version = adapter.version_of_image(config.get('Image'), config.get('Env'))
+        mount_point, pgdata = adapter.data_mount(version), adapter.pgdata(version)
         for mount in node.inspect.get('Mounts') or []:
-            if mount.get('Destination') == directory and mount.get('Type') == 'volume':
-                return mount['Name']
-        raise DbopsError('container %s has no data volume at %s' % (node.name, directory), 'nodes')
+            if mount.get('Destination') == mount_point and mount.get('Type') == 'volume':
+                return mount['Name'], mount_point, pgdata
+        raise DbopsError('container %s has no data volume at %s' % (node.name, mount_point), 'nodes')
+
+    def _data_volume(self, node):
+        return self._data_layout(node)[0]
 
     def stop_writes_now(self, conn):
         execute(conn, 'ALTER SYSTEM SET default_transaction_read_only = on')
@@ -135,9 +143,11 @@ class FailoverDriver(SqlFailoverDriver):
 
     def mark_fenced(self, node):
         # standby.signal: if it ever starts again, it is a read-only standby.
+        volume, mount_point, pgdata = self._data_layout(node)
+        signal = (pgdata[len(mount_point):].strip('/') + '/standby.signal').lstrip('/')
         self.cluster.docker.write_to_mount(
-            node.inspect['Config']['Image'], {'type': 'volume', 'source': self._data_volume(node)},
-            [FileEntry('standby.signal', b'', 0o600, RUNTIME_UID, RUNTIME_UID)])
+            node.inspect['Config']['Image'], {'type': 'volume', 'source': volume},
+            [FileEntry(signal, b'', 0o600, RUNTIME_UID, RUNTIME_UID)])
 
     def promote(self, node):
         conn = self._conn(node, 5)
@@ -276,7 +286,7 @@ class FailoverDriver(SqlFailoverDriver):
         docker.create_volume(volume, {CARRIER_LABEL: 'true'})
         slot = slot_name_for(node.name)
         conninfo = conninfo_string(primary.alias, primary.port, self._user(), slot)
-        data = DATA_DIR
+        volume_name, mount_point, data = self._data_layout(node)
         rewind_step = ('pg_rewind --target-pgdata={d} --source-server="host={h} port={p} user={u} dbname=postgres" '
                        '--progress; ' if rewind else '')
         # postmaster.pid of a killed server names PID 1, which in this one-shot container is its own
@@ -291,7 +301,7 @@ class FailoverDriver(SqlFailoverDriver):
                                              0o600, RUNTIME_UID, RUNTIME_UID)])
             code, output = docker.run_once(
                 image, ['sh', '-c'], [script],
-                [{'target': data, 'source': self._data_volume(node), 'read_only': False},
+                [{'target': mount_point, 'source': volume_name, 'read_only': False},
                  {'target': '/run/rewind', 'source': volume, 'read_only': True}],
                 network=self.params.get('network') or find_network(docker, primary.alias),
                 user=str(RUNTIME_UID),

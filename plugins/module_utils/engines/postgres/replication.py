@@ -31,6 +31,7 @@ __metaclass__ = type
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.sql import execute, rows, scalar
 from ansible_collections.dbops.containers.plugins.module_utils.engines import base
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.adapter import PostgresAdapter
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.conninfo import (
     point_standby, wait_streaming)
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.hba import (
@@ -329,7 +330,7 @@ class Driver(base.ReplicationDriver):
         if docker.image(image) is None:
             docker.pull(image)  # a DbopsError naming image when it cannot be had
         actions = seed_standby(docker, name, image, endpoint.host, endpoint.port, user, password, slot,
-                               network=self._network(endpoint))
+                               network=self._network(endpoint), layout=self._data_layout(docker, image))
         if inspect is None:
             self.reports_status = False
             context.notes.append('volume %s-data holds a base backup of %s: create the standby container on it '
@@ -340,6 +341,17 @@ class Driver(base.ReplicationDriver):
         actions.append('start_standby')
         changed, more = self._follow(docker.container(name), endpoint, user, password, slot)
         return True, actions + more
+
+    @staticmethod
+    def _data_layout(docker, image):
+        """(volume mount point, PGDATA) in containers of image: PostgreSQL 18 moved both."""
+        adapter = PostgresAdapter()
+        version = adapter.version_of_image(image, ((docker.image(image) or {}).get('Config') or {}).get('Env'))
+        if version is None:
+            raise DbopsError('cannot tell the PostgreSQL version of image %s (no PG_MAJOR/PG_VERSION in its '
+                             'environment, no version tag): set image to a versioned PostgreSQL image' % image,
+                             'image')
+        return adapter.data_mount(version), adapter.pgdata(version)
 
     def _network(self, endpoint):
         """The Docker network pg_basebackup runs on: the option, the primary's alias's network, or bridge

@@ -56,14 +56,14 @@ def identify_command(primary_host, primary_port, user):
     return ['psql', '-X', '-w', '-At', '-F', '|', '-d', conninfo, '-c', 'IDENTIFY_SYSTEM']
 
 
-# Prints what the data volume holds: state=absent/empty/nonempty/cluster, sysid=, standby=1.
-PROBE_SCRIPT = (
-    'D=%s; '
-    'if [ -f "$D/PG_VERSION" ]; then echo state=cluster; '
-    'pg_controldata "$D" | sed -n "s/^Database system identifier:[[:space:]]*/sysid=/p"; '
-    'if [ -f "$D/standby.signal" ]; then echo standby=1; fi; '
-    'elif [ -n "$(ls -A "$D" 2>/dev/null)" ]; then echo state=nonempty; '
-    'else echo state=empty; fi' % DATA_DIR)
+def probe_script(mount, pgdata):
+    """Prints what the data volume (mounted at mount) holds: state=empty/nonempty/cluster, sysid=, standby=1."""
+    return ('D=%s; V=%s; '
+            'if [ -f "$D/PG_VERSION" ]; then echo state=cluster; '
+            'pg_controldata "$D" | sed -n "s/^Database system identifier:[[:space:]]*/sysid=/p"; '
+            'if [ -f "$D/standby.signal" ]; then echo standby=1; fi; '
+            'elif [ -n "$(ls -A "$V" 2>/dev/null)" ]; then echo state=nonempty; '
+            'else echo state=empty; fi' % (pgdata, mount))
 
 
 def parse_probe(output):
@@ -126,13 +126,17 @@ def _volume_labels(standby_name, kind):
 
 
 def seed_standby(docker, standby_name, image, primary_host, primary_port, replication_user, replication_password,
-                 slot, network=None, timeout=3600):
+                 slot, network=None, timeout=3600, layout=(DATA_DIR, DATA_DIR)):
     """Fill the standby's data volume ``<standby>-data`` with a base backup of the primary. Returns actions.
+
+    ``layout``: (where the volume is mounted, PGDATA) for the image's version: PostgreSQL 18's
+    official image mounts the volume at /var/lib/postgresql and keeps PGDATA in 18/docker below it.
 
     Does nothing when the volume already holds a standby of this primary (its
     passfile is refreshed when the password changed); refuses a volume that
     holds anything else.
     """
+    mount, pgdata = layout
     check_identifier(replication_user, 'replication_user')
     if not is_slot_name(slot):
         raise DbopsError('%r is not a valid replication slot name' % (slot,), 'slot')
@@ -147,8 +151,8 @@ def seed_standby(docker, standby_name, image, primary_host, primary_port, replic
     if docker.volume(data_volume) is None:
         facts = {'state': 'absent'}
     else:
-        code, output = docker.run_once(image, ['sh', '-c', PROBE_SCRIPT], [],
-                                       [{'target': DATA_DIR, 'source': data_volume, 'read_only': True}])
+        code, output = docker.run_once(image, ['sh', '-c', probe_script(mount, pgdata)], [],
+                                       [{'target': mount, 'source': data_volume, 'read_only': True}])
         facts = parse_probe(output)
         if code != 0 or facts['state'] is None:
             raise DbopsError('cannot tell what volume %r holds (exit %s): %s' % (data_volume, code, output.strip()),
@@ -177,11 +181,11 @@ def seed_standby(docker, standby_name, image, primary_host, primary_port, replic
                           [FileEntry('.', None, 0o700, RUNTIME_UID, RUNTIME_UID)])
     ensure_passfile(docker, image, standby_name, secrets_volume, wanted_passfile, actions)
     started = time.time()
-    command = basebackup_command(primary_host, primary_port, replication_user, slot)
+    command = basebackup_command(primary_host, primary_port, replication_user, slot, pgdata)
     try:
         code, output = docker.run_once(
             image, command[:1], command[1:],
-            [{'target': DATA_DIR, 'source': data_volume, 'read_only': False},
+            [{'target': mount, 'source': data_volume, 'read_only': False},
              {'target': SECRETS_DIR, 'source': secrets_volume, 'read_only': True}],
             network=network, user=str(RUNTIME_UID), timeout=timeout,
             # PGAPPNAME lands in primary_conninfo: the standby shows up under its slot's name in
@@ -191,8 +195,8 @@ def seed_standby(docker, standby_name, image, primary_host, primary_port, replic
         code, output = None, str(exc)
     if code != 0:
         # Leave no half copy behind: the next run must find the volume empty again.
-        docker.run_once(image, ['sh', '-c', 'rm -rf %s/* %s/.[!.]* 2>/dev/null; true' % (DATA_DIR, DATA_DIR)],
-                        [], [{'target': DATA_DIR, 'source': data_volume, 'read_only': False}])
+        docker.run_once(image, ['sh', '-c', 'rm -rf %s/* %s/.[!.]* 2>/dev/null; true' % (mount, mount)],
+                        [], [{'target': mount, 'source': data_volume, 'read_only': False}])
         raise DbopsError('pg_basebackup from %s:%s failed (exit %s); the data volume was emptied again. '
                          'Output:\n%s' % (primary_host, primary_port, code, output.strip()), 'primary_host')
     actions.append('basebackup')

@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+"""postgresql_cluster and db_failover on PostgreSQL 17 and 18, built the official images' way.
+
+PostgreSQL 18's image keeps its volume at /var/lib/postgresql and PGDATA in 18/docker below it:
+the standby's base backup, the fence (standby.signal) and pg_rewind must all find the cluster
+there. Synchronous mode, writes read on the standby, a switchover there and back, kill -9 of
+the primary, and a rejoin with pg_rewind.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from conftest import COLLECTIONS, ROOT, run_module, wait_for
+
+ROOT_PASSWORD = 'R00t-pass;word"x'
+REPLICATION_PASSWORD = 'Repl-Pa55;w"ord'
+
+PLAY = r'''
+- name: The nodes
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: One inventory host per node
+      ansible.builtin.add_host:
+        name: "{{ item.0 }}"
+        groups: [postgresql_cluster]
+        ansible_connection: local
+        ansible_python_interpreter: "{{ ansible_playbook_python }}"
+        postgresql_cluster_role: "{{ item.1 }}"
+      loop: "{{ t_nodes | zip(['primary', 'standby']) | list }}"
+
+- name: PostgreSQL, synchronous, behind PgBouncer
+  hosts: postgresql_cluster
+  gather_facts: false
+  vars:
+    postgresql_cluster_name: "{{ t_prefix }}"
+    postgresql_cluster_state: "{{ t_state }}"
+    postgresql_cluster_synchronous: true
+    postgresql_cluster_replication_password: "{{ t_replication_password }}"
+    postgresql_cluster_pgbouncer_port: "{{ t_pgbouncer_port }}"
+    postgresql_cluster_container_name: "{{ inventory_hostname }}"
+    postgresql_image: "{{ t_image }}"
+    postgresql_memory: 1g
+    postgresql_cpus: 1
+    postgresql_published_ports: []
+    postgresql_root_password: "{{ t_root_password }}"
+    postgresql_password: App-Pa55word
+    postgresql_labels: {test.dbops: "true"}
+    postgresql_purge_data: "{{ t_state == 'absent' }}"
+  roles:
+    - role: dbops.containers.postgresql_cluster
+'''
+
+
+def free_port():
+    import socket
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+def psql(docker_client, name, sql):
+    """One statement as the postgres OS user inside the container (peer authentication)."""
+    code, output = docker_client.containers.get(name).exec_run(['psql', '-XAtc', sql], user='postgres')
+    assert code == 0, output
+    return output.decode('utf-8').strip()
+
+
+@pytest.mark.parametrize('image, pgdata', [
+    ('localhost/dbops/postgres:17', '/var/lib/postgresql/data'),
+    ('localhost/dbops/postgres:18', '/var/lib/postgresql/18/docker'),
+], ids=['postgres-17', 'postgres-18'])
+def test_synchronous_cluster_failover_rewind(docker_client, tmp_path, image, pgdata):
+    prefix = 'dbt-%s-pgv' % uuid.uuid4().hex[:6]
+    nodes = ['%s1' % prefix, '%s2' % prefix]
+    primary, standby = nodes
+    playbook = tmp_path / 'cluster.yml'
+    playbook.write_text(PLAY)
+    variables = tmp_path / 'vars.json'
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
+               DBOPS_IMAGE_SOURCE='local')
+
+    def play(state):
+        variables.write_text(json.dumps({
+            't_prefix': prefix, 't_nodes': nodes, 't_state': state, 't_image': image,
+            't_pgbouncer_port': free_port(), 't_root_password': ROOT_PASSWORD,
+            't_replication_password': REPLICATION_PASSWORD}))
+        proc = subprocess.run(['ansible-playbook', '-i', 'localhost,', '-c', 'local',
+                               '-e', 'ansible_python_interpreter=%s' % sys.executable, '-e', '@%s' % variables,
+                               str(playbook)], capture_output=True, text=True, env=env, timeout=900,
+                              check=False, cwd=ROOT)
+        return proc.returncode, proc.stdout + proc.stderr
+
+    def failover(mode, **extra):
+        args = {'mode': mode, 'engine': 'postgres', 'nodes': [{'name': name} for name in nodes],
+                'replication_password': REPLICATION_PASSWORD, 'probe_interval': 0.3,
+                'endpoint': {'type': 'pgbouncer', 'container': prefix + '-pgbouncer'}}
+        args.update(extra)
+        result = run_module('db_failover', args)
+        assert not result.failed, result.get('msg')
+        return result
+
+    try:
+        code, output = play('started')
+        assert code == 0, output[-5000:]
+        assert ROOT_PASSWORD not in output and REPLICATION_PASSWORD not in output
+        assert psql(docker_client, standby, 'SHOW data_directory') == pgdata
+        assert psql(docker_client, standby, 'SELECT status FROM pg_stat_wal_receiver') == 'streaming'
+        assert psql(docker_client, primary, 'SELECT sync_state FROM pg_stat_replication') in ('sync', 'quorum')
+        psql(docker_client, primary, 'CREATE TABLE ledger (id int PRIMARY KEY)')
+        psql(docker_client, primary, 'INSERT INTO ledger VALUES (1)')
+        wait_for(lambda: psql(docker_client, standby, 'SELECT count(*) FROM ledger') == '1')
+
+        # There and back again, then kill -9 of the primary and a rejoin with pg_rewind.
+        assert failover('switchover')['new_primary'] == standby
+        assert failover('switchover')['new_primary'] == primary
+        docker_client.api.kill(primary)
+        assert failover('failover')['new_primary'] == standby
+        psql(docker_client, standby, 'INSERT INTO ledger VALUES (2)')
+        failover('rejoin', node=primary)
+        wait_for(lambda: psql(docker_client, primary, 'SELECT count(*) FROM ledger') == '2')
+        assert psql(docker_client, primary, 'SELECT pg_is_in_recovery()') == 't'
+        assert psql(docker_client, primary, 'SHOW data_directory') == pgdata
+    finally:
+        play('absent')
+        for container in docker_client.containers.list(all=True):
+            if container.name.startswith(prefix):
+                container.remove(force=True, v=True)
+        for volume in docker_client.volumes.list():
+            if volume.name.startswith(prefix):
+                volume.remove(force=True)
