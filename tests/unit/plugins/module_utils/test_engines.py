@@ -618,3 +618,14 @@ def test_postgres_creates_pg_stat_statements_only_when_preloaded():
     assert adapter('postgres').init_scripts('appdb', None, {'shared_preload_libraries': ''}) == {}
     both = adapter('postgres').init_scripts('appdb', 'app', {'shared_preload_libraries': 'pg_stat_statements'})
     assert sorted(both) == ['05-dbops-pg-stat-statements.sql', '10-dbops-app-user.sh']
+
+
+# --- PostgreSQL 18 keeps its volume above PGDATA ------------------------------------
+@pytest.mark.parametrize('version, mount, pgdata', [
+    ((15, 8), '/var/lib/postgresql/data', '/var/lib/postgresql/data'),
+    ((17, 12), '/var/lib/postgresql/data', '/var/lib/postgresql/data'),
+    ((18, 6), '/var/lib/postgresql', '/var/lib/postgresql/18/docker'),
+])
+def test_postgres_data_layout(version, mount, pgdata):
+    assert adapter('postgres').data_mount(version) == mount
+    assert adapter('postgres').pgdata(version) == pgdata

@@ -362,3 +362,11 @@ def test_configure_primary_without_container_names_the_missing_line():
         repl.configure_primary(server, 'replicator', 'pw', ['s1'])
     assert err.value.parameter == 'container' and 'host replication replicator samenet' in str(err.value)
     assert not server.roles and not server.slots
+
+
+def test_probe_script_looks_for_the_cluster_in_pgdata_and_for_files_in_the_volume():
+    script = pg_standby.probe_script('/var/lib/postgresql', '/var/lib/postgresql/18/docker')
+    assert script.startswith('D=/var/lib/postgresql/18/docker; V=/var/lib/postgresql; ')
+    assert '"$D/PG_VERSION"' in script and 'ls -A "$V"' in script
+    assert pg_standby.basebackup_command('pg1', 5432, 'replicator', 'slot1', '/var/lib/postgresql/18/docker')[
+        7:9] == ['-D', '/var/lib/postgresql/18/docker']
