@@ -69,7 +69,7 @@ PLAY = r'''
 
 
 def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
+    sockets = [socket.socket() for _number in range(count)]
     for sock in sockets:
         sock.bind(('127.0.0.1', 0))
     ports = [sock.getsockname()[1] for sock in sockets]
