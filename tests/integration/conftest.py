@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -196,3 +197,44 @@ def pg_query(host, sql, user='postgres', password='R00t-pass;word"x', database='
         finally:
             conn.close()
     return retry(go)
+
+
+def nodes_play(group, role_variable, roles):
+    """A play that adds one local inventory host per node (t_nodes) to group, with its role."""
+    return r'''
+- name: The nodes
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: One inventory host per node
+      ansible.builtin.add_host:
+        name: "{{ item.0 }}"
+        groups: [%s]
+        ansible_connection: local
+        ansible_python_interpreter: "{{ ansible_playbook_python }}"
+        %s: "{{ item.1 }}"
+      loop: "{{ t_nodes | zip(%s) | list }}"
+''' % (group, role_variable, [str(role) for role in roles])
+
+
+def run_playbook(playbook, variables_file, variables):
+    """ansible-playbook on localhost with the checkout's collection: (exit code, output)."""
+    variables_file.write_text(json.dumps(variables))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
+               DBOPS_IMAGE_SOURCE='local')
+    proc = subprocess.run(['ansible-playbook', '-i', 'localhost,', '-c', 'local',
+                           '-e', 'ansible_python_interpreter=%s' % sys.executable, '-e', '@%s' % variables_file,
+                           str(playbook)], capture_output=True, text=True, env=env, timeout=900, check=False,
+                          cwd=ROOT)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def free_local_ports(count):
+    """Ports nothing listens on at 127.0.0.1 (for endpoints published there)."""
+    sockets = [socket.socket() for _number in range(count)]
+    for sock in sockets:
+        sock.bind(('127.0.0.1', 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports

@@ -12,11 +12,6 @@ force of a node that holds a transaction no one else has.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -24,26 +19,13 @@ import uuid
 import pymysql
 import pytest
 
-from conftest import COLLECTIONS, ROOT, retry, run_module, wait_for
+from conftest import free_local_ports, mysql_query, nodes_play, retry, run_module, run_playbook, wait_for
 
 IMAGE = 'localhost/dbops/mysql:9.7'
 ROOT_PASSWORD = 'R00t-pass;word"x'
 REPLICATION_PASSWORD = 'Repl-Pa55;w"ord'
 
-PLAY = r'''
-- name: The nodes
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: One inventory host per node
-      ansible.builtin.add_host:
-        name: "{{ item.0 }}"
-        groups: [mysql_cluster]
-        ansible_connection: local
-        ansible_python_interpreter: "{{ ansible_playbook_python }}"
-        mysql_cluster_role: "{{ item.1 }}"
-      loop: "{{ t_nodes | zip(['primary', 'replica', 'replica']) | list }}"
-
+PLAY = nodes_play('mysql_cluster', 'mysql_cluster_role', ['primary', 'replica', 'replica']) + r'''
 - name: MySQL 9.7, semi-sync, behind HAProxy
   hosts: mysql_cluster
   gather_facts: false
@@ -68,21 +50,11 @@ PLAY = r'''
 '''
 
 
-def free_ports(count):
-    sockets = [socket.socket() for _number in range(count)]
-    for sock in sockets:
-        sock.bind(('127.0.0.1', 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
-
-
 class Cluster(object):
     def __init__(self, tmp_path):
         self.prefix = 'dbt-%s-my' % uuid.uuid4().hex[:6]
         self.nodes = ['%s%d' % (self.prefix, i) for i in (1, 2, 3)]
-        self.writer_port, self.reader_port = free_ports(2)
+        self.writer_port, self.reader_port = free_local_ports(2)
         self.playbook = tmp_path / 'cluster.yml'
         self.playbook.write_text(PLAY)
         self.vars_file = tmp_path / 'vars.json'
@@ -90,17 +62,10 @@ class Cluster(object):
         self.password_file.write_text(REPLICATION_PASSWORD + '\n')
 
     def run(self, state='started'):
-        self.vars_file.write_text(json.dumps({
+        return run_playbook(self.playbook, self.vars_file, {
             't_prefix': self.prefix, 't_nodes': self.nodes, 't_state': state, 't_image': IMAGE,
             't_writer_port': self.writer_port, 't_reader_port': self.reader_port,
-            't_root_password': ROOT_PASSWORD, 't_replication_password': REPLICATION_PASSWORD}))
-        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
-                   DBOPS_IMAGE_SOURCE='local')
-        proc = subprocess.run(['ansible-playbook', '-i', 'localhost,', '-c', 'local',
-                               '-e', 'ansible_python_interpreter=%s' % sys.executable, '-e', '@%s' % self.vars_file,
-                               str(self.playbook)], capture_output=True, text=True, env=env, timeout=900,
-                              check=False, cwd=ROOT)
-        return proc.returncode, proc.stdout + proc.stderr
+            't_root_password': ROOT_PASSWORD, 't_replication_password': REPLICATION_PASSWORD})
 
     def failover(self, mode, **extra):
         args = {'mode': mode, 'engine': 'mysql', 'nodes': [{'name': name} for name in self.nodes],
@@ -116,13 +81,7 @@ def connect(host, port=3306, timeout=5):
 
 
 def query(host, sql, port=3306):
-    conn = connect(host, port)
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(sql)
-            return cursor.fetchall()
-    finally:
-        conn.close()
+    return mysql_query(host, sql, password=ROOT_PASSWORD, port=port)
 
 
 def address(docker_client, name):

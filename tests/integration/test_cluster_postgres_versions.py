@@ -10,33 +10,16 @@ the primary, and a rejoin with pg_rewind.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import json
-import os
-import subprocess
-import sys
 import uuid
 
 import pytest
 
-from conftest import COLLECTIONS, ROOT, run_module, wait_for
+from conftest import free_local_ports, nodes_play, run_module, run_playbook, wait_for
 
 ROOT_PASSWORD = 'R00t-pass;word"x'
 REPLICATION_PASSWORD = 'Repl-Pa55;w"ord'
 
-PLAY = r'''
-- name: The nodes
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: One inventory host per node
-      ansible.builtin.add_host:
-        name: "{{ item.0 }}"
-        groups: [postgresql_cluster]
-        ansible_connection: local
-        ansible_python_interpreter: "{{ ansible_playbook_python }}"
-        postgresql_cluster_role: "{{ item.1 }}"
-      loop: "{{ t_nodes | zip(['primary', 'standby']) | list }}"
-
+PLAY = nodes_play('postgresql_cluster', 'postgresql_cluster_role', ['primary', 'standby']) + r'''
 - name: PostgreSQL, synchronous, behind PgBouncer
   hosts: postgresql_cluster
   gather_facts: false
@@ -60,15 +43,6 @@ PLAY = r'''
 '''
 
 
-def free_port():
-    import socket
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
-
-
 def psql(docker_client, name, sql):
     """One statement as the postgres OS user inside the container (peer authentication)."""
     code, output = docker_client.containers.get(name).exec_run(['psql', '-XAtc', sql], user='postgres')
@@ -87,19 +61,13 @@ def test_synchronous_cluster_failover_rewind(docker_client, tmp_path, image, pgd
     playbook = tmp_path / 'cluster.yml'
     playbook.write_text(PLAY)
     variables = tmp_path / 'vars.json'
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
-               DBOPS_IMAGE_SOURCE='local')
+    pgbouncer_port = free_local_ports(1)[0]
 
     def play(state):
-        variables.write_text(json.dumps({
+        return run_playbook(playbook, variables, {
             't_prefix': prefix, 't_nodes': nodes, 't_state': state, 't_image': image,
-            't_pgbouncer_port': free_port(), 't_root_password': ROOT_PASSWORD,
-            't_replication_password': REPLICATION_PASSWORD}))
-        proc = subprocess.run(['ansible-playbook', '-i', 'localhost,', '-c', 'local',
-                               '-e', 'ansible_python_interpreter=%s' % sys.executable, '-e', '@%s' % variables,
-                               str(playbook)], capture_output=True, text=True, env=env, timeout=900,
-                              check=False, cwd=ROOT)
-        return proc.returncode, proc.stdout + proc.stderr
+            't_pgbouncer_port': pgbouncer_port, 't_root_password': ROOT_PASSWORD,
+            't_replication_password': REPLICATION_PASSWORD})
 
     def failover(mode, **extra):
         args = {'mode': mode, 'engine': 'postgres', 'nodes': [{'name': name} for name in nodes],
