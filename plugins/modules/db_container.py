@@ -49,7 +49,7 @@ options:
   image:
     description:
       - Image to run. When not set, the engine's official image at a current supported version
-        (V(mysql:8.4), V(mariadb:11.4), V(postgres:17), V(mongo:8.0)), or the project's local image when
+        (V(mysql:8.4), V(mariadb:11.8), V(postgres:18), V(mongo:8.0)), or the project's local image when
         O(image_source=local).
     type: str
   image_source:
@@ -304,7 +304,7 @@ image:
   description: The image the container runs.
   returned: when state is not absent
   type: str
-  sample: mariadb:11.4
+  sample: mariadb:11.8
 volumes:
   description: Volume names (or host paths) for data, config, logs and secrets.
   returned: when state is not absent

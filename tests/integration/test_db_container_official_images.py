@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""db_container with the official images (MySQL 8.4, MariaDB 11.4, PostgreSQL 17, MongoDB 8.0).
+"""db_container with the official images (MySQL 8.4, MariaDB 11.8, PostgreSQL 18, MongoDB 8.0).
 
 They run wherever the official image is on the Docker host or can be pulled;
 on a machine without registry access they are skipped with that reason.
@@ -51,8 +51,8 @@ OFFICIAL = [
     pytest.param('mysql', 'mysql:8.4', '2g', read_mysql,
                  {'innodb_buffer_pool_size': GIB, 'innodb_redo_log_capacity': GIB // 2, 'gtid_mode': 'ON'},
                  id='mysql-8.4'),
-    pytest.param('mariadb', 'mariadb:11.4', '2g', read_mariadb, {'innodb_buffer_pool_size': GIB}, id='mariadb-11.4'),
-    pytest.param('postgres', 'postgres:17', '2g', read_postgres, {'shared_buffers': '512MB'}, id='postgres-17'),
+    pytest.param('mariadb', 'mariadb:11.8', '2g', read_mariadb, {'innodb_buffer_pool_size': GIB}, id='mariadb-11.8'),
+    pytest.param('postgres', 'postgres:18', '2g', read_postgres, {'shared_buffers': '512MB'}, id='postgres-18'),
     # WiredTiger cache: max(0.5 x (2 GiB - 1 GiB), 0.25 GB) = 0.5 GiB.
     pytest.param('mongodb', 'mongo:8.0', '2g', read_mongodb, {'cache_bytes': GIB // 2}, id='mongo-8.0'),
 ]

@@ -121,8 +121,8 @@ class PostgresAdapter(EngineAdapter):
     name = 'postgres'
     label = 'PostgreSQL'
     port = 5432
-    # PostgreSQL 17 is supported to November 2029 (18 is the newest major).
-    official_image = 'postgres:17'
+    # PostgreSQL 18 is the newest major (supported to November 2030).
+    official_image = 'postgres:18'
     local_image = 'localhost/dbops/postgres:15'
     version_env = ('PG_VERSION', 'PG_MAJOR')
     data_dir = '/var/lib/postgresql/data'

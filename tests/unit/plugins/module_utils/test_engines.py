@@ -551,9 +551,9 @@ def test_no_local_image(engine):
     ('mariadb', 'local', 'localhost/dbops/mariadb:10.11'),
     ('postgres', 'local', 'localhost/dbops/postgres:15'),
     ('mysql', 'local', 'localhost/dbops/mysql:9.7'),
-    ('mariadb', 'official', 'mariadb:11.4'),
+    ('mariadb', 'official', 'mariadb:11.8'),
     ('mysql', 'official', 'mysql:8.4'),
-    ('postgres', 'official', 'postgres:17'),
+    ('postgres', 'official', 'postgres:18'),
     ('mongodb', 'official', 'mongo:8.0'),
     ('mysql', None, 'mysql:8.4'),
 ])
