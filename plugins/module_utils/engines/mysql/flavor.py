@@ -61,6 +61,9 @@ class Flavor(AbstractBase):
     def can_clone(self):
         """A fresh replica can be seeded with CLONE INSTANCE (engines/mysql/clone.py)."""
         return False
+
+    # A fresh replica is reset and replays its source's whole binary log (engines/mysql/replay.py).
+    can_replay_from_start = False
     # What a source has written (the position its replicas must reach).
     source_gtid_sql = None
 
@@ -241,6 +244,7 @@ class MySQL(Flavor):
 
 class MariaDB(Flavor):
     name = 'mariadb'
+    can_replay_from_start = True
     is_mariadb = True
     can_compare_password = True
     # Crash recovery truncates binlog transactions no replica acknowledged (MDEV-21117).

@@ -20,7 +20,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.common.errors imp
 from ansible_collections.dbops.containers.plugins.module_utils.common.sql import execute, rows, scalar
 from ansible_collections.dbops.containers.plugins.module_utils.common.wait import wait_until
 from ansible_collections.dbops.containers.plugins.module_utils.engines import base
-from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import clone
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import clone, replay
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import (
     MariaDB, MySQL, flavor_named, flavor_of)
 
@@ -527,21 +527,27 @@ def configure_replica(conn, source_host, source_port, replication_user, replicat
         cloning = problem and flavor.can_clone and clone_seed is not None and _clone_plan(
             conn, info, source_conn, clone_seed, source_connect_host or source_host,
             source_connect_port or source_port)
+        replaying = problem and flavor.can_replay_from_start and _replay_plan(conn, info, source_conn)
     finally:
         source_conn.close()
-    if problem and not cloning:
+    if problem and not (cloning or replaying):
         raise DbopsError('%s:%s cannot replicate from %s:%s: %s. Nothing was changed; %s'
                          % (info['hostname'], info['server_id'], source_host, source_port, problem[1], SEED_HELP),
                          'primary_host')
-    cloned = []
+    seeding = []    # what cloning or resetting a fresh node ran
     if cloning:
-        cloned = clone.clone_statements(source_host, source_port)
+        seeding = clone.clone_statements(source_host, source_port)
         if dry_run:
-            return True, cloned + ['change source to %s:%s' % (source_host, source_port), flavor.start_sql()]
+            return True, seeding + ['change source to %s:%s' % (source_host, source_port), flavor.start_sql()]
         conn = clone_seed.run(conn, source_host, source_port, replication_user, replication_password)
         info = server_info(conn)
+    if replaying:
+        if dry_run:
+            return True, replay.reset_statements(*replay.first_start_objects(conn)) + [
+                'change source to %s:%s' % (source_host, source_port), flavor.start_sql()]
+        seeding = replay.reset_fresh_node(conn)
 
-    actions = list(cloned)
+    actions = list(seeding)
     before = replica_status(conn, info)
     semi_variables = global_variables(conn, 'rpl_semi_sync%')
     semi_plan = semi_sync_replica_plan(info['flavor'], info['version'], semi_variables, active_plugin_names(conn),
@@ -616,6 +622,18 @@ def _clone_plan(conn, info, source_conn, clone_seed, source_login_host, source_l
     if problem:
         raise DbopsError('this fresh replica would be seeded by cloning the source, but %s. Nothing was changed'
                          % problem, 'primary_host')
+    return True
+
+
+def _replay_plan(conn, info, source_conn):
+    """True when a fresh MariaDB node may be reset to replay its source's whole history (replay.py);
+    DbopsError when it is fresh but the source's history is gone; False when it is not fresh."""
+    if replay.fresh_node_problem(conn, replica_status(conn, info)):
+        return False
+    problem = replay.source_history_problem(source_conn)
+    if problem:
+        raise DbopsError('this fresh replica would replay the source\'s binary log from the start, but %s. '
+                         'Nothing was changed; %s' % (problem, SEED_HELP), 'primary_host')
     return True
 
 
