@@ -238,3 +238,24 @@ def free_local_ports(count):
     for sock in sockets:
         sock.close()
     return ports
+
+
+@pytest.fixture
+def network(docker_client, container_name):
+    """A user-defined Docker network of the test's own; its containers go with it."""
+    net = docker_client.networks.create(container_name('net'), labels=TEST_LABEL)
+    yield net.name
+    # This teardown runs before container_name's, which removes the containers' volumes too.
+    net.reload()
+    for container in net.containers:
+        container.remove(force=True, v=True)
+    net.remove()
+
+
+def require_image(docker_client, image):
+    """Fail (not skip) when one of the project's own images is missing: `make images` builds it."""
+    try:
+        docker_client.images.get(image)
+    except Exception:  # noqa: BLE001 - not built
+        pytest.fail('%s is not built: run `make images`' % image)
+    return image

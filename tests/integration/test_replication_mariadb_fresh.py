@@ -13,26 +13,16 @@ __metaclass__ = type
 
 import pytest
 
-from conftest import base_args, mysql_query, retry, run_module, wait_for
+from conftest import base_args, mysql_query, require_image, retry, run_module, wait_for
 
 IMAGE = 'localhost/dbops/mariadb:11.8'
 ROOT_PASSWORD = base_args('x', 'mariadb')['root_password']
 REPL_PASSWORD = 'Repl-Pa55;w"ord'
 
 
-@pytest.fixture
-def network(docker_client, container_name):
-    try:
-        docker_client.images.get(IMAGE)
-    except Exception:  # noqa: BLE001 - not built
-        pytest.fail('%s is not built: run `make images`' % IMAGE)
-    net = docker_client.networks.create(container_name('net'), labels={'test.dbops': 'true'})
-    yield net.name
-    # Runs before container_name's teardown, which removes the containers' volumes.
-    net.reload()
-    for container in net.containers:
-        container.remove(force=True, v=True)
-    net.remove()
+@pytest.fixture(autouse=True)
+def mariadb_image(docker_client):
+    return require_image(docker_client, IMAGE)
 
 
 def make_node(name, server_id, network):

@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import pytest
 
-from conftest import base_args, mysql_query, retry, run_module
+from conftest import base_args, mysql_query, require_image, retry, run_module
 
 MYSQL_IMAGE = 'localhost/dbops/mysql:9.7'
 ROOT_PASSWORD = base_args('x', 'mysql')['root_password']
@@ -24,11 +24,7 @@ GTID_SETTINGS = {'log_bin': 'mysql-bin', 'gtid_mode': 'ON', 'enforce_gtid_consis
 
 @pytest.fixture(scope='module')
 def mysql_image(docker_client):
-    try:
-        docker_client.images.get(MYSQL_IMAGE)
-    except Exception:  # noqa: BLE001 - not built
-        pytest.fail('%s is not built: run `make images`' % MYSQL_IMAGE)
-    return MYSQL_IMAGE
+    return require_image(docker_client, MYSQL_IMAGE)
 
 
 def make_node(name, server_id, network, **overrides):
@@ -56,17 +52,6 @@ def query(docker_client, name, sql, password=ROOT_PASSWORD):
 
 def gtid_executed(docker_client, name, password=ROOT_PASSWORD):
     return query(docker_client, name, 'SELECT @@GLOBAL.gtid_executed', password)[0][0]
-
-
-@pytest.fixture
-def network(docker_client, container_name):
-    net = docker_client.networks.create(container_name('net'), labels={'test.dbops': 'true'})
-    yield net.name
-    # This teardown runs before container_name's, which removes the containers and their volumes.
-    net.reload()
-    for container in net.containers:
-        container.remove(force=True, v=True)
-    net.remove()
 
 
 def test_fresh_official_nodes_become_replicas_by_cloning(docker_client, mysql_image, container_name, network):
