@@ -1,27 +1,42 @@
 #!/usr/bin/env python
 """Failover measured on real servers: RTO, RPO, async-mode loss, false alarm, switchover pause.
 
-Builds a 3-node MariaDB cluster (semi-sync, HAProxy writer 127.0.0.1:17446) and a 2-node
-PostgreSQL cluster (synchronous, PgBouncer 127.0.0.1:17432) with playbooks/cluster.yml on
-bench/inventory/failover.yml, deploys the watchers (playbooks/watcher.yml), then per engine:
+One cluster per engine, built and measured one after the other (only one cluster runs at a time):
+
+- mysql: MySQL (default 9.7), a primary and two semi-sync replicas (semisync_source/replica plugins,
+  AFTER_SYNC, timeout 10 s) behind HAProxy 127.0.0.1:17456; the replicas start as fresh
+  official-contract nodes and mysql_cluster seeds them by CLONE (bench/inventory/failover-mysql.yml);
+- mariadb: MariaDB (default 11.8), the same shape, HAProxy 127.0.0.1:17446 (failover-mariadb.yml);
+- postgres: PostgreSQL (default 18), a primary and a synchronous standby behind PgBouncer
+  127.0.0.1:17432 (failover-postgres.yml);
+
+each built with playbooks/cluster.yml and watched by its watcher (playbooks/watcher.yml). Per engine:
 
 - TRIALS (default 10) kill -9 trials: a load client writes one row per autocommit transaction
   through the endpoint and keeps a ledger of every acknowledged id; `docker kill` of the primary;
   RTO = kill -> first acknowledged write through the endpoint served by another node. After the
   watcher's `failover` event, every acknowledged id must be on the new primary (acked_lost).
-  The old primary is re-joined with db_failover mode rejoin (in-process) and the next trial kills
-  the new primary.
+  The old primary is re-joined with db_failover mode rejoin and force (in-process: a node killed
+  while an AFTER_SYNC commit waited for its acknowledgement keeps that commit after crash recovery,
+  so it is rebuilt from the new primary) and the next trial kills the new primary.
 - ASYNC_TRIALS (default 3) the same with semi-sync / synchronous replication off: async_lost.
-- MariaDB only: false alarm (one replica cut off from the network for 10 s).
-- Both engines: SWITCHOVERS (default 3) planned switchovers (db_failover mode switchover, the
-  watcher stopped as playbooks/failover.yml does) under load: the longest gap between acknowledged
-  writes. switchover_pause_s is the worse of the two engines' medians.
+- MySQL and MariaDB: false alarm (one replica cut off from the network for 10 s).
+- SWITCHOVERS (default 3) planned switchovers (db_failover mode switchover, the watcher stopped as
+  playbooks/failover.yml does) under load: the longest gap between acknowledged writes.
+  switchover_pause_s is the worst of the engines' medians.
 - ONLY=switchover: the switchovers alone (no kill trials, no false alarm).
 
-Writes bench/results/failover.json (ONLY=switchover: switchover.json); removes everything at the end, also on failure.
+Engines and images (failover_stats.DEFAULT_IMAGES: the newest of each engine):
+  ENGINES=mysql,mariadb,postgres (default: all three, in that order)
+  MYSQL_IMAGE=localhost/dbops/mysql:9.7  MARIADB_IMAGE=localhost/dbops/mariadb:11.8
+  POSTGRES_IMAGE=localhost/dbops/postgres:18   (e.g. MARIADB_IMAGE=localhost/dbops/mariadb:10.11)
+
+Writes bench/results/failover.json (ONLY=switchover: switchover.json; RESULT=name.json: another
+name, for trial runs); removes each cluster after its engine, also on failure.
 Percentiles are nearest-rank (p99 of 10 trials = the slowest).
 
-    make bench-failover [TRIALS=10] [ASYNC_TRIALS=3] [SWITCHOVERS=3] [ONLY=switchover]
+    make bench-failover [ENGINES=mysql,mariadb,postgres] [TRIALS=10] [ASYNC_TRIALS=3] [SWITCHOVERS=3]
+                        [ONLY=switchover] [MYSQL_IMAGE=...] [MARIADB_IMAGE=...] [POSTGRES_IMAGE=...]
 """
 
 from __future__ import absolute_import, division, print_function
@@ -45,19 +60,44 @@ sys.path.insert(0, os.path.join(ROOT, '.build', 'collections'))
 
 import failover_stats as fs  # noqa: E402
 
-INVENTORY = os.path.join(HERE, 'inventory', 'failover.yml')
 SECRETS = os.path.join(ROOT, '.build', 'bench-failover-secrets')
 TABLE = 'bfo_ledger'
 
-MARIADB = {
-    'engine': 'mariadb', 'nodes': ['bfo-db1', 'bfo-db2', 'bfo-db3'], 'network': 'bfo-mariadb-net',
-    'endpoint': {'type': 'haproxy', 'container': 'bfo-mariadb-haproxy'}, 'watcher': 'bfo-mariadb-watcher',
-    'port': 17446, 'secret': 'mariadb',
+# Per engine: its inventory, containers, endpoint, the secret files' prefix (bench/inventory/group_vars)
+# and the role variable that takes its image.
+CLUSTERS = {
+    'mysql': {
+        'engine': 'mysql', 'inventory': 'failover-mysql.yml', 'image_var': 'mysql_image',
+        'nodes': ['bfo-my1', 'bfo-my2', 'bfo-my3'], 'network': 'bfo-mysql-net',
+        'endpoint': {'type': 'haproxy', 'container': 'bfo-mysql-haproxy'}, 'watcher': 'bfo-mysql-watcher',
+        'port': 17456, 'secret': 'mysql', 'false_alarm': True,
+    },
+    'mariadb': {
+        'engine': 'mariadb', 'inventory': 'failover-mariadb.yml', 'image_var': 'mysql_image',
+        'nodes': ['bfo-db1', 'bfo-db2', 'bfo-db3'], 'network': 'bfo-mariadb-net',
+        'endpoint': {'type': 'haproxy', 'container': 'bfo-mariadb-haproxy'}, 'watcher': 'bfo-mariadb-watcher',
+        'port': 17446, 'secret': 'mariadb', 'false_alarm': True,
+    },
+    'postgres': {
+        'engine': 'postgres', 'inventory': 'failover-postgres.yml', 'image_var': 'postgresql_image',
+        'nodes': ['bfo-pg1', 'bfo-pg2'], 'network': 'bfo-postgres-net',
+        'endpoint': {'type': 'pgbouncer', 'container': 'bfo-postgres-pgbouncer'}, 'watcher': 'bfo-postgres-watcher',
+        'port': 17432, 'secret': 'postgres', 'false_alarm': False,
+    },
 }
-POSTGRES = {
-    'engine': 'postgres', 'nodes': ['bfo-pg1', 'bfo-pg2'], 'network': 'bfo-postgres-net',
-    'endpoint': {'type': 'pgbouncer', 'container': 'bfo-postgres-pgbouncer'}, 'watcher': 'bfo-postgres-watcher',
-    'port': 17432, 'secret': 'postgres',
+
+# The words that differ between MySQL and MariaDB, as each server's manual names them. MySQL 8.4 and 9.x
+# have only the REPLICA/SOURCE forms of the semi-sync plugins' variables (the semisync_master/slave
+# plugins were removed in 9.0); MariaDB keeps its built-in rpl_semi_sync_master/slave variables.
+MYSQL_WORDS = {
+    'mysql': {'replica_status': 'SHOW REPLICA STATUS', 'io': 'Replica_IO_Running', 'sql': 'Replica_SQL_Running',
+              'semi_status': 'Rpl_semi_sync_source_status', 'semi_clients': 'Rpl_semi_sync_source_clients',
+              'source_enabled': 'rpl_semi_sync_source_enabled', 'replica_enabled': 'rpl_semi_sync_replica_enabled',
+              'stop': 'STOP REPLICA', 'start': 'START REPLICA'},
+    'mariadb': {'replica_status': 'SHOW SLAVE STATUS', 'io': 'Slave_IO_Running', 'sql': 'Slave_SQL_Running',
+                'semi_status': 'Rpl_semi_sync_master_status', 'semi_clients': 'Rpl_semi_sync_master_clients',
+                'source_enabled': 'rpl_semi_sync_master_enabled', 'replica_enabled': 'rpl_semi_sync_slave_enabled',
+                'stop': 'STOP SLAVE', 'start': 'START SLAVE'},
 }
 
 DOCKER = docker.from_env()
@@ -68,27 +108,37 @@ def log(message):
     sys.stdout.flush()
 
 
+def is_mysql_family(cluster):
+    return cluster['engine'] in MYSQL_WORDS
+
+
+def words(cluster):
+    return MYSQL_WORDS[cluster['engine']]
+
+
 def secret(name):
     with open(os.path.join(SECRETS, name)) as handle:
         return handle.read().split(' salt=')[0].strip()
 
 
 # ------------------------------------------------------------------ ansible
-def playbook(name, *extra):
+def playbook(cluster, name, *extra):
+    """ansible-playbook NAME on the engine's inventory, with its image (-e) -> seconds taken."""
     started = time.time()
-    proc = subprocess.run(['ansible-playbook', '-i', INVENTORY, os.path.join(ROOT, 'playbooks', name)] + list(extra),
-                          capture_output=True, text=True, check=False)
+    command = ['ansible-playbook', '-i', os.path.join(HERE, 'inventory', cluster['inventory']),
+               os.path.join(ROOT, 'playbooks', name), '-e', '%s=%s' % (cluster['image_var'], cluster['image'])]
+    proc = subprocess.run(command + list(extra), capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-6000:] + proc.stderr[-2000:])
-        raise RuntimeError('%s %s failed (rc=%d)' % (name, ' '.join(extra), proc.returncode))
+        raise RuntimeError('%s %s on %s failed (rc=%d)' % (name, ' '.join(extra), cluster['inventory'], proc.returncode))
     return round(time.time() - started, 1)
 
 
-def teardown():
+def teardown(cluster):
     for args in (('watcher.yml', '-e', 'watcher_state=absent'),
                  ('cluster.yml', '-e', 'cluster_state=absent', '-e', 'cluster_purge_data=true')):
         try:
-            playbook(*args)
+            playbook(cluster, *args)
         except Exception as exc:  # noqa: BLE001 - clean up as much as possible
             log('cleanup: %s' % exc)
 
@@ -129,8 +179,8 @@ def failover_run(cluster, **extra):
 # ------------------------------------------------------------------ SQL, direct to a node
 def node_conn(cluster, name):
     host = address(name, cluster['network'])
-    if cluster['engine'] == 'mariadb':
-        return pymysql.connect(host=host, port=3306, user='root', password=secret('mariadb-root'),
+    if is_mysql_family(cluster):
+        return pymysql.connect(host=host, port=3306, user='root', password=secret('%s-root' % cluster['secret']),
                                database='production', autocommit=True, connect_timeout=3, read_timeout=15)
     conn = psycopg2.connect(host=host, port=5432, user='postgres', password=secret('postgres-root'),
                             dbname='production', connect_timeout=3)
@@ -155,7 +205,7 @@ def primary_of(cluster):
         if not inspect(name)['State'].get('Running'):
             continue
         try:
-            if cluster['engine'] == 'mariadb':
+            if is_mysql_family(cluster):
                 ro = node_rows(cluster, name, 'SELECT @@GLOBAL.read_only')[0][0]
                 if not int(ro):
                     found.append(name)
@@ -170,21 +220,22 @@ def healthy(cluster, primary, sync=True):
     """Every other running node replicates from primary (and acknowledges synchronously when sync)."""
     others = [n for n in cluster['nodes'] if n != primary and n not in State.broken]
     try:
-        if cluster['engine'] == 'mariadb':
+        if is_mysql_family(cluster):
+            said = words(cluster)
             for name in others:
                 conn = node_conn(cluster, name)
                 try:
                     with conn.cursor(pymysql.cursors.DictCursor) as cur:
-                        cur.execute('SHOW SLAVE STATUS')
+                        cur.execute(said['replica_status'])
                         row = cur.fetchone()
                 finally:
                     conn.close()
-                if not row or row['Slave_IO_Running'] != 'Yes' or row['Slave_SQL_Running'] != 'Yes':
+                if not row or row[said['io']] != 'Yes' or row[said['sql']] != 'Yes':
                     return False
             if sync:
-                status = dict(node_rows(cluster, primary, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_%'"))
-                return (status.get('Rpl_semi_sync_master_status') == 'ON'
-                        and int(status.get('Rpl_semi_sync_master_clients') or 0) >= len(others))
+                status = dict(node_rows(cluster, primary, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_%'"))
+                return (status.get(said['semi_status']) == 'ON'
+                        and int(status.get(said['semi_clients']) or 0) >= len(others))
             return True
         rows = node_rows(cluster, primary, "SELECT application_name, state, sync_state FROM pg_stat_replication")
         streaming = [r for r in rows if r[1] == 'streaming']
@@ -205,18 +256,18 @@ def wait_healthy(cluster, primary, sync=True, timeout=90):
 
 
 def set_async(cluster, primary):
-    if cluster['engine'] == 'mariadb':
-        node_rows(cluster, primary, 'SET GLOBAL rpl_semi_sync_master_enabled = OFF')
+    if is_mysql_family(cluster):
+        node_rows(cluster, primary, 'SET GLOBAL %s = OFF' % words(cluster)['source_enabled'])
         for name in cluster['nodes']:
             if name != primary and inspect(name)['State'].get('Running'):
-                node_rows(cluster, name, 'SET GLOBAL rpl_semi_sync_slave_enabled = OFF')
+                node_rows(cluster, name, 'SET GLOBAL %s = OFF' % words(cluster)['replica_enabled'])
     else:
         node_rows(cluster, primary, "ALTER SYSTEM SET synchronous_standby_names = ''")
         node_rows(cluster, primary, 'SELECT pg_reload_conf()')
 
 
 def create_table(cluster, primary):
-    if cluster['engine'] == 'mariadb':
+    if is_mysql_family(cluster):
         node_rows(cluster, primary, 'CREATE TABLE IF NOT EXISTS %s (id BIGINT PRIMARY KEY, trial INT NOT NULL, '
                                     'at DOUBLE NOT NULL) ENGINE=InnoDB' % TABLE)
     else:
@@ -237,9 +288,9 @@ class Load(object):
         self.thread = threading.Thread(target=self._run, name='load')
 
     def _connect(self):
-        if self.cluster['engine'] == 'mariadb':
+        if is_mysql_family(self.cluster):
             conn = pymysql.connect(host='127.0.0.1', port=self.cluster['port'], user='appuser',
-                                   password=secret('mariadb-app'), database='production', autocommit=True,
+                                   password=secret('%s-app' % self.cluster['secret']), database='production', autocommit=True,
                                    connect_timeout=2, read_timeout=3, write_timeout=3)
             with conn.cursor() as cur:
                 cur.execute('SELECT @@hostname')
@@ -304,6 +355,7 @@ class State(object):
 def kill_trial(cluster, primary, sync):
     State.trial += 1
     trial = State.trial
+    trial_started = time.time()
     record = {'trial': trial, 'mode': 'sync' if sync else 'async', 'killed': primary}
     if not wait_healthy(cluster, primary, sync=sync):
         record['warning'] = 'cluster not fully %s before the kill' % ('synchronous' if sync else 'replicating')
@@ -311,7 +363,7 @@ def kill_trial(cluster, primary, sync):
             log('  cluster not replicating before trial %d' % trial)
     if not sync:
         set_async(cluster, primary)
-    old_server = (inspect(primary)['Config']['Hostname'] if cluster['engine'] == 'mariadb'
+    old_server = (inspect(primary)['Config']['Hostname'] if is_mysql_family(cluster)
                   else address(primary, cluster['network']))
     load = Load(cluster, trial, State.next_id).start()
     time.sleep(2.0)
@@ -372,9 +424,10 @@ def kill_trial(cluster, primary, sync):
         # container state, so a node that was stopped when it started stays 'not running' to it: no
         # observer, no candidate, and never re-pointed at the next failover. A restart re-reads them.
         record['watcher_restarted'] = restart_watcher(cluster, new_primary)
-    log('  %s trial %d (%s): killed %s -> %s, RTO %s s, %s acked, lost %s, rejoin %s' % (
+    record['trial_s'] = round(time.time() - trial_started, 1)
+    log('  %s trial %d (%s): killed %s -> %s, RTO %s s, %s acked, lost %s, rejoin %s, trial %s s' % (
         cluster['engine'], trial, record['mode'], primary, new_primary, record.get('rto_s'), len(acked),
-        record['acked_lost'], record.get('rejoin_s', record.get('rejoin_error'))))
+        record['acked_lost'], record.get('rejoin_s', record.get('rejoin_error')), record['trial_s']))
     return record, new_primary
 
 
@@ -389,14 +442,21 @@ def clear_postmaster_pid(name):
     info = inspect(name)
     if info['State'].get('Running'):
         return False
-    volume = [m['Name'] for m in info.get('Mounts') or [] if m.get('Destination') == '/var/lib/postgresql/data'][0]
-    DOCKER.containers.run(info['Config']['Image'], ['-f', '/d/postmaster.pid'], entrypoint='rm', remove=True,
+    # PGDATA is /var/lib/postgresql/data up to PostgreSQL 17, /var/lib/postgresql/18/docker from 18 on,
+    # both on the volume mounted at or above it.
+    env = dict(item.partition('=')[::2] for item in info['Config'].get('Env') or [])
+    pgdata = env.get('PGDATA', '/var/lib/postgresql/data')
+    mount = [m for m in info.get('Mounts') or [] if pgdata == m.get('Destination')
+             or pgdata.startswith(m.get('Destination', '').rstrip('/') + '/')][0]
+    pid_file = '/d' + pgdata[len(mount['Destination'].rstrip('/')):] + '/postmaster.pid'
+    volume = mount['Name']
+    DOCKER.containers.run(info['Config']['Image'], ['-f', pid_file], entrypoint='rm', remove=True,
                           volumes={volume: {'bind': '/d', 'mode': 'rw'}}, labels={'bench.dbops': 'true'},
                           network_mode='none')
     return True
 
 
-# ------------------------------------------------------------------ false alarm, switchover (MariaDB)
+# ------------------------------------------------------------------ false alarm (MySQL, MariaDB), switchover
 def false_alarm(cluster, primary):
     replica = [n for n in cluster['nodes'] if n != primary][-1]
     load = Load(cluster, 900000 + State.trial, State.next_id).start()
@@ -422,8 +482,8 @@ def false_alarm(cluster, primary):
         record['replica_back_s'] = round(time.time() - reconnected, 1)
     else:
         # The IO thread waits master_connect_retry (60 s) before it tries again: nudge it.
-        node_rows(cluster, replica, 'STOP SLAVE')
-        node_rows(cluster, replica, 'START SLAVE')
+        node_rows(cluster, replica, words(cluster)['stop'])
+        node_rows(cluster, replica, words(cluster)['start'])
         record['replica_restarted'] = True
         record['replica_back_ok'] = wait_healthy(cluster, primary, sync=True, timeout=60)
     log('  false alarm: %s cut off 10 s, promotions %d, primary %s -> %s' % (replica, record['promotions'],
@@ -492,10 +552,13 @@ def restart_watcher(cluster, expected):
 
 
 # ------------------------------------------------------------------ per engine
-def engine_runs(cluster, trials, async_trials, extra=None):
+def engine_runs(cluster, trials, async_trials, extra=None, partial=None):
+    """partial: a dict that holds the runs as they are made, so a failure keeps what was measured."""
     primary = cluster['nodes'][0]
     create_table(cluster, primary)
     sync_runs, async_runs = [], []
+    if partial is not None:
+        partial.update(runs=sync_runs, async_runs=async_runs)
     for _trial in range(trials):
         record, primary = kill_trial(cluster, primary, sync=True)
         sync_runs.append(record)
@@ -514,7 +577,7 @@ def engine_runs(cluster, trials, async_trials, extra=None):
     return {
         'trials': len(sync_runs),
         'rto_p50_s': summary['p50'], 'rto_p99_s': summary['p99'],
-        'acked_lost': sum(v for v in lost if v is not None) if None not in lost else None,
+        'acked_lost': sum(lost) if lost and None not in lost else None,
         'async_lost': sum(r.get('acked_lost') or 0 for r in async_runs),
         'async_trials': len(async_runs),
         'rto_min_s': summary['min'], 'rto_max_s': summary['max'],
@@ -532,75 +595,100 @@ def _stop(_signum, _frame):
     raise SystemExit('stopped by a signal: cleaning up')
 
 
+def run_engine(cluster, trials, async_trials, switchover_count, only_switchovers):
+    """Build the engine's cluster and watcher, measure, and remove them (also on failure)."""
+    result = {'image': cluster['image'], 'label': fs.engine_label(cluster['engine'], cluster['image'])}
+    started = time.time()
+    extras = {}
+    try:
+        teardown(cluster)
+        result['build_s'] = {'cluster': playbook(cluster, 'cluster.yml'), 'watcher': playbook(cluster, 'watcher.yml')}
+
+        def extra(primary):
+            if cluster['false_alarm'] and not only_switchovers:
+                extras['false_alarm'] = false_alarm(cluster, primary)
+            extras['switchovers'], primary = switchovers(cluster, primary, switchover_count)
+            return primary
+
+        log('%s: %d trials, %s%d switchovers, %d async trials' % (
+            result['label'], trials, 'a false alarm, ' if cluster['false_alarm'] and not only_switchovers else '',
+            switchover_count, async_trials))
+        measuring = time.time()
+        result.update(engine_runs(cluster, trials, async_trials, extra, partial=result))
+        result['measure_s'] = round(time.time() - measuring, 1)
+    except Exception:
+        result['error'] = traceback.format_exc()[-3000:]
+        log(result['error'])
+    finally:
+        result.update(extras)
+        if 'switchovers' in extras:
+            result['switchover_pause_s'] = fs.median([s['client_pause_s'] for s in extras['switchovers']])
+            result['switchover_write_pause_s_module'] = [s['write_pause_s'] for s in extras['switchovers']]
+        if 'false_alarm' in extras:
+            result['false_alarm_promotions'] = extras['false_alarm']['promotions']
+        log('%s: cleaning up' % result['label'])
+        teardown(cluster)
+    result['goals_met'] = fs.goals_met(result)
+    result['engine_s'] = round(time.time() - started, 1)
+    # What one kill -9 trial costs (kill, failover, ledger check, rejoin): for planning a full run.
+    kill_trials = [r for r in result.get('runs', []) + result.get('async_runs', []) if r.get('trial_s')]
+    result['trial_s_median'] = fs.median([r['trial_s'] for r in kill_trials])
+    return result
+
+
 def main():
     import signal
     signal.signal(signal.SIGTERM, _stop)   # `kill` still runs the cleanup in the finally below
+    try:
+        engines = fs.select_engines(os.environ.get('ENGINES'))
+        images = fs.engine_images(engines, os.environ)
+    except ValueError as exc:
+        raise SystemExit(str(exc))
     trials = int(os.environ.get('TRIALS', '10'))
     async_trials = int(os.environ.get('ASYNC_TRIALS', '3'))
     switchover_count = int(os.environ.get('SWITCHOVERS', '3'))
     only_switchovers = os.environ.get('ONLY') == 'switchover'
     if only_switchovers:
         trials = async_trials = 0
-    report = {'command': ('make bench-failover ONLY=switchover SWITCHOVERS=%d' % switchover_count if only_switchovers
-                          else 'make bench-failover TRIALS=%d ASYNC_TRIALS=%d SWITCHOVERS=%d'
-                          % (trials, async_trials, switchover_count)),
+    overrides = ''.join(' %s=%s' % (fs.IMAGE_VARIABLES[e], images[e]) for e in engines
+                        if images[e] != fs.DEFAULT_IMAGES[e])
+    report = {'command': ('make bench-failover ENGINES=%s ONLY=switchover SWITCHOVERS=%d%s'
+                          % (','.join(engines), switchover_count, overrides) if only_switchovers
+                          else 'make bench-failover ENGINES=%s TRIALS=%d ASYNC_TRIALS=%d SWITCHOVERS=%d%s'
+                          % (','.join(engines), trials, async_trials, switchover_count, overrides)),
+              'engines': engines, 'images': images,
               'percentile': 'nearest-rank', 'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
-              'host': {'cpus': os.cpu_count(), 'kernel': os.uname().release}}
-    extras = {'switchovers': {}}
-    try:
-        teardown()
-        report['build_s'] = {'clusters': playbook('cluster.yml'), 'watchers': playbook('watcher.yml')}
-        with open(os.path.join(INVENTORY)) as handle:
+              'host': {'cpus': os.cpu_count(), 'kernel': os.uname().release,
+                       'load_average_at_start': list(os.getloadavg())},
+              'goals': fs.GOALS, 'watcher_probes': 3}
+    for engine in engines:
+        cluster = dict(CLUSTERS[engine], image=images[engine])
+        with open(os.path.join(HERE, 'inventory', cluster['inventory'])) as handle:
             report['watcher_probe_interval_s'] = float([line.split(':')[1] for line in handle
                                                         if 'failover_watcher_probe_interval' in line][0])
-        report['watcher_probes'] = 3
-
-        def extra_for(cluster, with_false_alarm):
-            def extra(primary):
-                if with_false_alarm and not only_switchovers:
-                    extras['false_alarm'] = false_alarm(cluster, primary)
-                extras['switchovers'][cluster['engine']], primary = switchovers(cluster, primary, switchover_count)
-                return primary
-            return extra
-
-        log('MariaDB: %d trials, then false alarm, %d switchovers, %d async trials'
-            % (trials, switchover_count, async_trials))
-        report['mariadb'] = engine_runs(MARIADB, trials, async_trials, extra_for(MARIADB, True))
-        log('PostgreSQL: %d trials, %d switchovers, %d async trials' % (trials, switchover_count, async_trials))
-        report['postgres'] = engine_runs(POSTGRES, trials, async_trials, extra_for(POSTGRES, False))
-        pauses = dict((engine, fs.median([s['client_pause_s'] for s in records]))
-                      for engine, records in extras['switchovers'].items())
-        # The goal holds for each engine: the figure is the worse of the two medians.
-        report['switchover_pause_s'] = max(pauses.values()) if pauses else None
-        report['switchover_pause_s_by_engine'] = pauses
-        report['switchover_write_pause_s_module'] = dict(
-            (engine, [s['write_pause_s'] for s in records]) for engine, records in extras['switchovers'].items())
-        report['switchovers'] = extras['switchovers']
-        if 'false_alarm' in extras:
-            report['false_alarm_promotions'] = extras['false_alarm']['promotions']
-            report['false_alarm'] = extras['false_alarm']
-    except Exception:
-        report['error'] = traceback.format_exc()[-3000:]
-        report.update({k: v for k, v in (('switchovers', extras.get('switchovers')),
-                                         ('false_alarm', extras.get('false_alarm'))) if v})
-        log(report['error'])
-    finally:
-        log('cleaning up')
-        teardown()
+        State.broken = set()
+        report[engine] = run_engine(cluster, trials, async_trials, switchover_count, only_switchovers)
+    pauses = dict((e, report[e].get('switchover_pause_s')) for e in engines)
+    # The goal holds for each engine: the headline figure is the worst of the engines' medians.
+    report['switchover_pause_s'] = fs.worst(pauses.values())
+    report['switchover_pause_s_by_engine'] = pauses
+    report['false_alarm_promotions'] = fs.worst(report[e].get('false_alarm_promotions') for e in engines)
+    errors = dict((e, report[e]['error']) for e in engines if report[e].get('error'))
+    if errors:
+        report['error'] = errors
     report['finished'] = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
+    report['host']['load_average_at_end'] = list(os.getloadavg())
     os.makedirs(os.path.join(HERE, 'results'), exist_ok=True)
-    # ONLY=switchover keeps the full run's failover.json.
-    name = 'switchover.json' if only_switchovers else 'failover.json'
-    with open(os.path.join(HERE, 'results', name), 'w') as handle:
+    # ONLY=switchover keeps the full run's failover.json; RESULT names a trial run's file.
+    name = os.environ.get('RESULT') or ('switchover.json' if only_switchovers else 'failover.json')
+    with open(os.path.join(HERE, 'results', os.path.basename(name)), 'w') as handle:
         json.dump(report, handle, indent=2, default=str)
-    keys = ('trials', 'rto_p50_s', 'rto_p99_s', 'acked_lost', 'async_lost')
-    print(json.dumps({
-        'mariadb': dict((k, (report.get('mariadb') or {}).get(k)) for k in keys),
-        'postgres': dict((k, (report.get('postgres') or {}).get(k)) for k in keys),
-        'switchover_pause_s': report.get('switchover_pause_s'),
-        'switchover_pause_s_by_engine': report.get('switchover_pause_s_by_engine'),
-        'false_alarm_promotions': report.get('false_alarm_promotions')}, indent=2))
-    if report.get('error'):
+    keys = ('label', 'trials', 'rto_p50_s', 'rto_p99_s', 'acked_lost', 'async_lost', 'switchover_pause_s',
+            'false_alarm_promotions', 'goals_met', 'trial_s_median', 'engine_s')
+    summary = dict((e, dict((k, report[e].get(k)) for k in keys)) for e in engines)
+    summary['switchover_pause_s'] = report['switchover_pause_s']
+    print(json.dumps(summary, indent=2))
+    if errors:
         raise SystemExit(1)
 
 

@@ -123,3 +123,73 @@ def median(values):
         return None
     middle = len(ordered) // 2
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2.0
+
+
+# ------------------------------------------------------------------ which engines, which images
+# The newest version of each engine the project builds is the default; an older one is a run away
+# (MARIADB_IMAGE=localhost/dbops/mariadb:10.11, POSTGRES_IMAGE=localhost/dbops/postgres:15).
+DEFAULT_IMAGES = {
+    'mysql': 'localhost/dbops/mysql:9.7',
+    'mariadb': 'localhost/dbops/mariadb:11.8',
+    'postgres': 'localhost/dbops/postgres:18',
+}
+ENGINE_ORDER = ('mysql', 'mariadb', 'postgres')
+IMAGE_VARIABLES = {'mysql': 'MYSQL_IMAGE', 'mariadb': 'MARIADB_IMAGE', 'postgres': 'POSTGRES_IMAGE'}
+ENGINE_NAMES = {'mysql': 'MySQL', 'mariadb': 'MariaDB', 'postgres': 'PostgreSQL'}
+
+# The goals of docs/benchmarks.md ("Failover"), for every engine alike.
+GOALS = {'rto_p50_s': 5.0, 'rto_p99_s': 10.0, 'acked_lost': 0, 'switchover_pause_s': 1.0}
+
+
+def select_engines(text):
+    """ENGINES ('mysql,mariadb,postgres', spaces and case ignored) -> the engines in the order given,
+    each once. Empty or unset: all of them. An unknown name is an error that names ENGINES."""
+    if text is None or not text.strip():
+        return list(ENGINE_ORDER)
+    chosen = []
+    for name in text.replace(' ', ',').split(','):
+        name = name.strip().lower()
+        if not name:
+            continue
+        if name not in DEFAULT_IMAGES:
+            raise ValueError('ENGINES: unknown engine %r (choose from %s)' % (name, ', '.join(ENGINE_ORDER)))
+        if name not in chosen:
+            chosen.append(name)
+    if not chosen:
+        raise ValueError('ENGINES: no engine named in %r' % text)
+    return chosen
+
+
+def engine_images(engines, environ):
+    """The image of each chosen engine: its *_IMAGE variable when set and not empty, else the default."""
+    images = {}
+    for engine in engines:
+        override = (environ.get(IMAGE_VARIABLES[engine]) or '').strip()
+        if override and ':' not in override.rsplit('/', 1)[-1]:
+            raise ValueError('%s: %r has no tag (the bench runs local images: name:tag)'
+                             % (IMAGE_VARIABLES[engine], override))
+        images[engine] = override or DEFAULT_IMAGES[engine]
+    return images
+
+
+def engine_label(engine, image):
+    """'mysql', 'localhost/dbops/mysql:9.7' -> 'MySQL 9.7' (the tag is the version for the project's images)."""
+    tag = image.rsplit('/', 1)[-1].partition(':')[2]
+    return ('%s %s' % (ENGINE_NAMES[engine], tag)).strip()
+
+
+def worst(values):
+    """The worst (largest) of the engines' figures, None when no engine has one: a goal holds for
+    each engine, so the headline figure is the worst of them."""
+    present = [v for v in values if v is not None]
+    return max(present) if present else None
+
+
+def goals_met(figures):
+    """One engine's figures -> {goal: True/False/None}; None when the figure was not measured (no
+    trials, no switchovers): an unmeasured goal is neither met nor missed."""
+    met = {}
+    for key, limit in GOALS.items():
+        value = figures.get(key)
+        met[key] = None if value is None else value <= limit
+    return met

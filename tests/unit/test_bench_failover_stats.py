@@ -90,3 +90,44 @@ def test_timeline_shares():
     shares = fs.timeline_shares(100.0, 104.0, 102.5, timeline)
     assert shares == {'rto_s': 4.0, 'detection_s': 2.5, 'promotion_s': 0.5, 'endpoint_s': 0.3, 'client_s': 0.7}
     assert fs.timeline_shares(100.0, 101.0, None, timeline) == {'rto_s': 1.0}
+
+
+def test_select_engines_defaults_to_all_newest_first_order():
+    assert fs.select_engines(None) == ['mysql', 'mariadb', 'postgres']
+    assert fs.select_engines('  ') == ['mysql', 'mariadb', 'postgres']
+    assert fs.select_engines('postgres, MySQL,postgres') == ['postgres', 'mysql']
+    assert fs.select_engines('mariadb') == ['mariadb']
+
+
+def test_select_engines_refuses_unknown_names_naming_the_variable():
+    with pytest.raises(ValueError, match='ENGINES.*mongodb'):
+        fs.select_engines('mysql,mongodb')
+    with pytest.raises(ValueError, match='ENGINES'):
+        fs.select_engines(',,')
+
+
+def test_engine_images_defaults_are_the_newest_versions_and_overrides_win():
+    assert fs.engine_images(['mysql', 'mariadb', 'postgres'], {}) == {
+        'mysql': 'localhost/dbops/mysql:9.7', 'mariadb': 'localhost/dbops/mariadb:11.8',
+        'postgres': 'localhost/dbops/postgres:18'}
+    images = fs.engine_images(['mariadb', 'postgres'], {'MARIADB_IMAGE': 'localhost/dbops/mariadb:10.11',
+                                                        'POSTGRES_IMAGE': '', 'MYSQL_IMAGE': 'ignored:1'})
+    assert images == {'mariadb': 'localhost/dbops/mariadb:10.11', 'postgres': 'localhost/dbops/postgres:18'}
+    with pytest.raises(ValueError, match='POSTGRES_IMAGE'):
+        fs.engine_images(['postgres'], {'POSTGRES_IMAGE': 'localhost:5000/dbops/postgres'})
+    # a registry port is not a tag; a tag after it is
+    assert fs.engine_images(['postgres'], {'POSTGRES_IMAGE': 'localhost:5000/pg:17'})['postgres'] == 'localhost:5000/pg:17'
+
+
+def test_engine_label_reads_the_version_from_the_tag():
+    assert fs.engine_label('mysql', 'localhost/dbops/mysql:9.7') == 'MySQL 9.7'
+    assert fs.engine_label('postgres', 'localhost:5000/pg:17') == 'PostgreSQL 17'
+    assert fs.engine_label('mariadb', 'mariadb') == 'MariaDB'
+
+
+def test_worst_and_goals_met():
+    assert fs.worst([0.6, None, 0.9]) == 0.9
+    assert fs.worst([None]) is None
+    met = fs.goals_met({'rto_p50_s': 3.8, 'rto_p99_s': 10.5, 'acked_lost': 0, 'switchover_pause_s': None})
+    assert met == {'rto_p50_s': True, 'rto_p99_s': False, 'acked_lost': True, 'switchover_pause_s': None}
+    assert fs.goals_met({'acked_lost': 1})['acked_lost'] is False
