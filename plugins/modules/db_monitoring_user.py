@@ -17,6 +17,10 @@ description:
   - MySQL and MariaDB get C(PROCESS), C(REPLICATION CLIENT) (and C(SLAVE MONITOR) on MariaDB) on C(*.*), C(SELECT) on
     C(performance_schema) and C(MAX_USER_CONNECTIONS). The statements are not written to the binary log, so each
     server of a replication group gets its own account and replication never sees a duplicate C(CREATE USER).
+  - On MySQL 8.0 and later (9.x included, which has no C(mysql_native_password)) the account uses
+    C(caching_sha2_password) whatever the server's default; an account with another plugin is moved to it (action
+    C(alter user authentication plugin)). mysqld_exporter then logs in without TLS by the plugin's RSA key exchange,
+    never sending the password in clear text. MariaDB accounts keep the server's default plugin.
   - PostgreSQL gets a C(LOGIN) role in C(pg_monitor) with a C(CONNECTION LIMIT); the session does not log
     statements, so the password does not reach the server log. On a standby the role must come from the primary.
   - MongoDB gets a user in C(admin) with exactly the roles Percona's mongodb_exporter documents, C(clusterMonitor)

@@ -370,6 +370,40 @@ def test_prometheus_scrapes_exporters_and_alerts(docker_client, local_images, co
         remove_monitoring(docker_client, prefix, dbs)
 
 
+def test_mysql_exporter_account_moves_to_caching_sha2_password(docker_client, container_name):
+    """MySQL 9.7: the account is made with caching_sha2_password; one left with another plugin (here
+    sha256_password, as mysql_native_password no longer exists in 9.x) is moved to it with its password, and
+    logs in again (the second run finds nothing to do: the module's password check is a real login)."""
+    image = 'localhost/dbops/mysql:9.7'
+    if not image_available(docker_client, image):
+        pytest.fail('image %s is missing: run `make images` (scripts/build-images.sh)' % image)
+    name = container_name('my')
+    account = {'container': name, 'engine': 'mysql', 'user': 'dbops_exporter', 'password': EXPORTER_PASSWORD}
+    try:
+        result = run_module('db_container', base_args(name, 'mysql', image=image))
+        assert not result.failed, result.get('msg')
+        ip = next(iter(docker_client.api.inspect_container(name)['NetworkSettings']['Networks'].values()))['IPAddress']
+        plugin_sql = "SELECT plugin FROM mysql.user WHERE user = 'dbops_exporter'"
+        created = run_module('db_monitoring_user', account)
+        assert not created.failed and created['actions'] == ['create user', 'grant privileges'], created
+        assert retry(lambda: mysql_query(ip, plugin_sql)) == (('caching_sha2_password',),)
+        # The same password under another plugin: the login works, the plugin alone is repaired.
+        assert "'" not in EXPORTER_PASSWORD and '\\' not in EXPORTER_PASSWORD
+        mysql_query(ip, "ALTER USER 'dbops_exporter'@'%%' IDENTIFIED WITH sha256_password BY '%s'" % EXPORTER_PASSWORD)
+        assert mysql_query(ip, plugin_sql) == (('sha256_password',),)
+        planned = run_module('db_monitoring_user', account, check_mode=True)
+        assert planned['changed'] and planned['actions'] == ['alter user authentication plugin'], planned
+        assert mysql_query(ip, plugin_sql) == (('sha256_password',),)            # check mode changed nothing
+        repaired = run_module('db_monitoring_user', account)
+        assert repaired['changed'] and repaired['actions'] == ['alter user authentication plugin'], repaired
+        assert mysql_query(ip, plugin_sql) == (('caching_sha2_password',),)
+        assert EXPORTER_PASSWORD not in json.dumps(repaired)
+        again = run_module('db_monitoring_user', account)
+        assert not again.failed and again['changed'] is False, again
+    finally:
+        run_module('db_container', base_args(name, 'mysql', state='absent', purge_data=True))
+
+
 MONGO_IMAGE = 'mongo:8.0'
 MONGO_EXPORTER_IMAGE = 'percona/mongodb_exporter:0.54.0'  # the role's pinned official image
 

@@ -2,9 +2,10 @@
 """The monitoring role's alert rules and Grafana dashboards, as data.
 
 Every metric a rule or a panel uses must be one the exporters really export:
-the lists in metrics/ were read from real scrapes (mysqld_exporter 0.14 on
-MariaDB 10.11, postgres_exporter 0.11 with the role's queries on PostgreSQL 15)
-or, for MongoDB, from the exporter's documentation. promtool parses the
+the lists in metrics/ were read from real scrapes (mysqld_exporter 0.19 on
+MySQL 9.7, MariaDB 11.8 and 10.11, postgres_exporter 0.19 with the role's queries
+on PostgreSQL 18, 17 and 15; tests/integration/test_monitoring.py writes them with
+DBOPS_MONITORING_METRICS_DIR set) or, for MongoDB, from the exporter's documentation. promtool parses the
 expressions in tests/integration/test_monitoring_rules.py.
 """
 

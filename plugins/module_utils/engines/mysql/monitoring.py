@@ -8,6 +8,16 @@ STATUS needs since 10.5), SELECT on performance_schema, at most
 ``max_user_connections`` connections. Statements run with ``sql_log_bin = 0``:
 every server gets its own account, nothing reaches replicas through the binary
 log (where a second CREATE USER would stop replication).
+
+Where the server has ``caching_sha2_password`` (MySQL 8.0 and later; the only
+password plugin MySQL 9.x keeps, mysql_native_password is gone), the account
+is made with it whatever the server's default, and an account left with another
+plugin (an 8.0 server upgraded to 8.4, where mysql_native_password is off) is
+moved to it. mysqld_exporter's Go driver logs in over TCP without TLS: after
+the SHA-256 challenge, a full authentication (the first login after a restart)
+sends the password encrypted with the server's RSA public key, which the driver
+asks the server for; the password never crosses the network in clear text.
+MariaDB has no such plugin: the account keeps the server's default.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,6 +29,8 @@ from ansible_collections.dbops.containers.plugins.module_utils.monitoring import
 
 # The database the module logs in to when login_db is not set: none, the account is global.
 LOGIN_DATABASE = None
+# The authentication plugin the account gets where the server has it active.
+PREFERRED_PLUGIN = 'caching_sha2_password'
 
 
 def grant_statements(engine, user, host='%'):
@@ -29,16 +41,32 @@ def grant_statements(engine, user, host='%'):
             'GRANT SELECT ON performance_schema.* TO %s' % account]
 
 
-def plan(exists, password_ok, current_max_connections, max_connections):
-    """Which account statements to run: a list of action names."""
+def wanted_plugin(active_plugins):
+    """The plugin to create the account with: PREFERRED_PLUGIN when active on the server, else None (the default)."""
+    return PREFERRED_PLUGIN if PREFERRED_PLUGIN in set(active_plugins or ()) else None
+
+
+def plan(exists, password_ok, current_max_connections, max_connections, current_plugin=None, plugin=None):
+    """Which account statements to run: a list of action names.
+
+    ``plugin``: the authentication plugin the account must use (None: whatever it has); ``current_plugin``
+    the one it has. A wrong password or plugin is repaired by one ALTER USER ... IDENTIFIED [WITH ...] BY.
+    """
     if not exists:
         return ['create user']
     actions = []
     if not password_ok:
         actions.append('alter user password')
+    elif plugin and current_plugin != plugin:
+        actions.append('alter user authentication plugin')
     if current_max_connections is None or int(current_max_connections) != int(max_connections):
         actions.append('alter user max_user_connections')
     return actions
+
+
+def identified_by(plugin):
+    """The IDENTIFIED clause (the password is the statement's parameter)."""
+    return 'IDENTIFIED WITH %s BY %%s' % plugin if plugin else 'IDENTIFIED BY %s'
 
 
 def _grants(conn, account_params):
@@ -49,23 +77,25 @@ def _grants(conn, account_params):
 def ensure(conn, adapter, host, port, user, password, check_mode, max_connections=3, engine='mysql'):
     """Create or repair the account; (changed, actions). ``engine``: mysql or mariadb (the grants differ)."""
     account_params = (user, '%')
-    exists = scalar(conn, "SELECT COUNT(*) FROM mysql.user WHERE User = %s AND Host = %s", account_params) > 0
-    current = None
-    if exists:
-        current = scalar(conn, "SELECT max_user_connections FROM mysql.user WHERE User = %s AND Host = %s",
-                         account_params)
+    found = rows(conn, "SELECT max_user_connections, plugin FROM mysql.user WHERE User = %s AND Host = %s",
+                 account_params)
+    exists = bool(found)
+    current, current_plugin = (found[0]['max_user_connections'], found[0]['plugin']) if found else (None, None)
+    plugin = wanted_plugin(row['PLUGIN_NAME'] for row in rows(
+        conn, "SELECT PLUGIN_NAME FROM information_schema.PLUGINS WHERE PLUGIN_NAME = %s AND PLUGIN_STATUS = 'ACTIVE'",
+        (PREFERRED_PLUGIN,)))
     password_ok = exists and can_login(adapter, host, port, user, password, None)
-    actions = plan(exists, password_ok, current, max_connections)
+    actions = plan(exists, password_ok, current, max_connections, current_plugin, plugin)
     grants = grant_statements(engine, user)
     before = _grants(conn, account_params) if exists else []
     if check_mode:
         return bool(actions), actions
     execute(conn, 'SET SESSION sql_log_bin = 0')
     if 'create user' in actions:
-        execute(conn, "CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s WITH MAX_USER_CONNECTIONS " +
+        execute(conn, "CREATE USER IF NOT EXISTS %s@%s " + identified_by(plugin) + " WITH MAX_USER_CONNECTIONS " +
                 str(int(max_connections)), (user, '%', password))
-    if 'alter user password' in actions:
-        execute(conn, "ALTER USER %s@%s IDENTIFIED BY %s", (user, '%', password))
+    if 'alter user password' in actions or 'alter user authentication plugin' in actions:
+        execute(conn, "ALTER USER %s@%s " + identified_by(plugin), (user, '%', password))
     if 'alter user max_user_connections' in actions:
         execute(conn, "ALTER USER %s@%s WITH MAX_USER_CONNECTIONS " + str(int(max_connections)), account_params)
     for statement in grants:

@@ -37,6 +37,41 @@ def test_mysql_plan(exists, password_ok, current, expected):
     assert mysql_users.plan(exists, password_ok, current, 3) == expected
 
 
+SHA2 = 'caching_sha2_password'
+
+
+@pytest.mark.parametrize('password_ok, current_plugin, plugin, expected', [
+    # MySQL 8.0+: an account in place with the wanted plugin needs nothing.
+    (True, SHA2, SHA2, []),
+    # An 8.0 account left with mysql_native_password (off in 8.4, gone in 9.x): moved, the password kept.
+    (True, 'mysql_native_password', SHA2, ['alter user authentication plugin']),
+    # A wrong password is repaired by the same ALTER USER ... IDENTIFIED WITH, counted once.
+    (False, 'mysql_native_password', SHA2, ['alter user password']),
+    # MariaDB (no caching_sha2_password): whatever plugin the account has is kept.
+    (True, 'mysql_native_password', None, []),
+    (True, 'ed25519', None, []),
+])
+def test_mysql_plan_moves_the_account_to_the_wanted_plugin(password_ok, current_plugin, plugin, expected):
+    assert mysql_users.plan(True, password_ok, 3, 3, current_plugin, plugin) == expected
+
+
+def test_mysql_plan_creates_with_the_wanted_plugin_in_one_statement():
+    assert mysql_users.plan(False, False, None, 3, None, SHA2) == ['create user']
+    assert mysql_users.identified_by(SHA2) == 'IDENTIFIED WITH caching_sha2_password BY %s'
+    # MariaDB: the server's default plugin; the password stays a statement parameter either way.
+    assert mysql_users.identified_by(None) == 'IDENTIFIED BY %s'
+
+
+@pytest.mark.parametrize('active, expected', [
+    (['caching_sha2_password', 'mysql_native_password'], SHA2),   # MySQL 8.0 / 8.4
+    (['caching_sha2_password'], SHA2),                            # MySQL 9.x (native password removed)
+    ([], None),                                                   # MariaDB: no such plugin
+    (iter(['caching_sha2_password']), SHA2),                      # any iterable of names (rows read lazily)
+])
+def test_mysql_wanted_plugin_is_caching_sha2_where_the_server_has_it(active, expected):
+    assert mysql_users.wanted_plugin(active) == expected
+
+
 @pytest.mark.parametrize('args, expected', [
     ((False, False, False, False, None), ['create role', 'grant pg_monitor']),
     ((True, True, True, True, 3), []),
