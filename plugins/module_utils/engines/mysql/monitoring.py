@@ -23,7 +23,7 @@ MariaDB has no such plugin: the account keeps the server's default.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.dbops.containers.plugins.module_utils.common.sql import execute, rows, scalar
+from ansible_collections.dbops.containers.plugins.module_utils.common.sql import execute, rows
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import flavor_named
 from ansible_collections.dbops.containers.plugins.module_utils.monitoring import can_login
 
