@@ -9,6 +9,8 @@ __metaclass__ = type
 from ansible_collections.dbops.containers.plugins.module_utils.audit.indexes import redundant_indexes
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.sql import fetch_dicts, try_fetch_dicts
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.checks.security import (
+    guessable_password)
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import flavor_of
 
 SYSTEM_SCHEMAS = ('mysql', 'information_schema', 'performance_schema', 'sys')
@@ -68,6 +70,7 @@ def collect(connection, flavor_hint=None):
     facts['index_usage'] = None
     facts['full_scans'] = None
     facts['statements'] = None
+    facts['workload_full_joins'] = None
     if facts['performance_schema']:
         usage = try_fetch_dicts(cursor, (
             "SELECT object_schema AS `schema`, object_name AS `table`, index_name AS `index`, "
@@ -82,6 +85,16 @@ def collect(connection, flavor_hint=None):
             "sum_created_tmp_disk_tables FROM performance_schema.events_statements_summary_by_digest "
             "WHERE digest_text IS NOT NULL ORDER BY sum_timer_wait DESC LIMIT 20"), notes, 'statement digests',
             lower_names=True)
+        # Select_full_join also counts the metadata reads of audit tools (this audit's and
+        # MySQLTuner's joins of information_schema tables; on MySQL 8+ even SHOW SCHEMAS, which reads
+        # the data dictionary's views): the workload's are the other statements'.
+        joins = try_fetch_dicts(cursor, (
+            "SELECT COALESCE(SUM(sum_select_full_join), 0) AS joins "
+            "FROM performance_schema.events_statements_summary_by_digest WHERE digest_text IS NOT NULL "
+            "AND digest_text NOT LIKE 'SHOW %' AND digest_text NOT LIKE '%information_schema%' "
+            "AND digest_text NOT LIKE '%performance_schema%'"),
+            notes, 'joins by statement', lower_names=True)
+        facts['workload_full_joins'] = int(joins[0]['joins']) if joins else None
     else:
         notes.append('performance_schema is OFF: per-index and per-statement statistics are not available')
 
@@ -144,6 +157,8 @@ def _accounts(cursor, notes):
         secret = row.get('authentication_string') or row.get('password') or ''
         locked = str(row.get('account_locked', 'N')).upper() == 'Y'
         socket_auth = plugin in ('unix_socket', 'auth_socket')
+        # Only whether the hash is guessable is kept: the hash itself stays here.
         accounts.append({'user': user, 'host': host, 'plugin': plugin, 'locked': locked,
-                         'empty_password': not secret and not socket_auth})
+                         'empty_password': not secret and not socket_auth,
+                         'guessable_password': guessable_password(user, plugin, secret)})
     return accounts

@@ -424,6 +424,8 @@ CASES = [
     ('mysql.sort.merge_passes', 'mariadb', sets(sort_merge_passes=50000), 'info', 'sort_buffer_size: 4M'),
     ('mysql.joins.full_join', 'mariadb', sets(select_full_join=50000), 'warning', 'sum_select_full_join'),
     ('mysql.joins.full_join', 'mysql', sets(select_full_join=10), 'info', 'CREATE INDEX'),
+    ('mysql.joins.full_join', 'mysql', both(sets(select_full_join=50010), setf(workload_full_joins=50000)),
+     'warning', 'CREATE INDEX'),
     ('mysql.scans.read_rnd_next', 'mariadb', sets(handler_read_rnd_next=2000000000), 'warning',
      'table_io_waits_summary_by_index_usage'),
     ('mysql.scans.read_rnd_next', 'mysql',
@@ -492,6 +494,10 @@ CASES = [
     ('mysql.security.wildcard_no_password', 'mariadb',
      add_account(account('report', '%', 'mysql_native_password', empty_password=True)), 'critical',
      "ALTER USER 'report'@'%' IDENTIFIED BY"),
+    # guessable_password as the collector decides it (test_audit_mysql_passwords.py tests that decision).
+    ('mysql.security.weak_password', 'mariadb',
+     add_account(dict(account('analyst', '%', 'mysql_native_password'), guessable_password=True)), 'critical',
+     "ALTER USER 'analyst'@'%' IDENTIFIED BY"),
     ('mysql.security.native_password', 'mysql', add_account(account('legacy', '%', 'mysql_native_password')),
      'warning', "ALTER USER 'legacy'@'%' IDENTIFIED WITH caching_sha2_password"),
     ('mysql.security.default_auth_plugin', 'mysql', setv(authentication_policy='mysql_native_password,,'),
@@ -572,6 +578,8 @@ QUIET_CASES = [
     ('mysql.security.remote_root', 'mariadb', add_account(account('root', '10.0.0.%', 'mysql_native_password'))),
     ('mysql.security.no_password', 'mariadb',
      add_account(account('report', '%', 'mysql_native_password', empty_password=True))),  # the critical check's
+    ('mysql.security.weak_password', 'mariadb',  # locked: nobody logs in with it
+     add_account(dict(account('analyst', '%', 'mysql_native_password', locked=True), guessable_password=True))),
     ('mysql.innodb.buffer_pool_instances', 'mysql', setv(innodb_buffer_pool_size=512 * MIB,
                                                          innodb_buffer_pool_instances=1)),
     # A 1 GiB pool: db_container derives one instance, as MySQL would (seen on MySQL 9.7 at 2 GiB).
@@ -582,6 +590,8 @@ QUIET_CASES = [
     ('mysql.threads.cache_hit', 'mariadb', both(setv(thread_handling='pool-of-threads'),
                                                 sets(threads_created=20000))),
     ('mysql.joins.full_join', 'mariadb', sets(select_full_join=0)),
+    # The joins counted are the audit tools' own information_schema reads (seen on MySQL 9.7 after MySQLTuner).
+    ('mysql.joins.full_join', 'mysql', both(sets(select_full_join=8), setf(workload_full_joins=0))),
     ('mysql.durability.flush_log', 'mariadb', setv(innodb_flush_log_at_trx_commit=3)),  # MariaDB's durable 3
 ]
 
@@ -756,6 +766,7 @@ def test_collect_adds_innodb_metrics_transactions_and_counters_on_mariadb():
     answers += [
         ('table_io_waits_summary_by_index_usage', ['schema', 'table', 'index', 'count_star', 'count_read'],
          [('app', 'orders', 'PRIMARY', 10, 10), ('app', 'orders', None, 50, 500)]),
+        ('SUM(sum_select_full_join)', ['joins'], [(7,)]),
         ('events_statements_summary_by_digest', ['schema', 'digest_text', 'count_star', 'total_s', 'avg_s',
                                                  'sum_rows_examined', 'sum_rows_sent', 'sum_no_index_used',
                                                  'sum_created_tmp_disk_tables'],
@@ -766,6 +777,8 @@ def test_collect_adds_innodb_metrics_transactions_and_counters_on_mariadb():
     assert facts['full_scans'] == [{'schema': 'app', 'table': 'orders', 'index': None, 'count_star': 50,
                                     'count_read': 500}]
     assert facts['statements'][0]['digest_text'] == 'SELECT ?'
+    assert facts['workload_full_joins'] == 7
+    assert any("NOT LIKE 'SHOW %'" in sql and "NOT LIKE '%information_schema%'" in sql for sql in connection.log)
     assert facts['engine'] == 'mariadb'
     assert 'SHOW ALL SLAVES STATUS' in connection.log
     assert facts['replication'] == []

@@ -18,6 +18,11 @@ TABLE = []
        'MySQL manual: Select_full_join; MySQLTuner: joins performed without indexes')
 def full_joins(facts):
     joins = status(facts, 'select_full_join')
+    workload = facts.get('workload_full_joins')
+    if workload is not None:
+        # The statement digests' count leaves out SHOW statements and joins over information_schema
+        # and performance_schema: audit tools' metadata reads, not the workload's (audit.collect).
+        joins = min(joins, workload)
     if joins <= 0:
         return None
     daily = per_day(joins, facts)

@@ -6,6 +6,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
+
 from ansible_collections.dbops.containers.plugins.module_utils.audit.core import check, finding
 from ansible_collections.dbops.containers.plugins.module_utils.common.versions import at_least
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.checks.common import (
@@ -13,6 +15,43 @@ from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.che
 
 # The rows of this category (checks/table.py puts them in the order of the report).
 TABLE = []
+
+# Passwords an attacker tries first: the head of the public breached-password lists (NCSC's
+# "100,000 most common", Have I Been Pwned) and the names of the software itself. Each is tried
+# as written, in lower case, in capitals and capitalised, as is the account's user name.
+COMMON_PASSWORDS = (
+    '123456', '123456789', '12345678', '1234567', '12345', '1234', '111111', '000000', '123123', '654321',
+    '1234567890', '7777777', '121212', '123321', '666666', '1q2w3e4r', '1qaz2wsx', 'qwerty', 'qwertyuiop',
+    'qazwsx', 'abc123', 'password', 'password1', 'passw0rd', 'p@ssw0rd', 'letmein', 'welcome', 'iloveyou',
+    'monkey', 'dragon', 'football', 'baseball', 'shadow', 'master', 'superman', 'michael', 'mustang', 'secret',
+    'changeme', 'default', 'test', 'guest', 'admin', 'root', 'toor', 'mysql', 'mariadb', 'database', 'dbadmin',
+)
+
+
+def native_password_hash(password):
+    """mysql_native_password's stored form: '*' and the upper-case hex of SHA1(SHA1(password))."""
+    return '*' + hashlib.sha1(hashlib.sha1(password.encode('utf-8')).digest()).hexdigest().upper()
+
+
+def _variants(word):
+    return set((word, word.lower(), word.upper(), word[:1].upper() + word[1:]))
+
+
+_COMMON_HASHES = frozenset(native_password_hash(v) for word in COMMON_PASSWORDS for v in _variants(word))
+
+
+def guessable_password(user, plugin, secret):
+    """True when an account's stored hash is that of a common password or of its own user name.
+
+    Only mysql_native_password's hash is unsalted, so only it can be compared offline (MariaDB's
+    default plugin; legacy accounts of MySQL before 9.0). The audit's collector calls this on each
+    account's authentication_string and keeps only the answer: no hash leaves the collector.
+    """
+    secret = secret.decode('ascii', 'replace') if isinstance(secret, bytes) else str(secret or '')
+    if not (plugin in ('mysql_native_password', '') and len(secret) == 41 and secret.startswith('*')):
+        return False
+    secret = secret.upper()
+    return secret in _COMMON_HASHES or any(native_password_hash(v) == secret for v in _variants(user or ''))
 
 
 def passwordless(facts, on_wildcard_hosts, recommended, evidence):
@@ -48,6 +87,23 @@ def accounts_without_password(facts):
     # Wildcard hosts have their own, critical check (security.wildcard_no_password).
     return passwordless(facts, False, 'a password (or unix_socket) for every account',
                         'these accounts log in without a password')
+
+
+@check(TABLE, 'mysql.security.weak_password', 'security', 'critical', 'Accounts with a guessable password',
+       'A common password, or the user name as password, falls to the first guesses of any attacker.',
+       'MySQL manual: Password Management (validate_password); MariaDB KB: simple_password_check; '
+       'MySQLTuner: basic passwords')
+def weak_passwords(facts):
+    if facts['accounts'] is None:
+        return None
+    # guessable_password is decided by the collector (checked offline, for unsalted hashes only).
+    weak = [quoted(a) for a in facts['accounts'] if a.get('guessable_password') and not a['locked']]
+    if not weak:
+        return None
+    return finding(', '.join(weak[:10]), 'a long random password (or unix_socket) for every account',
+                   '%d accounts use a common password or their user name as password: a dictionary '
+                   'attack logs in at its first tries' % len(weak),
+                   "ALTER USER %s IDENTIFIED BY '<long random password>'" % weak[0])
 
 
 @check(TABLE, 'mysql.security.skip_name_resolve', 'security', 'warning', 'DNS lookups at every connection',

@@ -33,6 +33,7 @@ REPORT_ORDER = (
     'mysql.logging.general_log',
     'mysql.security.anonymous',
     'mysql.security.no_password',
+    'mysql.security.weak_password',
     'mysql.cache.query_cache',
     'mysql.config.expire_logs_days',
     'mysql.config.deprecated_settings',
