@@ -341,6 +341,21 @@ class Load(object):
         self.thread.join(30)
 
 
+def replica_lag_rows(cluster, primary, trial, load):
+    """{replica: acknowledged rows of this trial it does not have yet}, read just before the kill."""
+    lag = {}
+    for name in cluster['nodes']:
+        if name == primary or name in State.broken:
+            continue
+        acked = len(load.acks)
+        try:
+            have = node_rows(cluster, name, 'SELECT COUNT(*) FROM %s WHERE trial = %%s' % TABLE, (trial,))[0][0]
+            lag[name] = max(acked - int(have), 0)
+        except Exception as exc:  # noqa: BLE001 - a diagnostic only
+            lag[name] = 'unreadable: %s' % str(exc)[:80]
+    return lag
+
+
 def present_ids(cluster, node, trial):
     return [r[0] for r in node_rows(cluster, node, 'SELECT id FROM %s WHERE trial = %%s' % TABLE, (trial,))]
 
@@ -367,6 +382,9 @@ def kill_trial(cluster, primary, sync):
                   else address(primary, cluster['network']))
     load = Load(cluster, trial, State.next_id).start()
     time.sleep(2.0)
+    # How far behind each replica is at the kill (rows of this trial it lacks): a replica that lags
+    # makes the promotion wait for its applier, which shows here rather than as a slow watcher.
+    record['replica_lag_rows_at_kill'] = replica_lag_rows(cluster, primary, trial, load)
     kill_at = time.time()
     DOCKER.api.kill(primary)
     new_primary, failover_event, first = None, None, None
@@ -425,9 +443,11 @@ def kill_trial(cluster, primary, sync):
         # observer, no candidate, and never re-pointed at the next failover. A restart re-reads them.
         record['watcher_restarted'] = restart_watcher(cluster, new_primary)
     record['trial_s'] = round(time.time() - trial_started, 1)
-    log('  %s trial %d (%s): killed %s -> %s, RTO %s s, %s acked, lost %s, rejoin %s, trial %s s' % (
-        cluster['engine'], trial, record['mode'], primary, new_primary, record.get('rto_s'), len(acked),
-        record['acked_lost'], record.get('rejoin_s', record.get('rejoin_error')), record['trial_s']))
+    log('  %s trial %d (%s): killed %s -> %s, RTO %s s, %s acked, lost %s, rejoin %s, trial %s s, '
+        'replica lag at kill %s rows' % (
+            cluster['engine'], trial, record['mode'], primary, new_primary, record.get('rto_s'), len(acked),
+            record['acked_lost'], record.get('rejoin_s', record.get('rejoin_error')), record['trial_s'],
+            record['replica_lag_rows_at_kill']))
     return record, new_primary
 
 
@@ -666,7 +686,7 @@ def main():
         with open(os.path.join(HERE, 'inventory', cluster['inventory'])) as handle:
             report['watcher_probe_interval_s'] = float([line.split(':')[1] for line in handle
                                                         if 'failover_watcher_probe_interval' in line][0])
-        State.broken = set()
+        State.broken, State.trial, State.next_id = set(), 0, 1     # each engine has a cluster of its own
         report[engine] = run_engine(cluster, trials, async_trials, switchover_count, only_switchovers)
     pauses = dict((e, report[e].get('switchover_pause_s')) for e in engines)
     # The goal holds for each engine: the headline figure is the worst of the engines' medians.
