@@ -117,6 +117,9 @@ _MYSQL_97_CATALOG = (
             _semi_sync_advice('rpl_semi_sync_replica_trace_level')),
     removed('replica_parallel_type', (9, 5, 0), 'delete it: the applier always uses LOGICAL_CLOCK'),
     removed('slave_parallel_type', (9, 5, 0), 'delete it: the applier always uses LOGICAL_CLOCK'),
+    # Version Reference, optvar-changes-9-5.html (deprecated in 8.4.0, optvar-changes-8-4.html).
+    removed('group_replication_allow_local_lower_version_join', (9, 5, 0),
+            'delete it: a member of a lower version can no longer join a group'),
 )
 
 MYSQL_CATALOG = tuple(_MYSQL_80_CATALOG) + _MYSQL_84_CATALOG + _MYSQL_97_CATALOG + (

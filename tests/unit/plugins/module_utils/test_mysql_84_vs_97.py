@@ -444,3 +444,12 @@ def test_fence_file_uses_names_both_lines_start_with():
     catalog_names = set(change.setting for change in engines.get_adapter('mysql').catalog
                         if change.kind == 'removed')
     assert not set(options) & catalog_names
+
+
+def test_group_replication_lower_version_join_accepted_on_84_refused_on_97():
+    # Deprecated in 8.4.0, removed in 9.5.0 (Version Reference, optvar-changes-8-4 and optvar-changes-9-5).
+    assert _validate('group_replication_allow_local_lower_version_join', 'OFF', '8.4')[0] == {
+        'group_replication_allow_local_lower_version_join': 'OFF'}
+    with pytest.raises(DbopsError) as error:
+        _validate('group_replication_allow_local_lower_version_join', 'OFF', '9.7')
+    assert 'removed in MySQL 9.5.0' in error.value.message
