@@ -5,12 +5,15 @@
 
 Each kind of endpoint is one entry of ENDPOINTS: where its configuration file is,
 how the file is rewritten for a new primary (pure functions, unit-tested), and
-which signal makes the proxy reload it."""
+how the proxy is made to apply it: a signal that reloads it, or a restart for a
+proxy that reads its configuration only when it starts (MySQL Router)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 _HAPROXY_SECTION = re.compile(r'^(\S.*)$')
 
@@ -56,13 +59,69 @@ def pgbouncer_with_primary(text, host, port):
     return '\n'.join(output) + '\n'
 
 
-class EndpointKind(object):
-    """One proxy: its configuration file, the signal that reloads it, and the rewrite for a new primary."""
+_INI_SECTION = re.compile(r'^\s*\[([^\]]+)\]\s*$')
+_INI_DESTINATIONS = re.compile(r'^(\s*destinations\s*=).*$')
+# The sections of the Router configuration the role writes (templates/mysqlrouter.conf.j2).
+MYSQLROUTER_WRITER, MYSQLROUTER_READER = 'routing:writer', 'routing:reader'
 
-    def __init__(self, path, reload_signal, rewrite):
+
+def _router_destination(server):
+    host = server['host']
+    # An IPv6 address is bracketed, as in any host:port list.
+    return '%s:%s' % ('[%s]' % host if ':' in host else host, server['port'])
+
+
+def mysqlrouter_with_primary(text, primary, replicas):
+    """MySQL Router's static configuration with the writer route naming the new primary alone and the reader
+    route round-robin over replicas (the primary alone when no replica runs, so reads still have a server).
+    primary/replicas: {name, host, port}.
+
+    The writer route never lists another node, not even after the primary: with first-available a fenced old
+    primary listed first would take the writes again the moment it came back. Only the destinations lines of
+    [routing:writer] and [routing:reader] change; every other line stays as the role wrote it."""
+    wanted = {
+        MYSQLROUTER_WRITER: _router_destination(primary),
+        MYSQLROUTER_READER: ','.join(_router_destination(r) for r in replicas) or _router_destination(primary),
+    }
+    output, section, seen = [], None, set()
+    for line in text.splitlines():
+        header = _INI_SECTION.match(line)
+        if header:
+            section = header.group(1).strip()
+        elif section in wanted:
+            destinations = _INI_DESTINATIONS.match(line)
+            if destinations:
+                line = '%s %s' % (destinations.group(1), wanted[section])
+                seen.add(section)
+        output.append(line)
+    missing = [name for name in (MYSQLROUTER_WRITER, MYSQLROUTER_READER) if name not in seen]
+    if missing:
+        # Not a configuration the role wrote: moving nothing would leave the writes on the old primary.
+        raise DbopsError('the MySQL Router configuration has no destinations in %s: it was not written by the '
+                         'mysql_cluster role, so the endpoint cannot be moved'
+                         % ', '.join('[%s]' % name for name in missing), 'endpoint')
+    return '\n'.join(output) + '\n'
+
+
+class EndpointKind(object):
+    """One proxy: its configuration file, how it applies a new one, and the rewrite for a new primary.
+
+    reload_signal: the signal that makes it re-read the file. restart_timeout: set instead for a proxy that
+    reads its configuration only at start: the container is restarted (SIGTERM, SIGKILL after that many
+    seconds), and its clients' connections are cut."""
+
+    def __init__(self, path, reload_signal, rewrite, restart_timeout=None):
         self.path = path
         self.reload_signal = reload_signal
         self.rewrite = rewrite      # (current text, new primary Node, replica Nodes) -> wanted text
+        self.restart_timeout = restart_timeout
+
+    def reload(self, docker, container_id):
+        """Make the running proxy apply the file just written."""
+        if self.restart_timeout is not None:
+            docker.restart(container_id, timeout=self.restart_timeout)
+        else:
+            docker.kill(container_id, signal=self.reload_signal)
 
 
 ENDPOINTS = {
@@ -72,4 +131,10 @@ ENDPOINTS = {
     'pgbouncer': EndpointKind('/etc/pgbouncer/pgbouncer.ini', 'SIGHUP',
                               lambda text, primary, replicas: pgbouncer_with_primary(
                                   text, primary.alias, primary.port)),
+    # MySQL Router 9.x reads mysqlrouter.conf only when it starts (SIGHUP does not re-read it): the mover
+    # restarts the container. Measured pause on the project's 2-core machine: 0.7-1.5 s without writes.
+    'mysqlrouter': EndpointKind('/etc/dbops-mysqlrouter/mysqlrouter.conf', None,
+                                lambda text, primary, replicas: mysqlrouter_with_primary(
+                                    text, primary.describe(), [n.describe() for n in replicas]),
+                                restart_timeout=5),
 }

@@ -249,7 +249,7 @@ class Failover(object):
     # ---------------------------------------------------------------- endpoint
     def plan_endpoint(self, new_primary, replicas):
         """What moving the endpoint to new_primary writes: read and worked out ahead, so that applying it
-        (apply_endpoint) is one write and one signal. replicas: the nodes the reader side may use."""
+        (apply_endpoint) is one write and one reload. replicas: the nodes the reader side may use."""
         endpoint = self.params.get('endpoint') or {}
         kind = endpoint.get('type') or 'none'
         plan = {'kind': kind, 'new_primary': new_primary.name}
@@ -283,7 +283,8 @@ class Failover(object):
             except Exception:  # noqa: BLE001 - a read-only mount: through a carrier container
                 volume = (self.params.get('endpoint') or {}).get('volume') or _config_volume(container, path)
                 docker.write_to_mount(container['Config']['Image'], {'type': 'volume', 'source': volume}, [entry])
-            docker.kill(container['Id'], signal=plan['signal'])
+            # A signal, or a restart for a proxy that reads its configuration only at start (MySQL Router).
+            ENDPOINTS[plan['kind']].reload(docker, container['Id'])
         return '%s -> %s' % (plan['kind'], plan['new_primary'])
 
     # ---------------------------------------------------------------- notification

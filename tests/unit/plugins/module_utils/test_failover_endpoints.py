@@ -1,0 +1,217 @@
+# -*- coding: utf-8 -*-
+"""Moving MySQL Router (static routing) to a new primary: the rewrite of its configuration, the configuration
+the mysql_cluster role renders, and how db_failover applies it (the file written into the running container,
+then a restart, since Router reads its configuration only when it starts).
+
+The Docker side is a recording stand-in: what is checked here is which calls the mover makes. The integration
+test (tests/integration/test_cluster_mysql_router.py) runs the same path against MySQL Router 9.7 and MySQL 9.7."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import configparser
+import os
+
+import jinja2
+import pytest
+
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.failover import cluster as failover_cluster
+from ansible_collections.dbops.containers.plugins.module_utils.failover import endpoints
+from ansible_collections.dbops.containers.plugins.module_utils.failover import orchestrator
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
+
+ROUTER_CONF = """# managed
+[DEFAULT]
+logging_folder =
+
+[routing:writer]
+bind_address = 0.0.0.0
+bind_port = 6446
+routing_strategy = first-available
+destinations = db1:3306
+max_connect_errors = 4294967295
+
+[routing:reader]
+bind_port = 6447
+routing_strategy = round-robin
+destinations = db2:3306,db3:3306
+"""
+
+
+def server(name, host=None, port=3306):
+    return {'name': name, 'host': host or name, 'port': port}
+
+
+def routes(text):
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(text)
+    return parser
+
+
+# ------------------------------------------------------------------ the rewrite
+def test_writer_names_the_new_primary_alone_reader_the_replicas():
+    text = endpoints.mysqlrouter_with_primary(ROUTER_CONF, server('db2'), [server('db3')])
+    parsed = routes(text)
+    assert parsed['routing:writer']['destinations'] == 'db2:3306'
+    assert parsed['routing:reader']['destinations'] == 'db3:3306'
+    # The old primary is named nowhere: neither writes nor reads reach it when it comes back.
+    assert 'db1' not in text
+
+
+def test_every_other_line_stays_and_a_second_rewrite_changes_nothing():
+    text = endpoints.mysqlrouter_with_primary(ROUTER_CONF, server('db2'), [server('db3')])
+    for kept in ('# managed\n', 'bind_port = 6446\n', 'routing_strategy = first-available\n',
+                 'max_connect_errors = 4294967295\n', 'bind_port = 6447\n', 'routing_strategy = round-robin\n'):
+        assert kept in text
+    assert len(text.splitlines()) == len(ROUTER_CONF.splitlines())
+    assert endpoints.mysqlrouter_with_primary(text, server('db2'), [server('db3')]) == text
+
+
+def test_reader_falls_back_to_the_primary_when_no_replica_runs():
+    text = endpoints.mysqlrouter_with_primary(ROUTER_CONF, server('db2'), [])
+    assert routes(text)['routing:reader']['destinations'] == 'db2:3306'
+
+
+def test_multi_host_addresses_and_ports_ipv6_bracketed():
+    text = endpoints.mysqlrouter_with_primary(
+        ROUTER_CONF, server('db2', '10.0.0.2', 13306), [server('db1', 'fd00::1', 3307), server('db3', '10.0.0.3')])
+    parsed = routes(text)
+    assert parsed['routing:writer']['destinations'] == '10.0.0.2:13306'
+    assert parsed['routing:reader']['destinations'] == '[fd00::1]:3307,10.0.0.3:3306'
+
+
+def test_a_configuration_without_the_roles_routes_is_refused():
+    foreign = ROUTER_CONF.replace('[routing:writer]', '[routing:rw]')
+    with pytest.raises(DbopsError) as raised:
+        endpoints.mysqlrouter_with_primary(foreign, server('db2'), [server('db3')])
+    assert raised.value.parameter == 'endpoint'
+    assert '[routing:writer]' in str(raised.value)
+    # A destinations line elsewhere (another section) is not taken for the writer's.
+    only_default = '[DEFAULT]\ndestinations = db1:3306\n[routing:reader]\ndestinations = db2:3306\n'
+    with pytest.raises(DbopsError):
+        endpoints.mysqlrouter_with_primary(only_default, server('db2'), [])
+
+
+# ------------------------------------------------------------------ the role's template, rewritten
+def render_role_template(backends, writer_port=6446, reader_port=6447):
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, 'roles', 'mysql_cluster', 'templates')),
+                             trim_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    return env.get_template('mysqlrouter.conf.j2').render(
+        mysql_cluster_name='orders', mysql_cluster_backends=backends, mysql_cluster_writer_port=writer_port,
+        mysql_cluster_reader_port=reader_port, ansible_managed='managed by Ansible')
+
+
+BACKENDS = [
+    {'name': 'db1', 'role': 'primary', 'host': 'db1', 'port': 3306},
+    {'name': 'db2', 'role': 'replica', 'host': 'db2', 'port': 3306},
+    {'name': 'db3', 'role': 'replica', 'host': 'fd00::3', 'port': 13306},
+]
+
+
+def test_role_renders_static_routes_writer_primary_only():
+    parsed = routes(render_role_template(BACKENDS, 16446, 16447))
+    writer, reader = parsed['routing:writer'], parsed['routing:reader']
+    assert (writer['bind_port'], writer['routing_strategy'], writer['destinations']) == (
+        '16446', 'first-available', 'db1:3306')
+    assert (reader['bind_port'], reader['routing_strategy'], reader['destinations']) == (
+        '16447', 'round-robin', 'db2:3306,[fd00::3]:13306')
+    assert writer['protocol'] == reader['protocol'] == 'classic'
+    assert parsed['DEFAULT']['logging_folder'] == ''    # the console: docker logs
+    # No InnoDB Cluster: no metadata cache, no bootstrap-generated sections.
+    assert not [name for name in parsed.sections() if name.startswith('metadata_cache')]
+
+
+def test_role_renders_what_the_mover_writes_for_the_same_primary():
+    rendered = render_role_template(BACKENDS)
+    nodes = dict((b['name'], server(b['name'], b['host'], b['port'])) for b in BACKENDS)
+    assert endpoints.mysqlrouter_with_primary(rendered, nodes['db1'], [nodes['db2'], nodes['db3']]) == rendered
+    # A single-node cluster reads from its primary.
+    alone = routes(render_role_template(BACKENDS[:1]))
+    assert alone['routing:reader']['destinations'] == 'db1:3306'
+
+
+# ------------------------------------------------------------------ applying it: write, then reload
+class RecordingDocker(object):
+    def __init__(self, files):
+        self.files = dict(files)
+        self.calls = []
+
+    def container(self, name):
+        return {'Id': name + '-id', 'Config': {'Image': 'router'}, 'Mounts': []} if name else None
+
+    def read_file(self, container_id, path):
+        return self.files[path].encode('utf-8')
+
+    def put_files(self, container_id, directory, entries):
+        for entry in entries:
+            self.files[directory + '/' + entry.name] = entry.content.decode('utf-8')
+        self.calls.append(('put_files', container_id, directory))
+
+    def restart(self, container_id, timeout):
+        self.calls.append(('restart', container_id, timeout))
+
+    def kill(self, container_id, signal=None):
+        self.calls.append(('kill', container_id, signal))
+
+
+class FakeCluster(object):
+    engine = 'mysql'
+
+    def __init__(self, docker):
+        self.nodes = [failover_cluster.Node(name, port=3306, inspect={'State': {'Running': name != 'db1'}})
+                      for name in ('db1', 'db2', 'db3')]
+        self.by_name = dict((node.name, node) for node in self.nodes)
+        self.docker = docker
+        self.driver = None
+
+
+def move(kind, path, text, new_primary='db2'):
+    docker = RecordingDocker({path: text})
+    cluster = FakeCluster(docker)
+    failover = orchestrator.Failover({'endpoint': {'type': kind, 'container': 'orders-' + kind}}, cluster=cluster)
+    plan = failover.plan_endpoint(cluster.by_name[new_primary], cluster.nodes)
+    return docker, plan, failover.apply_endpoint(plan)
+
+
+def test_mover_rewrites_router_then_restarts_it():
+    path = endpoints.ENDPOINTS['mysqlrouter'].path
+    docker, plan, moved = move('mysqlrouter', path, ROUTER_CONF)
+    assert moved == 'mysqlrouter -> db2'
+    assert docker.calls == [('put_files', 'orders-mysqlrouter-id', path.rsplit('/', 1)[0]),
+                            ('restart', 'orders-mysqlrouter-id', 5)]
+    written = routes(docker.files[path])
+    assert written['routing:writer']['destinations'] == 'db2:3306'
+    # db1 is the dead old primary (not running): out of the reader route too.
+    assert written['routing:reader']['destinations'] == 'db3:3306'
+
+
+def test_mover_leaves_router_running_when_it_already_points_at_the_primary():
+    path = endpoints.ENDPOINTS['mysqlrouter'].path
+    current = endpoints.mysqlrouter_with_primary(ROUTER_CONF, server('db2'), [server('db3')])
+    docker, plan, _moved = move('mysqlrouter', path, current)
+    assert plan['content'] is None and docker.calls == []     # no restart, no cut connections
+
+
+def test_mover_refuses_a_router_configuration_it_cannot_move_before_changing_anything():
+    path = endpoints.ENDPOINTS['mysqlrouter'].path
+    with pytest.raises(DbopsError):
+        move('mysqlrouter', path, '[routing:rw]\ndestinations = db1:3306\n')
+
+
+def test_signal_kinds_still_reload_on_their_signal():
+    path = endpoints.ENDPOINTS['haproxy'].path
+    haproxy = 'backend primary\n    server db1 db1:3306 check\nbackend replicas\n'
+    docker, _plan, _moved = move('haproxy', path, haproxy)
+    assert docker.calls[-1] == ('kill', 'orders-haproxy-id', 'SIGUSR2')
+    assert endpoints.ENDPOINTS['pgbouncer'].restart_timeout is None
+
+
+def test_unknown_endpoint_kind_names_the_supported_ones():
+    docker = RecordingDocker({})
+    cluster = FakeCluster(docker)
+    failover = orchestrator.Failover({'endpoint': {'type': 'nginx', 'container': 'x'}}, cluster=cluster)
+    with pytest.raises(DbopsError) as raised:
+        failover.plan_endpoint(cluster.by_name['db2'], cluster.nodes)
+    assert 'mysqlrouter' in str(raised.value) and 'haproxy' in str(raised.value)
