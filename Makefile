@@ -67,7 +67,7 @@ clean-test-containers:
 bench-provision: venv images
 	TRIALS=$${TRIALS:-5} $(VENV)/bin/python bench/bench_provision.py
 
-## make bench-audit: db_tune_report side by side with mysqltuner on one MariaDB
+## make bench-audit: db_tune_report side by side with MySQLTuner 2.9 on MySQL 9.7, MariaDB 11.8 and 10.11
 bench-audit: venv images
 	RUNS=$${RUNS:-3} $(VENV)/bin/python bench/bench_audit.py
 
@@ -75,7 +75,8 @@ bench-audit: venv images
 bench-cluster: venv images
 	TRIALS=$${TRIALS:-1} $(VENV)/bin/python bench/bench_cluster.py
 
-## make bench-failover: kill -9 the primary under load, TRIALS times per engine; RTO, lost commits, false alarms
+## make bench-failover: kill -9 the primary under load, TRIALS times per engine; RTO, lost commits, false alarms.
+## ENGINES=mysql,mariadb,postgres (default: all, newest images); MYSQL_IMAGE=, MARIADB_IMAGE=, POSTGRES_IMAGE= override
 bench-failover: venv images
 	TRIALS=$${TRIALS:-10} ASYNC_TRIALS=$${ASYNC_TRIALS:-3} $(VENV)/bin/python bench/bench_failover.py
 

@@ -19,13 +19,15 @@ declare -A TAGS=(
     [pgbouncer]=localhost/dbops/pgbouncer:1.18
     [prometheus]=localhost/dbops/prometheus:2.42
     [alertmanager]=localhost/dbops/alertmanager:0.25
-    [mysqld-exporter]=localhost/dbops/mysqld-exporter:0.14
-    [postgres-exporter]=localhost/dbops/postgres-exporter:0.11
+    [mysqld-exporter]=localhost/dbops/mysqld-exporter:0.19
+    [postgres-exporter]=localhost/dbops/postgres-exporter:0.19
     [watcher]=localhost/dbops/watcher:bookworm
     [mysql-9.7]=localhost/dbops/mysql:9.7
     [mariadb-11.8]=localhost/dbops/mariadb:11.8
     [postgres-17]=localhost/dbops/postgres:17
     [postgres-18]=localhost/dbops/postgres:18
+    [mysqltuner]=localhost/dbops/mysqltuner:2.9
+    [mysql-router]=localhost/dbops/mysql-router:9.7
 )
 # The Debian suite an image builds FROM (localhost/dbops/debian:SUITE);
 # bookworm unless named here.
@@ -34,15 +36,22 @@ declare -A SUITES=(
     [mariadb-11.8]=trixie
     [postgres-17]=trixie
     [postgres-18]=sid
+    [mysqld-exporter]=sid
+    [postgres-exporter]=sid
+    [mysqltuner]=sid
+    [mysql-router]=sid
 )
 # The directory under images/ an image builds from; the name itself unless named here.
 declare -A DIRS=(
+    [mariadb-11.8]=mariadb
     [postgres-17]=postgres-debian
     [postgres-18]=postgres-debian
 )
 # Build arguments besides BASE, as NAME=VALUE words (no spaces in a value); none
 # unless named here. They are part of the image's content hash.
 declare -A ARGS=(
+    [mariadb]="MARIADB_MAJOR=10.11"
+    [mariadb-11.8]="MARIADB_MAJOR=11.8"
     [postgres-17]="PG_MAJOR=17 PGDATA=/var/lib/postgresql/data PG_VOLUME=/var/lib/postgresql/data"
     [postgres-18]="PG_MAJOR=18 PGDATA=/var/lib/postgresql/18/docker PG_VOLUME=/var/lib/postgresql"
 )
@@ -51,7 +60,7 @@ dir_of() { echo "$ROOT/images/${DIRS[$1]:-$1}"; }
 
 # Every image whose directory exists, in a fixed order (the database images first).
 DEFAULT_ORDER=(mariadb postgres dbhost tools haproxy pgbouncer prometheus alertmanager mysqld-exporter postgres-exporter watcher
-    mysql-9.7 mariadb-11.8 postgres-17 postgres-18)
+    mysql-9.7 mariadb-11.8 postgres-17 postgres-18 mysqltuner mysql-router)
 if [ $# -gt 0 ]; then
     ONLY="$*"
 else

@@ -2,6 +2,14 @@
 # Run every Molecule scenario this Docker host can run. A scenario that needs an
 # official image the host does not have (no registry here) is reported as
 # skipped with its reason, never as passed.
+#
+# The engine versions are parameters of the scenarios (environment variables read
+# by their molecule.yml): DBOPS_MOLECULE_MYSQL_FLAVOR (mysql or mariadb),
+# DBOPS_MOLECULE_MYSQL_IMAGE and DBOPS_MOLECULE_POSTGRES_IMAGE (set the flavor and
+# the image together). Unset, default runs MariaDB 11.8 and PostgreSQL 18, mysql_cluster
+# MySQL 9.7, failover MariaDB 11.8, postgresql_cluster PostgreSQL 18. For example:
+#   DBOPS_MOLECULE_MYSQL_FLAVOR=mariadb DBOPS_MOLECULE_MYSQL_IMAGE=localhost/dbops/mariadb:10.11 \
+#     scripts/molecule.sh mysql_cluster
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"

@@ -55,7 +55,10 @@ options:
   image_source:
     description:
       - Where the default image comes from when O(image) is not set. V(local) chooses the images the project
-        builds from Debian packages (C(localhost/dbops/mariadb:10.11), C(localhost/dbops/postgres:15)).
+        builds from Debian packages, at the newest version of each engine Debian serves
+        (C(localhost/dbops/mysql:9.7), C(localhost/dbops/mariadb:11.8), C(localhost/dbops/postgres:18)); the
+        older local images (C(localhost/dbops/mariadb:10.11), C(localhost/dbops/postgres:15) and C(:17)) are
+        chosen with O(image).
       - Defaults to the E(DBOPS_IMAGE_SOURCE) environment variable, then V(official).
     type: str
     choices: [official, local]

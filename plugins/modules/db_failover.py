@@ -64,6 +64,8 @@ notes:
 requirements:
   - docker (Python library)
   - PyMySQL, psycopg2 or pymongo for the engine
+  - cryptography (Python library) for MySQL 8.0 and later, whose accounts use caching_sha2_password; PyMySQL
+    needs it to log in over a connection without TLS
 options:
   mode:
     description: What to do.
@@ -136,9 +138,12 @@ options:
     type: dict
     suboptions:
       type:
-        description: The kind of endpoint.
+        description:
+          - The kind of endpoint. V(haproxy) and V(pgbouncer) reload their rewritten configuration on a signal.
+          - V(mysqlrouter) (MySQL Router, static routing) reads its configuration only when it starts, so its
+            container is restarted; its clients' connections are cut and new ones wait about a second.
         type: str
-        choices: [haproxy, pgbouncer, none]
+        choices: [haproxy, pgbouncer, mysqlrouter, none]
         default: none
       container:
         description: The endpoint's container.
@@ -290,7 +295,7 @@ def argument_spec():
         max_lag=dict(type='float', default=30),
         force=dict(type='bool', default=False),
         endpoint=dict(type='dict', options=dict(
-            type=dict(type='str', default='none', choices=['haproxy', 'pgbouncer', 'none']),
+            type=dict(type='str', default='none', choices=['haproxy', 'pgbouncer', 'mysqlrouter', 'none']),
             container=dict(type='str'),
             volume=dict(type='str'),
         )),

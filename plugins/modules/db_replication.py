@@ -58,6 +58,8 @@ notes:
     Its message says how to seed the replica from a consistent dump (docs/guide-cluster.md).'
 requirements:
   - PyMySQL (MySQL, MariaDB), psycopg2 (PostgreSQL) or pymongo (MongoDB)
+  - cryptography (Python library) for MySQL 8.0 and later, whose accounts use caching_sha2_password; PyMySQL
+    needs it to log in over a connection without TLS
 options:
   role:
     description: What to do on this server.

@@ -22,7 +22,41 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 COLLECTIONS = os.path.join(ROOT, '.build', 'collections')
 MODULES = os.path.join(ROOT, 'plugins', 'modules')
 TEST_LABEL = {'test.dbops': 'true'}
-LOCAL_IMAGES = {'mariadb': 'localhost/dbops/mariadb:10.11', 'postgres': 'localhost/dbops/postgres:15'}
+# The project's local images, by engine and version (scripts/build-images.sh builds them all).
+IMAGES = {
+    'mysql': {'9.7': 'localhost/dbops/mysql:9.7'},
+    'mariadb': {'10.11': 'localhost/dbops/mariadb:10.11', '11.8': 'localhost/dbops/mariadb:11.8'},
+    'postgres': {'15': 'localhost/dbops/postgres:15', '17': 'localhost/dbops/postgres:17',
+                 '18': 'localhost/dbops/postgres:18'},
+}
+# The suite runs on the newest version of each engine (the collection's own local default).
+# DBOPS_TEST_VERSIONS=mariadb=10.11,postgres=15 runs the tests that start single servers
+# through base_args on other versions; the core capabilities' tests are parametrised over
+# every version in IMAGES whatever it says (see engine_versions).
+NEWEST = {'mysql': '9.7', 'mariadb': '11.8', 'postgres': '18'}
+
+
+def selected_versions(text):
+    """DBOPS_TEST_VERSIONS ('engine=version,...') over NEWEST; a clear error for a version not built."""
+    chosen = dict(NEWEST)
+    for item in filter(None, (part.strip() for part in (text or '').split(','))):
+        engine, _sep, version = item.partition('=')
+        if version not in IMAGES.get(engine, {}):
+            raise pytest.UsageError('DBOPS_TEST_VERSIONS: %r is not one of %s'
+                                    % (item, ', '.join('%s=%s' % (e, v) for e in IMAGES for v in IMAGES[e])))
+        chosen[engine] = version
+    return chosen
+
+
+SELECTED = selected_versions(os.environ.get('DBOPS_TEST_VERSIONS'))
+LOCAL_IMAGES = dict((engine, IMAGES[engine][version]) for engine, version in SELECTED.items())
+
+
+def engine_versions(*engines):
+    """pytest parameters (engine, image), one per local version of each engine, named engine-version."""
+    return [pytest.param(engine, IMAGES[engine][version], id='%s-%s' % (engine, version))
+            for engine in engines for version in IMAGES[engine]]
+
 
 if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
@@ -129,6 +163,8 @@ def base_args(name, engine, **overrides):
         'root_password': 'R00t-pass;word"x', 'database': 'app', 'user': 'app', 'password': 'app-Pa55',
         'labels': dict(TEST_LABEL), 'wait_timeout': 120,
     }
+    if SELECTED.get(engine, NEWEST.get(engine)) != NEWEST.get(engine):
+        args['image'] = LOCAL_IMAGES[engine]   # DBOPS_TEST_VERSIONS chose another version
     args.update(overrides)
     return args
 

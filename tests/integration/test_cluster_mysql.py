@@ -1,9 +1,11 @@
 # -*- coding: utf-8 -*-
-"""MySQL 9.7 and MariaDB 11.8 end to end: mysql_cluster from fresh official-contract nodes, then failover.
+"""MySQL 9.7, MariaDB 10.11 and 11.8 end to end: mysql_cluster from fresh official-contract nodes,
+then failover.
 
 A primary and two semi-sync replicas behind HAProxy, each node started the official
 image's way (its first start writes GTIDs of its own; MySQL replicas are seeded by
-cloning, MariaDB ones by replaying the source's binary log from the start). Then: writes through the writer port read on both replicas, a rerun that
+cloning, MariaDB ones by replaying the source's binary log from the start). Then: writes
+through the writer port read on both replicas, a rerun that
 changes nothing, kill -9 of the primary while a client writes (every acknowledged
 write must survive), rejoin of the old primary, a switchover back, and a rejoin with
 force of a node that holds a transaction no one else has.
@@ -20,13 +22,11 @@ import pymysql
 import pytest
 
 from conftest import (
-    free_local_ports, mysql_query, nodes_play, require_image, retry, run_module, run_playbook, wait_for)
+    engine_versions, free_local_ports, mysql_query, nodes_play, require_image, retry, run_module, run_playbook,
+    wait_for)
 
-# flavor -> image, and the names that differ between them
-FLAVORS = {
-    'mysql': {'image': 'localhost/dbops/mysql:9.7', 'semi_sync_clients': 'Rpl_semi_sync_source_clients'},
-    'mariadb': {'image': 'localhost/dbops/mariadb:11.8', 'semi_sync_clients': 'Rpl_semi_sync_master_clients'},
-}
+# The status variable that counts semi-sync replicas, by flavor
+SEMI_SYNC_CLIENTS = {'mysql': 'Rpl_semi_sync_source_clients', 'mariadb': 'Rpl_semi_sync_master_clients'}
 ROOT_PASSWORD = 'R00t-pass;word"x'
 REPLICATION_PASSWORD = 'Repl-Pa55;w"ord'
 
@@ -56,8 +56,8 @@ PLAY = nodes_play('mysql_cluster', 'mysql_cluster_role', ['primary', 'replica', 
 
 
 class Cluster(object):
-    def __init__(self, tmp_path, flavor):
-        self.flavor, self.image = flavor, FLAVORS[flavor]['image']
+    def __init__(self, tmp_path, flavor, image):
+        self.flavor, self.image = flavor, image
         self.prefix = 'dbt-%s-my' % uuid.uuid4().hex[:6]
         self.nodes = ['%s%d' % (self.prefix, i) for i in (1, 2, 3)]
         self.writer_port, self.reader_port = free_local_ports(2)
@@ -115,10 +115,11 @@ class Writer(threading.Thread):
                 time.sleep(0.05)
 
 
-@pytest.fixture(params=sorted(FLAVORS))
+@pytest.fixture(params=[pytest.param(p.values, id=p.id) for p in engine_versions('mysql', 'mariadb')])
 def cluster(docker_client, tmp_path, request):
-    require_image(docker_client, FLAVORS[request.param]['image'])
-    made = Cluster(tmp_path, request.param)
+    flavor, image = request.param
+    require_image(docker_client, image)
+    made = Cluster(tmp_path, flavor, image)
     yield made
     made.run('absent')
     for container in docker_client.containers.list(all=True):
@@ -143,7 +144,7 @@ def test_cluster_failover_rejoin_switchover(docker_client, cluster):
     for name in (replica1, replica2):
         wait_for(lambda name=name: rows_on(docker_client, name) == 1)
     clients = query(address(docker_client, primary),
-                    "SHOW GLOBAL STATUS LIKE '%s'" % FLAVORS[cluster.flavor]['semi_sync_clients'])
+                    "SHOW GLOBAL STATUS LIKE '%s'" % SEMI_SYNC_CLIENTS[cluster.flavor])
     assert clients[0][1] == '2'
     code, output = cluster.run()
     assert code == 0, output[-3000:]

@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""postgresql_cluster and db_failover on PostgreSQL 17 and 18, built the official images' way.
+"""postgresql_cluster and db_failover on PostgreSQL 15, 17 and 18, built the official images' way.
 
 PostgreSQL 18's image keeps its volume at /var/lib/postgresql and PGDATA in 18/docker below it:
 the standby's base backup, the fence (standby.signal) and pg_rewind must all find the cluster
@@ -51,9 +51,10 @@ def psql(docker_client, name, sql):
 
 
 @pytest.mark.parametrize('image, pgdata', [
+    ('localhost/dbops/postgres:15', '/var/lib/postgresql/data'),
     ('localhost/dbops/postgres:17', '/var/lib/postgresql/data'),
     ('localhost/dbops/postgres:18', '/var/lib/postgresql/18/docker'),
-], ids=['postgres-17', 'postgres-18'])
+], ids=['postgres-15', 'postgres-17', 'postgres-18'])
 def test_synchronous_cluster_failover_rewind(docker_client, tmp_path, image, pgdata):
     prefix = 'dbt-%s-pgv' % uuid.uuid4().hex[:6]
     nodes = ['%s1' % prefix, '%s2' % prefix]

@@ -30,7 +30,7 @@ def existing(docker_client):
 def port_holder(docker_client):
     """A plain container publishing a host port, and a host process holding another."""
     name = 'dbt-%s-portholder' % uuid.uuid4().hex[:6]
-    container = docker_client.containers.create('localhost/dbops/postgres:15', name=name, labels=TEST_LABEL,
+    container = docker_client.containers.create('localhost/dbops/postgres:18', name=name, labels=TEST_LABEL,
                                                 entrypoint=['sleep', 'infinity'],
                                                 ports={'5432/tcp': ('127.0.0.1', 0)})
     container.start()
@@ -68,6 +68,8 @@ CASES = [
     ('removed setting on MySQL 8.4', {'engine': 'mysql', 'image': 'mysql:8.4', 'image_source': None,
                                       'settings': {'query_cache_size': 0}},
      'settings.query_cache_size', ['removed', 'MySQL 8.0']),
+    ('setting MySQL 9.0 removed, on the local MySQL 9.7', {'engine': 'mysql', 'settings': {'mysql_native_password': 'ON'}},
+     'settings.mysql_native_password', ['removed', '9.0']),
     ('recovery.conf setting on PostgreSQL 15', {'engine': 'postgres', 'settings': {'standby_mode': 'on'}},
      'settings.standby_mode', ['standby.signal']),
     ('buffer pool larger than memory', {'settings': {'innodb_buffer_pool_size': '8g'}},
@@ -84,7 +86,7 @@ CASES = [
     ('tmpfs larger than memory', {'tmpfs_size': '2g'}, 'tmpfs_size', ['does not fit']),
     ('reserved label', {'labels': {'dbops.engine': 'x'}}, 'labels', ['reserved']),
     ('relative host path', {'data_volume': './data'}, 'data_volume', ['absolute host path']),
-    ('image of another engine', {'engine': 'postgres', 'image': 'localhost/dbops/mariadb:10.11',
+    ('image of another engine', {'engine': 'postgres', 'image': 'localhost/dbops/mariadb:11.8',
                                  'image_source': None}, 'image', ['MariaDB image']),
     ('no local image for MongoDB', {'engine': 'mongodb'}, 'image_source', ['no local image']),
     ('image missing and pull=never', {'image': 'localhost/dbops/mariadb:9.9', 'image_source': None,
@@ -150,7 +152,7 @@ def test_bad_input_on_existing_container(overrides, parameter, words, docker_cli
 
 def test_unmanaged_container_with_the_same_name(docker_client, local_images):
     name = 'dbt-%s-foreign' % uuid.uuid4().hex[:6]
-    foreign = docker_client.containers.create('localhost/dbops/mariadb:10.11', name=name, labels=TEST_LABEL)
+    foreign = docker_client.containers.create('localhost/dbops/mariadb:11.8', name=name, labels=TEST_LABEL)
     try:
         result = run_module('db_container', base_args(name, 'mariadb'))
         assert result.failed and result['parameter'] == 'name'

@@ -1,5 +1,8 @@
 # -*- coding: utf-8 -*-
-"""db_container against real MariaDB and PostgreSQL servers in containers."""
+"""db_container against real MySQL, MariaDB and PostgreSQL servers in containers.
+
+The lifecycle runs on every local version of each engine (MySQL 9.7, MariaDB 10.11 and 11.8,
+PostgreSQL 15, 17 and 18); the other tests on the newest of each."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -9,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import base_args, container_ip, mysql_query, pg_query, run_module
+from conftest import IMAGES, base_args, container_ip, mysql_query, pg_query, run_module
 
 from ansible_collections.dbops.containers.plugins.module_utils.common.sizes import parse_engine_size
 
@@ -17,6 +20,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.common.sizes impo
 class MariaDB(object):
     engine = 'mariadb'
     memory_setting = 'innodb_buffer_pool_size'
+    version_setting = 'version'
 
     @staticmethod
     def read_setting(host, name):
@@ -35,9 +39,14 @@ class MariaDB(object):
         return mysql_query(host, 'SELECT COUNT(*) FROM app.t', user='app', password='app-Pa55', database='app')[0][0]
 
 
+class MySQL(MariaDB):
+    engine = 'mysql'
+
+
 class PostgreSQL(object):
     engine = 'postgres'
     memory_setting = 'shared_buffers'
+    version_setting = 'server_version'
 
     @staticmethod
     def read_setting(host, name):
@@ -57,17 +66,20 @@ class PostgreSQL(object):
         return pg_query(host, 'SELECT COUNT(*) FROM t', user='app', password='app-Pa55', database='app')[0][0]
 
 
-ENGINES = [pytest.param(MariaDB, id='mariadb'), pytest.param(PostgreSQL, id='postgres')]
+ENGINES = [pytest.param(MariaDB, id='mariadb'), pytest.param(PostgreSQL, id='postgres'), pytest.param(MySQL, id='mysql')]
+# Every local version of each engine: (engine, image)
+VERSIONS = [pytest.param(engine, image, id='%s-%s' % (engine.engine, version))
+            for engine in (MySQL, MariaDB, PostgreSQL) for version, image in sorted(IMAGES[engine.engine].items())]
 
 
 def as_bytes(value):
     return parse_engine_size(value)
 
 
-@pytest.mark.parametrize('engine', ENGINES)
-def test_lifecycle(engine, local_images, docker_client, container_name):
+@pytest.mark.parametrize('engine, image', VERSIONS)
+def test_lifecycle(engine, image, local_images, docker_client, container_name):
     name = container_name()
-    args = base_args(name, engine.engine, memory='1g')
+    args = base_args(name, engine.engine, memory='1g', image=image)
 
     # First run: created, tuned settings are what the server reports.
     first = run_module('db_container', args)
@@ -78,6 +90,9 @@ def test_lifecycle(engine, local_images, docker_client, container_name):
     assert as_bytes(engine.read_setting(host, engine.memory_setting)) == as_bytes(expected)
     assert as_bytes(expected) == 256 * 1024 ** 2 if engine.engine == 'postgres' else 512 * 1024 ** 2
     assert int(engine.read_setting(host, 'max_connections')) == int(first['settings']['max_connections'])
+    # The server is the version the image's tag names, and the module judged its settings for it.
+    assert engine.read_setting(host, engine.version_setting).startswith(image.rsplit(':', 1)[1] + '.')
+    assert first['version'].startswith(image.rsplit(':', 1)[1])
 
     # No password anywhere in docker inspect.
     inspect = json.dumps(docker_client.api.inspect_container(name))
@@ -134,7 +149,7 @@ def test_recreate_keeps_data_volume(engine, local_images, docker_client, contain
     old_id = first['container']['id']
 
     moved = run_module('db_container', dict(args, published_ports=['127.0.0.1:0:%d' % (
-        3306 if engine.engine == 'mariadb' else 5432)]))
+        5432 if engine.engine == 'postgres' else 3306)]))
     # Port 0 is not a valid host port: refused, the old container still runs.
     assert moved.failed and moved['parameter'] == 'published_ports'
     assert docker_client.api.inspect_container(name)['Id'] == old_id
@@ -163,8 +178,7 @@ def test_check_mode_creates_nothing(engine, local_images, docker_client, contain
 def test_settings_override_and_stop_absent(engine, local_images, docker_client, container_name):
     name = container_name()
     dangling_before = len(docker_client.volumes.list(filters={'dangling': True}))
-    override = {'mariadb': {'max_connections': 77}, 'postgres': {'max_connections': 77}}[engine.engine]
-    args = base_args(name, engine.engine, settings=override)
+    args = base_args(name, engine.engine, settings={'max_connections': 77})
     result = run_module('db_container', args)
     assert not result.failed, result.get('msg')
     assert int(engine.read_setting(container_ip(result), 'max_connections')) == 77

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import base_args, mysql_query, pg_query, run_module
 
-PORTS = {'mariadb': 3306, 'postgres': 5432}
+PORTS = {'mysql': 3306, 'mariadb': 3306, 'postgres': 5432}
 
 
 def free_port():
@@ -22,7 +22,7 @@ def free_port():
     return port
 
 
-@pytest.mark.parametrize('engine', ['mariadb', 'postgres'])
+@pytest.mark.parametrize('engine', ['mysql', 'mariadb', 'postgres'])
 def test_published_port_binds_loopback_and_health_turns_healthy(
         engine, docker_client, local_images, container_name):
     name = container_name(engine)
@@ -32,7 +32,7 @@ def test_published_port_binds_loopback_and_health_turns_healthy(
     assert not result.failed, result.get('msg')
     bindings = docker_client.api.inspect_container(name)['HostConfig']['PortBindings']
     assert bindings == {'%d/tcp' % PORTS[engine]: [{'HostIp': '127.0.0.1', 'HostPort': str(port)}]}
-    if engine == 'mariadb':
+    if engine != 'postgres':
         assert mysql_query('127.0.0.1', 'SELECT 1', user='app', password='app-Pa55', port=port)[0][0] == 1
     else:
         assert pg_query('127.0.0.1', 'SELECT 1', user='app', password='app-Pa55', database='app', port=port)[0][0] == 1

@@ -21,14 +21,14 @@ from conftest import COLLECTIONS, MODULES, ROOT
 
 # Each module's own required options: nothing else, so everything shared comes from the group block.
 OWN_OPTIONS = {
-    'db_container': {'name': 'dbt-defaults-db', 'engine': 'mariadb', 'image': 'localhost/dbops/mariadb:10.11',
+    'db_container': {'name': 'dbt-defaults-db', 'engine': 'mariadb', 'image': 'localhost/dbops/mariadb:11.8',
                      'root_password': 'Dflt-root-1'},
     'db_failover': {'mode': 'check', 'engine': 'mariadb',
                     'nodes': [{'name': 'dbt-defaults-db1'}, {'name': 'dbt-defaults-db2'}]},
     'db_monitoring_user': {'container': 'dbt-defaults-db', 'password': 'Dflt-exp-1'},
     'db_replication': {'role': 'status', 'container': 'dbt-defaults-db'},
     'db_tune_report': {'container': 'dbt-defaults-db'},
-    'db_volume_files': {'volume': 'dbt-defaults-vol', 'image': 'localhost/dbops/mariadb:10.11',
+    'db_volume_files': {'volume': 'dbt-defaults-vol', 'image': 'localhost/dbops/mariadb:11.8',
                         'files': [{'path': 'a.cnf', 'content': '[client]-dflt'}]},
 }
 

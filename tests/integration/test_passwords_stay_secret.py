@@ -18,7 +18,7 @@ ROOT_PW = 'Zq9-root-SECRET-7731'
 APP_PW = 'Zq9-app-SECRET-4410'
 
 
-@pytest.mark.parametrize('engine', ['mariadb', 'postgres'])
+@pytest.mark.parametrize('engine', ['mysql', 'mariadb', 'postgres'])
 def test_passwords_absent_from_vvv_output_logs_and_inspect(engine, tmp_path, docker_client, local_images,
                                                            container_name):
     name = container_name(engine)

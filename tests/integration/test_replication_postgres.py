@@ -8,7 +8,7 @@ __metaclass__ = type
 import time
 
 import pytest
-from conftest import base_args, ip_on, pg_query, run_module, wait_for
+from conftest import base_args, engine_versions, ip_on, pg_query, run_module, wait_for
 
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import adapter as engine_postgres
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import replication as repl
@@ -18,7 +18,6 @@ from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres 
 from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import DockerHelper
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
-IMAGE = 'localhost/dbops/postgres:15'
 SETTINGS = {'wal_level': 'replica', 'max_wal_senders': 10, 'max_replication_slots': 10, 'hot_standby': 'on'}
 REPL_USER = 'replicator'
 REPL_PASSWORD = 'Repl:pa55\\w;"x'
@@ -31,13 +30,14 @@ def status_when(conn, predicate):
     return facts if predicate(facts) else None
 
 
-def test_primary_and_standby_stream(docker_client, local_images, container_name):
+@pytest.mark.parametrize('engine, image', engine_versions('postgres'))
+def test_primary_and_standby_stream(docker_client, local_images, container_name, engine, image):
     primary, standby = container_name('primary'), container_name('standby1')
     other = broken = container_name('unused')
     network = docker_client.networks.create(primary + '-net', labels={'test.dbops': 'true'})
     conn = None
     try:
-        result = run_module('db_container', base_args(primary, 'postgres', settings=SETTINGS, networks=[
+        result = run_module('db_container', base_args(primary, engine, image=image, settings=SETTINGS, networks=[
             {'name': network.name, 'aliases': ['pg-primary']}]))
         assert not result.failed, result.get('msg')
         primary_ip = ip_on(docker_client, primary, network.name)
@@ -45,6 +45,8 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
         conn = engine_postgres.open_session(primary_ip, 5432, 'postgres', ROOT_PASSWORD, 'postgres', 10)
         helper = DockerHelper()
         slot = identifiers.slot_name_for(standby)
+        # Where the image keeps its volume and PGDATA (PostgreSQL 18 moved both), as db_replication finds it.
+        layout = engine_postgres.PostgresAdapter().data_layout(image, helper.image(image)['Config']['Env'])
 
         changed, actions = repl.configure_primary(conn, REPL_USER, REPL_PASSWORD, [standby],
                                                   docker=helper, container=primary)
@@ -54,7 +56,8 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
         assert scram.scram_matches(verifier, REPL_PASSWORD)
 
         started = time.time()
-        seeded = pg_standby.seed_standby(helper, standby, IMAGE, 'pg-primary', 5432, REPL_USER, REPL_PASSWORD, slot)
+        seeded = pg_standby.seed_standby(helper, standby, image, 'pg-primary', 5432, REPL_USER, REPL_PASSWORD, slot,
+                                         layout=layout)
         print('\nseed_standby: %.1f s (pg_basebackup %.1f s), actions %s'
               % (time.time() - started, pg_standby.seed_standby.last_duration, seeded))
         assert 'basebackup' in seeded and 'write_passfile' in seeded
@@ -62,7 +65,7 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
         # The data directory is a copy of the primary's, so is its postgres role: the
         # standby's root_password must be the primary's (base_args uses the same one).
         started = time.time()
-        result = run_module('db_container', base_args(standby, 'postgres', settings=SETTINGS, networks=[
+        result = run_module('db_container', base_args(standby, engine, image=image, settings=SETTINGS, networks=[
             {'name': network.name, 'aliases': ['pg-standby1']}]))
         assert not result.failed, result.get('msg')
         ready = time.time()
@@ -79,7 +82,7 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
         assert pg_query(standby_ip, 'SELECT pg_is_in_recovery()')[0][0] is True
 
         # primary_conninfo names the passfile; no password in it, in the environment or in docker inspect.
-        auto_conf = helper.read_file(standby, '/var/lib/postgresql/data/postgresql.auto.conf').decode()
+        auto_conf = helper.read_file(standby, layout[1] + '/postgresql.auto.conf').decode()
         assert "passfile=''%s''" % pg_standby.PASSFILE_PATH in auto_conf and 'application_name=%s' % slot in auto_conf
         assert "primary_slot_name = '%s'" % slot in auto_conf
         assert 'Repl:pa55' not in auto_conf
@@ -112,7 +115,8 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
         # Idempotence.
         assert repl.configure_primary(conn, REPL_USER, REPL_PASSWORD, [standby],
                                       docker=helper, container=primary) == (False, [])
-        assert pg_standby.seed_standby(helper, standby, IMAGE, 'pg-primary', 5432, REPL_USER, REPL_PASSWORD, slot) == []
+        assert pg_standby.seed_standby(helper, standby, image, 'pg-primary', 5432, REPL_USER, REPL_PASSWORD, slot,
+                                       layout=layout) == []
 
         # A stopped standby: its row goes, its slot turns inactive, the primary is critical.
         started = time.time()
@@ -127,8 +131,8 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
         new_password = 'N3w:' + REPL_PASSWORD
         assert repl.configure_primary(conn, REPL_USER, new_password, [standby], docker=helper,
                                       container=primary) == (True, ['alter_role_password'])
-        assert pg_standby.seed_standby(helper, standby, IMAGE, 'pg-primary', 5432, REPL_USER, new_password,
-                                       slot) == ['write_passfile']
+        assert pg_standby.seed_standby(helper, standby, image, 'pg-primary', 5432, REPL_USER, new_password,
+                                       slot, layout=layout) == ['write_passfile']
         started = time.time()
         docker_client.containers.get(standby).start()
         wait_for(streaming)
@@ -138,11 +142,12 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
 
         # Volumes seed_standby refuses, and a base backup that fails.
         with pytest.raises(DbopsError) as err:  # the primary's own data: same cluster, not a standby
-            pg_standby.seed_standby(helper, primary, IMAGE, 'pg-primary', 5432, REPL_USER, new_password, slot)
+            pg_standby.seed_standby(helper, primary, image, 'pg-primary', 5432, REPL_USER, new_password, slot,
+                                    layout=layout)
         assert err.value.parameter == 'standby' and 'promoted' in str(err.value)
         other = container_name('other')
         # A server db_container made without WAL for replicas: configure_primary names the setting.
-        assert not run_module('db_container', base_args(other, 'postgres', settings={
+        assert not run_module('db_container', base_args(other, engine, image=image, settings={
             'wal_level': 'minimal', 'max_wal_senders': 0})).failed
         other_ip = list(docker_client.api.inspect_container(other)['NetworkSettings']['Networks'].values())[0]
         other_conn = engine_postgres.open_session(other_ip['IPAddress'], 5432, 'postgres', ROOT_PASSWORD,
@@ -156,12 +161,14 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
         finally:
             other_conn.close()
         with pytest.raises(DbopsError) as err:
-            pg_standby.seed_standby(helper, other, IMAGE, 'pg-primary', 5432, REPL_USER, new_password, slot)
+            pg_standby.seed_standby(helper, other, image, 'pg-primary', 5432, REPL_USER, new_password, slot,
+                                    layout=layout)
         assert err.value.parameter == 'standby' and 'pg_rewind' in str(err.value)
         assert not [v for v in docker_client.volumes.list() if '-seedpass-' in v.name]
         broken = container_name('standby2')
         with pytest.raises(DbopsError) as err:
-            pg_standby.seed_standby(helper, broken, IMAGE, 'pg-primary', 5432, REPL_USER, 'wrong', slot)
+            pg_standby.seed_standby(helper, broken, image, 'pg-primary', 5432, REPL_USER, 'wrong', slot,
+                                    layout=layout)
         assert err.value.parameter == 'primary_host' and 'password authentication failed' in str(err.value)
         # The tools image declares no VOLUME, so this look leaves no anonymous volume behind.
         left = docker_client.containers.run('localhost/dbops/tools:bookworm', ['sh', '-c', 'ls -A /d'],
@@ -177,7 +184,7 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
                                    docker=helper, container=primary)
         assert err.value.parameter == 'settings.synchronous_standby_names'
         conn.close()
-        result = run_module('db_container', base_args(primary, 'postgres', settings=dict(
+        result = run_module('db_container', base_args(primary, engine, image=image, settings=dict(
             SETTINGS, synchronous_standby_names=slot), networks=[{'name': network.name, 'aliases': ['pg-primary']}]))
         assert not result.failed, result.get('msg')
         started = time.time()
@@ -196,5 +203,5 @@ def test_primary_and_standby_stream(docker_client, local_images, container_name)
         if conn is not None:
             conn.close()
         for name in (standby, primary, other, broken):
-            run_module('db_container', base_args(name, 'postgres', state='absent', purge_data=True))
+            run_module('db_container', base_args(name, engine, image=image, state='absent', purge_data=True))
         network.remove()

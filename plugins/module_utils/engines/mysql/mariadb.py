@@ -51,7 +51,7 @@ class MariaDBAdapter(MySQLAdapter):
     label = 'MariaDB'
     # 11.8 is the newest long-term series (supported to 2028-06; 11.4 to 2029-05, 10.11 to 2028-02).
     official_image = 'mariadb:11.8'
-    local_image = 'localhost/dbops/mariadb:10.11'
+    local_image = 'localhost/dbops/mariadb:11.8'
     version_env = ('MARIADB_VERSION', 'MARIADB_MAJOR')
     rules = mysql_tuning.MARIADB_RULES
     catalog = MARIADB_CATALOG

@@ -123,7 +123,7 @@ class PostgresAdapter(EngineAdapter):
     port = 5432
     # PostgreSQL 18 is the newest major (supported to November 2030).
     official_image = 'postgres:18'
-    local_image = 'localhost/dbops/postgres:15'
+    local_image = 'localhost/dbops/postgres:18'
     version_env = ('PG_VERSION', 'PG_MAJOR')
     data_dir = '/var/lib/postgresql/data'
     config_dir = '/etc/postgresql'
@@ -164,6 +164,15 @@ class PostgresAdapter(EngineAdapter):
         if at_least(version, (18,)):
             return '/var/lib/postgresql/%d/docker' % version[0]
         return self.data_dir
+
+    def data_layout(self, image, image_env):
+        """(volume mount point, PGDATA) in containers of image, whose environment is image_env."""
+        version = self.version_of_image(image, image_env)
+        if version is None:
+            raise DbopsError('cannot tell the PostgreSQL version of image %s (no PG_MAJOR/PG_VERSION in its '
+                             'environment, no version tag): set image to a versioned PostgreSQL image' % image,
+                             'image')
+        return self.data_mount(version), self.pgdata(version)
 
     def format_value(self, value, kind):
         if kind == tuning.SIZE:

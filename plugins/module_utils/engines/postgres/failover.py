@@ -125,10 +125,8 @@ class FailoverDriver(SqlFailoverDriver):
     def _data_layout(self, node):
         """(data volume, its mount point, PGDATA) of a node's container: PostgreSQL 18's image mounts the
         volume at /var/lib/postgresql, above PGDATA (18/docker); earlier ones at PGDATA itself."""
-        adapter = self.cluster.adapter
         config = node.inspect.get('Config') or {}
-        version = adapter.version_of_image(config.get('Image'), config.get('Env'))
-        mount_point, pgdata = adapter.data_mount(version), adapter.pgdata(version)
+        mount_point, pgdata = self.cluster.adapter.data_layout(config.get('Image'), config.get('Env'))
         for mount in node.inspect.get('Mounts') or []:
             if mount.get('Destination') == mount_point and mount.get('Type') == 'volume':
                 return mount['Name'], mount_point, pgdata

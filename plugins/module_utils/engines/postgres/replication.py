@@ -345,13 +345,7 @@ class Driver(base.ReplicationDriver):
     @staticmethod
     def _data_layout(docker, image):
         """(volume mount point, PGDATA) in containers of image: PostgreSQL 18 moved both."""
-        adapter = PostgresAdapter()
-        version = adapter.version_of_image(image, ((docker.image(image) or {}).get('Config') or {}).get('Env'))
-        if version is None:
-            raise DbopsError('cannot tell the PostgreSQL version of image %s (no PG_MAJOR/PG_VERSION in its '
-                             'environment, no version tag): set image to a versioned PostgreSQL image' % image,
-                             'image')
-        return adapter.data_mount(version), adapter.pgdata(version)
+        return PostgresAdapter().data_layout(image, ((docker.image(image) or {}).get('Config') or {}).get('Env'))
 
     def _network(self, endpoint):
         """The Docker network pg_basebackup runs on: the option, the primary's alias's network, or bridge

@@ -548,8 +548,8 @@ def test_no_local_image(engine):
 
 
 @pytest.mark.parametrize('engine, source, image', [
-    ('mariadb', 'local', 'localhost/dbops/mariadb:10.11'),
-    ('postgres', 'local', 'localhost/dbops/postgres:15'),
+    ('mariadb', 'local', 'localhost/dbops/mariadb:11.8'),
+    ('postgres', 'local', 'localhost/dbops/postgres:18'),
     ('mysql', 'local', 'localhost/dbops/mysql:9.7'),
     ('mariadb', 'official', 'mariadb:11.8'),
     ('mysql', 'official', 'mysql:8.4'),
