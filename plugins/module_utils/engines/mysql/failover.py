@@ -40,6 +40,17 @@ from ansible_collections.dbops.containers.plugins.module_utils.failover.sql_driv
 FENCE_FILE = 'zzz-dbops-fenced.cnf'
 
 
+def semi_sync_source_lines(enabled):
+    """Source-side semi-sync on or off at start-up, under every name a server may have for it.
+
+    Off on a node that is not the primary: with no replica of its own, its first commits after a
+    start would each wait out the semi-sync timeout (wait_no_replica is ON by default), stalling its
+    applier. ``loose-``: the name a server does not have (MariaDB's master, MySQL's source, a plugin
+    not loaded yet at initialisation) is ignored instead of aborting the start."""
+    value = 'ON' if enabled else 'OFF'
+    return ['loose-rpl_semi_sync_source_enabled = %s' % value, 'loose-rpl_semi_sync_master_enabled = %s' % value]
+
+
 def fence_config(flavor):
     """The configuration that keeps a fenced primary from taking writes when it starts again.
 
@@ -48,6 +59,16 @@ def fence_config(flavor):
              '# It starts read-only with no replica threads; db_failover mode rejoin makes it a replica.',
              '[mysqld]', 'read_only = ON', 'skip_slave_start = ON']
     lines.extend(flavor_named(flavor).fence_settings)
+    lines.extend(semi_sync_source_lines(False))
+    return '\n'.join(lines) + '\n'
+
+
+def promoted_config(semi_sync):
+    """The configuration of a promoted node: not fenced, and with semi-sync its source side on,
+    so a restart keeps the new primary waiting for a replica as the role set up the old one."""
+    lines = ['# Written by db_failover: this server was promoted; it is not fenced.']
+    if semi_sync:
+        lines.extend(['[mysqld]'] + semi_sync_source_lines(True))
     return '\n'.join(lines) + '\n'
 
 
@@ -173,7 +194,7 @@ class FailoverDriver(SqlFailoverDriver):
     def after_promote(self, node):
         # A promoted node that was fenced once must not come back read-only after a restart
         # (off the clients' critical path: the endpoint has moved already).
-        self._write_fence(node, '# db_failover: promoted, not fenced.\n')
+        self._write_fence(node, promoted_config(self.params.get('semi_sync', True)))
 
     def repoint(self, node, new_primary):
         conn = self._conn(node, 5)

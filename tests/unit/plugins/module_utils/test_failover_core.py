@@ -146,7 +146,22 @@ def test_fence_config():
         assert '[mysqld]' in text and 'read_only = ON' in text and 'skip_slave_start = ON' in text
         assert text.endswith('\n')
     assert 'rpl_semi_sync_slave_enabled = ON' in mariadb and 'super_read_only' not in mariadb
-    assert 'super_read_only = ON' in mysql and 'rpl_semi_sync' not in mysql
+    assert 'super_read_only = ON' in mysql
+    # Source-side semi-sync off under both names, loose (the one the server lacks is ignored): a
+    # fenced node has no replica, so with it on each first commit after a start would wait out the timeout.
+    for text in (mariadb, mysql):
+        assert 'loose-rpl_semi_sync_source_enabled = OFF\nloose-rpl_semi_sync_master_enabled = OFF\n' in text
+    assert [line for line in mysql.splitlines() if line.startswith('rpl_semi_sync')] == []
+
+
+def test_promoted_config():
+    with_semi_sync = fmy.promoted_config(True)
+    assert with_semi_sync.startswith('# ') and with_semi_sync.endswith('\n')
+    assert '[mysqld]\nloose-rpl_semi_sync_source_enabled = ON\nloose-rpl_semi_sync_master_enabled = ON\n' \
+        in with_semi_sync
+    # Not fenced: nothing that would start it read-only or without its threads.
+    assert 'read_only' not in with_semi_sync and 'skip_slave_start' not in with_semi_sync
+    assert fmy.promoted_config(False) == '# Written by db_failover: this server was promoted; it is not fenced.\n'
 
 
 def test_mysql_gtid_intervals():
