@@ -8,43 +8,6 @@ import pymysql
 
 from conftest import base_args, container_ip, mysql_query, pg_query, run_module
 
-MISCONFIGURED_MARIADB_SETTINGS = {
-    'innodb_buffer_pool_size': '128M',   # in a 2g container: db_container would give 1G
-    'max_connections': 12,               # the workload below peaks at 12
-    'general_log': 'ON',                 # every statement logged
-    'performance_schema': 'ON',          # so index and scan statistics exist
-}
-
-
-def make_misconfigured_mariadb(name, root_password):
-    """A MariaDB with the usual mistakes; returns its address."""
-    result = run_module('db_container', base_args(name, 'mariadb', memory='2g', cpus=1, root_password=root_password,
-                                                  settings=MISCONFIGURED_MARIADB_SETTINGS))
-    assert not result.failed, result.get('msg')
-    host = container_ip(result)
-    statements = [
-        # idx_status is a leading prefix of idx_status_customer (redundant); idx_never_used is never read.
-        "CREATE TABLE app.orders (id INT PRIMARY KEY AUTO_INCREMENT, customer VARCHAR(20), status VARCHAR(10), "
-        "KEY idx_status (status), KEY idx_status_customer (status, customer), KEY idx_never_used (customer, id))",
-        "INSERT INTO app.orders (customer, status) SELECT CONCAT('c', seq), IF(seq % 7 = 0, 'open', 'done') "
-        "FROM seq_1_to_3000",
-        # events.kind has no index, and is filtered on.
-        "CREATE TABLE app.events (id INT PRIMARY KEY AUTO_INCREMENT, kind VARCHAR(20), payload VARCHAR(50))",
-        "INSERT INTO app.events (kind, payload) SELECT CONCAT('k', seq % 50), 'x' FROM seq_1_to_3000",
-        "CREATE USER ''@'%'",
-    ]
-    for sql in statements:
-        mysql_query(host, sql, password=root_password, database='app')
-    for _scan in range(5):
-        mysql_query(host, "SELECT COUNT(*) FROM app.events WHERE kind = 'k7'", password=root_password)
-    mysql_query(host, "SELECT COUNT(*) FROM app.orders WHERE status = 'open'", password=root_password)
-    # 11 clients at once, plus this one's own: the peak reaches max_connections.
-    held = [pymysql.connect(host=host, user='root', password=root_password) for _client in range(11)]
-    for conn in held:
-        conn.close()
-    return host
-
-
 MISCONFIGURED_POSTGRES_SETTINGS = {
     'shared_buffers': '128MB',            # in a 2g container: db_container would give 512MB
     'shared_preload_libraries': '',       # pg_stat_statements absent

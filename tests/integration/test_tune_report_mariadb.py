@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 
-from conftest import base_args, findings_by_id, mysql_query, remove_everything, run_module
-from scenarios import make_misconfigured_mariadb
+from conftest import LOCAL_IMAGES, base_args, findings_by_id, mysql_query, remove_everything, run_module
+from scenarios import make_misconfigured_mysql
 
 ROOT_PW = 'R00t-pass;word"x'
 
@@ -19,7 +19,7 @@ ROOT_PW = 'R00t-pass;word"x'
 def misconfigured(docker_client, local_images):
     """MariaDB with the usual mistakes, made on purpose (see scenarios.py)."""
     name = 'dbt-%s-badmaria' % uuid.uuid4().hex[:6]
-    make_misconfigured_mariadb(name, ROOT_PW)
+    make_misconfigured_mysql(name, ROOT_PW, engine='mariadb', image=LOCAL_IMAGES['mariadb'])
     yield name
     remove_everything(docker_client, name)
 
