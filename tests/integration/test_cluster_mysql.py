@@ -179,6 +179,11 @@ def test_cluster_failover_rejoin_switchover(docker_client, cluster):
         rejoined = cluster.failover('rejoin', node=primary, force=True)
     assert not rejoined.failed, rejoined.get('msg')
     retry(lambda: _assert_replica_of(docker_client, primary, new_primary))
+    # Restarted (a host reboot), the rejoined replica replicates again by itself, still read-only: the
+    # fence's skip_slave_start is gone from its configuration.
+    docker_client.api.restart(primary, timeout=30)
+    retry(lambda: _assert_replica_of(docker_client, primary, new_primary), attempts=120)
+    assert query(address(docker_client, primary), 'SELECT @@GLOBAL.read_only')[0][0] == 1
 
     # Switchover back to the first node, with the writer port following.
     switched = cluster.failover('switchover', candidate=primary)

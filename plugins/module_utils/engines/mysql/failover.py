@@ -63,6 +63,19 @@ def fence_config(flavor):
     return '\n'.join(lines) + '\n'
 
 
+def rejoined_config(flavor):
+    """The configuration of a fenced old primary once it replicates again: still read-only, source-side
+    semi-sync off, but without the fence's skip_slave_start, so a restart (a host reboot) starts its
+    replication threads again instead of leaving a replica that silently stopped replicating.
+
+    ``flavor``: the flavor's name (Flavor.name, which is the engine's)."""
+    lines = ['# Written by db_failover: this server was a primary that was failed over, and rejoined as a replica.',
+             '[mysqld]', 'read_only = ON']
+    lines.extend(flavor_named(flavor).fence_settings)
+    lines.extend(semi_sync_source_lines(False))
+    return '\n'.join(lines) + '\n'
+
+
 def promoted_config(semi_sync):
     """The configuration of a promoted node: not fenced, and with semi-sync its source side on,
     so a restart keeps the new primary waiting for a replica as the role set up the old one."""
@@ -291,6 +304,8 @@ class FailoverDriver(SqlFailoverDriver):
             # from the new primary: emptied, initialised again, then it replays the new primary's binlog.
             self.reseed(node, primary)
             self.last_rejoin_reseeded = True
+        # A replica now: the fence's skip_slave_start would keep it from replicating after a restart.
+        self._write_fence(node, rejoined_config(self.cluster.engine))
 
     def reseed(self, node, primary):
         """Rebuild the node's data from primary and make it a replica (force only: its own data is discarded)."""

@@ -154,6 +154,19 @@ def test_fence_config():
     assert [line for line in mysql.splitlines() if line.startswith('rpl_semi_sync')] == []
 
 
+def test_rejoined_config():
+    mariadb = fmy.rejoined_config(repl.MARIADB)
+    mysql = fmy.rejoined_config(repl.MYSQL)
+    for text in (mariadb, mysql):
+        # Still read-only (a replica), source-side semi-sync off, and no skip_slave_start: a restart must
+        # start the replication threads again.
+        assert '[mysqld]\nread_only = ON\n' in text and 'skip_slave_start' not in text
+        assert 'loose-rpl_semi_sync_source_enabled = OFF\nloose-rpl_semi_sync_master_enabled = OFF\n' in text
+        assert text.endswith('\n')
+    assert 'super_read_only = ON' in mysql and 'super_read_only' not in mariadb
+    assert 'rpl_semi_sync_slave_enabled = ON' in mariadb
+
+
 def test_promoted_config():
     with_semi_sync = fmy.promoted_config(True)
     assert with_semi_sync.startswith('# ') and with_semi_sync.endswith('\n')
