@@ -122,6 +122,9 @@ class Provisioner(object):
         self._check_data_volume(request, adapter, docker, current, version)
         current_config = self._current_file(docker, current, '%s/%s' % (adapter.config_dir, adapter.config_file))
         self._check_secrets(request, docker, current)
+        if current_config != config_text.encode('utf-8'):
+            self._check_settings_on_server(adapter, docker, image, image_info, version, settings, config_text,
+                                           request.settings)
 
         running = bool(current and current['State'].get('Running'))
         same_spec = bool(current) and current['Config']['Labels'].get('dbops.spec-hash') == digest
@@ -214,6 +217,19 @@ class Provisioner(object):
             if other.name != adapter.name and names & set(other.version_env):
                 raise DbopsError('image %s is a %s image but engine=%s: set engine=%s or choose a %s image'
                                  % (image, other.label, adapter.name, other.name, adapter.label), 'image')
+
+    def _check_settings_on_server(self, adapter, docker, image, image_info, version, settings, config_text,
+                                  user_settings):
+        """The image's own server judges the configuration before anything changes
+        (names, types, units, ranges); the image must be on the host for that."""
+        if image_info is None:
+            self.warn('image %s is not on the Docker host yet: settings were checked against the catalog of '
+                      '%s %s only, not against the server itself' % (image, adapter.label, format_version(version)))
+            return
+        for message in adapter.check_settings_on_server(docker, image, image_info['Id'], version, settings,
+                                                        config_text, user_settings or {}):
+            if message not in self.warnings:
+                self.warn(message)
 
     def _check_networks(self, request, docker):
         for network in request.networks:

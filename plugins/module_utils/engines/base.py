@@ -164,6 +164,15 @@ class EngineAdapter(AbstractBase):
         except DbopsError:
             return None
 
+    def check_settings_on_server(self, docker, image, image_id, version, settings, config_text, user_settings):
+        """Ask the image's own server whether it accepts ``config_text`` before anything changes.
+
+        ``settings``: every setting in engine syntax; ``user_settings``: the user's own (their names are the
+        ones an error names, as ``settings.<name>``). Returns warnings; raises DbopsError naming the setting
+        and the fix. The base has no server-side check (an engine without one says so in its docs).
+        """
+        return []
+
     def format_settings(self, values):
         """Engine syntax for every value (sizes as the engine writes them)."""
         kinds = self.kinds()
