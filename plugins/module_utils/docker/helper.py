@@ -150,6 +150,22 @@ class DockerHelper(object):
         except NotFound:
             return None
 
+    def containers_mounting(self, source):
+        """[(name, running)] of every container, running or not, that mounts ``source``
+        (a volume name or a host path), the collection's short-lived carriers excepted."""
+        found = []
+        for summary in self.api.containers(all=True):
+            if (summary.get('Labels') or {}).get(CARRIER_LABEL):
+                continue
+            for mount in summary.get('Mounts') or []:
+                if source in (mount.get('Name'), mount.get('Source')):
+                    found.append(((summary.get('Names') or ['?'])[0].lstrip('/'), summary.get('State') == 'running'))
+                    break
+        return found
+
+    def rename(self, container_id, name):
+        self.api.rename(container_id, name)
+
     def containers_with_ports(self):
         """[(container name, host ip, host port)] for every container's published ports."""
         published = []
