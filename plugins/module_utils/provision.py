@@ -75,6 +75,38 @@ def with_secrets_written(actions, running):
     return actions + ['write_secrets'] + (['stop', 'start', 'wait'] if running else [])
 
 
+# Words with which the engines' own log lines report a failed start.
+_FAILURE_WORDS = ('[ERROR]', 'ERROR:', 'FATAL:', 'PANIC:', 'unknown variable', 'Aborting', 'errno', 'Errcode',
+                  'not found', "Can't ", 'could not', 'No such file')
+
+
+_PASSWORD_REFUSED = ('Access denied for user', 'password authentication failed', 'Authentication failed')
+
+
+def refuses_password(client_output):
+    """True when a client's output says the server refused the password (not that it is unreachable)."""
+    return any(words in (client_output or '') for words in _PASSWORD_REFUSED)
+
+
+def first_line(text):
+    return (text or '').strip().splitlines()[0] if (text or '').strip() else ''
+
+
+def blame_setting(log_text, user_settings):
+    """(parameter, evidence) from the server's log of a failed start: the user setting its
+    error lines name (by name or by value), and those lines. Pure, unit-tested."""
+    errors = [line.strip() for line in (log_text or '').splitlines()
+              if any(word in line for word in _FAILURE_WORDS)]
+    evidence = '\n'.join(errors[-5:])
+    for name in sorted(user_settings or {}, key=len, reverse=True):
+        spellings = set([name, name.replace('_', '-'), name.replace('-', '_')])
+        value = str(user_settings[name])
+        for line in errors:
+            if any(spelling in line for spelling in spellings) or (len(value) > 3 and value in line):
+                return 'settings.%s' % name, evidence
+    return None, evidence
+
+
 class Provisioner(object):
     def __init__(self, params, check_mode=False, warn=None):
         self.params = params
@@ -120,6 +152,7 @@ class Provisioner(object):
         self._check_networks(request, docker)
         self._check_ports(request, docker)
         self._check_data_volume(request, adapter, docker, current, version)
+        self._check_volumes_unshared(request, docker)
         current_config = self._current_file(docker, current, '%s/%s' % (adapter.config_dir, adapter.config_file))
         self._check_secrets(request, docker, current)
         if current_config != config_text.encode('utf-8'):
@@ -148,7 +181,7 @@ class Provisioner(object):
         if actions and not self.check_mode:
             desired = Desired(spec, wanted_resources, config_text,
                               adapter.init_scripts(request.database, request.user, settings))
-            self._apply_or_roll_back(actions, request, adapter, docker, current, desired)
+            self._apply_or_roll_back(actions, request, adapter, docker, current, desired, current_config)
         final = docker.container(request.name)
         result['container'] = self._describe(final) if final else {'name': request.name, 'status': 'absent'}
         return result
@@ -274,6 +307,24 @@ class Provisioner(object):
             old = parse_version(current['Config']['Labels'].get('dbops.version'))
             adapter.check_upgrade(old, version)
 
+    def _check_volumes_unshared(self, request, docker):
+        """One server per data directory: two servers on one volume overwrite each
+        other's files (a second postgres replaces postmaster.pid and both serve).
+        Every volume the container mounts is checked, running or stopped owners alike."""
+        for kind in ('data', 'logs', 'config', 'secrets'):
+            mount = request.volumes[kind]
+            others = [(name, running) for name, running in docker.containers_mounting(mount['source'])
+                      if name != request.name]
+            if not others:
+                continue
+            name, running = others[0]
+            parameter = 'name' if kind == 'secrets' else '%s_volume' % kind
+            raise DbopsError('%s %r is already mounted by container %r (%s): two servers on one %s directory '
+                             'corrupt it. Choose another %s, or remove container %r first if it is retired; '
+                             'nothing was changed' % (
+                                 'host path' if mount['type'] == 'bind' else 'volume', mount['source'], name,
+                                 'running' if running else 'stopped', kind, parameter, name), parameter)
+
     def _check_engine_limits(self, request, docker, spec, resources):
         """Runtime limits the engine cannot grant fail a container's start; find out first."""
         engine_nofile = docker.preflight(spec['image'], resources, spec['security_opt'])
@@ -346,28 +397,72 @@ class Provisioner(object):
                 'diff': {'before': {'state': 'present' if current else 'absent'}, 'after': {'state': 'absent'}}}
 
     # ---------------------------------------------------------------- apply
-    def _apply_or_roll_back(self, actions, request, adapter, docker, current, desired):
-        """Apply; when a new container fails, remove what this run created.
+    def _apply_or_roll_back(self, actions, request, adapter, docker, current, desired, previous_config):
+        """Apply as a transaction.
 
-        Only a first creation is rolled back: a container that existed before
-        keeps its volumes, and a failed recreate is reported with the data
-        volume untouched.
+        A first creation that fails is removed with the volumes this run created. A
+        change to an existing server that does not come back healthy is undone: the
+        previous container (set aside, not removed, while its successor starts), its
+        configuration file and its limits are restored and it is started again. The
+        data volume is never written by either path.
         """
         self._created = {'container': None, 'volumes': []}
+        self._set_aside = None
         try:
             self._apply(actions, request, adapter, docker, current, desired)
         except (DbopsError, APIError, DockerException) as exc:
             if current is None:
+                self._remove_created(docker)
+                if isinstance(exc, DbopsError):
+                    raise DbopsError('%s; what this run created was removed%s' % (
+                        exc.message.rstrip('.'), '' if request.volumes['data']['source'] in self._created['volumes']
+                        else ', the data volume was not touched'), exc.parameter)
+                raise DbopsError('the Docker engine refused a change (%s); what this run created was removed'
+                                 % (getattr(exc, 'explanation', None) or exc), 'name')
+            raise self._undo_change(exc, request, adapter, docker, current, previous_config)
+        if self._set_aside:
+            docker.remove_container(self._set_aside)
+
+    def _remove_created(self, docker):
+        if self._created['container']:
+            docker.remove_container(self._created['container'])
+        for volume in self._created['volumes']:
+            docker.remove_volume(volume)
+
+    def _undo_change(self, exc, request, adapter, docker, current, previous_config):
+        """Bring the previous server back after a failed change; the DbopsError to raise."""
+        cause = getattr(exc, 'message', None) or getattr(exc, 'explanation', None) or str(exc)
+        failed_id = self._created['container'] or (None if self._set_aside else current['Id'])
+        failed_log = docker.logs_tail(failed_id, 60) if failed_id else ''
+        parameter, evidence = blame_setting(failed_log, request.settings)
+        if parameter is None:
+            parameter = getattr(exc, 'parameter', None) or 'settings'
+        try:
+            if failed_id:
+                docker.stop(failed_id, request.stop_timeout)
+            if self._set_aside:
                 if self._created['container']:
                     docker.remove_container(self._created['container'])
-                for volume in self._created['volumes']:
-                    docker.remove_volume(volume)
-            if isinstance(exc, DbopsError):
-                raise
-            raise DbopsError('the Docker engine refused a change (%s); %s' % (
-                getattr(exc, 'explanation', None) or exc,
-                'what this run created was removed' if current is None else 'the data volume was not touched'),
-                'name')
+                docker.rename(self._set_aside, request.name)
+            if previous_config is not None:
+                docker.write_to_mount(current['Config']['Image'], request.volumes['config'],
+                                      [FileEntry(adapter.config_file, previous_config, 0o644)])
+            if resources_of(docker.container(current['Id'])) != resources_of(current):
+                docker.update_resources(current['Id'], resources_of(current))
+            if current['State'].get('Running'):
+                docker.start(current['Id'])
+                self._wait_ready(request, adapter, docker, current['Id'])
+        except (DbopsError, APIError, DockerException) as undo_exc:
+            return DbopsError('the change failed (%s) and bringing back the previous configuration failed too '
+                              '(%s); the data volume was not touched. The failed start logged:\n%s'
+                              % (first_line(cause), first_line(getattr(undo_exc, 'explanation', None)
+                                                                or str(undo_exc)), evidence or failed_log),
+                              parameter)
+        return DbopsError('%s did not come back healthy with the new configuration, so the change was undone: the '
+                          'previous configuration and limits were restored and the server %s; the data volume was '
+                          'not touched. The server said:\n%s' % (
+                              adapter.label, 'runs again' if current['State'].get('Running') else 'is stopped as before',
+                              evidence or first_line(cause) + '\n' + failed_log), parameter)
 
     def _apply(self, actions, request, adapter, docker, current, desired):
         spec = desired.spec
@@ -377,7 +472,9 @@ class Provisioner(object):
             if action == 'stop':
                 docker.stop(container_id, request.stop_timeout)
             elif action == 'remove':
-                docker.remove_container(container_id)
+                # Set aside rather than removed: a successor that fails to start is undone with it.
+                docker.rename(container_id, '%s-dbops-previous-%s' % (request.name, container_id[:12]))
+                self._set_aside = container_id
                 container_id = None
             elif action == 'create_volumes':
                 self._create_volumes(request, adapter, docker, spec['image'])
@@ -431,9 +528,17 @@ class Provisioner(object):
                                  % (adapter.label, request.name, state.get('ExitCode'),
                                     docker.logs_tail(container_id)), 'settings')
             try:
-                code, _output = docker.exec_shell(container_id, command)
+                code, output = docker.exec_shell(container_id, command)
             except (APIError, DockerException):
-                code = None  # the container went away between inspect and exec
+                code, output = None, ''  # the container went away between inspect and exec
+            if code != 0 and refuses_password(output):
+                # The init-time server listens on its socket only, so a refusal over TCP comes from
+                # the real server: the data directory holds another superuser password.
+                raise DbopsError('%s in container %r refuses the superuser password: its data volume %r was '
+                                 'initialised with another one (the image sets the password only on an empty '
+                                 'data directory). Pass the root_password the data was created with'
+                                 % (adapter.label, request.name, request.volumes['data']['source']),
+                                 'root_password')
             return code == 0
 
         if not wait_until(accepts_connections, request.wait_timeout, interval=0.5):

@@ -23,6 +23,15 @@ description:
   - Data, configuration and logs live in volumes (named volumes or host paths). A change that needs a new
     container recreates it on the same data volume. The data volume is removed only by O(state=absent) with
     O(purge_data=true).
+  - One server per data directory. A volume or host path that another container mounts, running or stopped, is
+    refused, naming that container (two servers on one data directory corrupt it).
+  - A change to an existing server is a transaction. The previous container is set aside, not removed, until its
+    successor is healthy; if the server does not come back healthy within O(wait_timeout), the previous
+    configuration file, limits and container are restored and started again, and the task fails naming the
+    setting the server's own log blames, with that log line. The data volume is never written by a change.
+  - A container re-created on kept data with another O(root_password) fails at once naming O(root_password)
+    (the images set the password only on an empty data directory); the container it created is removed and the
+    data volume is left as it was.
   - Every check runs before the first change, so bad input changes nothing.
 author:
   - dbops.containers contributors (@dbops)
