@@ -29,6 +29,8 @@ from ansible_collections.dbops.containers.plugins.module_utils.tuning import Res
 from ansible_collections.dbops.containers.plugins.module_utils.common.versions import format_version, parse_version
 
 INIT_DIR = '/docker-entrypoint-initdb.d'
+# A container being replaced waits under this name until its successor is healthy.
+SET_ASIDE_INFIX = '-dbops-previous-'
 
 # What the container should be: its create-time spec, the limits docker update
 # can change, the rendered configuration and the first-start init scripts.
@@ -319,6 +321,10 @@ class Provisioner(object):
                 continue
             name, running = others[0]
             parameter = 'name' if kind == 'secrets' else '%s_volume' % kind
+            if name.startswith(request.name + SET_ASIDE_INFIX):
+                raise DbopsError('a change that was interrupted left the previous container set aside as %r; '
+                                 'bring it back with `docker rename %s %s` (or remove it if the new one serves); '
+                                 'nothing was changed' % (name, name, request.name), 'name')
             raise DbopsError('%s %r is already mounted by container %r (%s): two servers on one %s directory '
                              'corrupt it. Choose another %s, or remove container %r first if it is retired; '
                              'nothing was changed' % (
@@ -473,7 +479,7 @@ class Provisioner(object):
                 docker.stop(container_id, request.stop_timeout)
             elif action == 'remove':
                 # Set aside rather than removed: a successor that fails to start is undone with it.
-                docker.rename(container_id, '%s-dbops-previous-%s' % (request.name, container_id[:12]))
+                docker.rename(container_id, '%s%s%s' % (request.name, SET_ASIDE_INFIX, container_id[:12]))
                 self._set_aside = container_id
                 container_id = None
             elif action == 'create_volumes':
