@@ -56,7 +56,13 @@ options:
     choices: [json, markdown, html]
     default: markdown
   dest:
-    description: File to write the report to. Its directory must exist.
+    description:
+      - File to write the report to. Its directory must exist.
+      - The file is rewritten, and the task C(changed), only when what the report concludes differs from the
+        file's (its fingerprint, see RV(fingerprint)): the server, the findings with their severities,
+        recommendations and fixes, the checks not evaluated, the notes. The generation time and the values
+        measured at that moment (each finding's C(current) and C(evidence), which move with the server's
+        counters) are not a change, so a second run leaves the file as the snapshot it was, with its own time.
     type: path
 '''
 
@@ -110,7 +116,18 @@ server:
   returned: success
   type: dict
 report:
-  description: The rendered report in O(format).
+  description: The rendered report in O(format), with its generation time and fingerprint.
+  returned: success
+  type: str
+generated:
+  description: When the server was read (UTC).
+  returned: success
+  type: str
+  sample: '2026-12-06T08:00:00Z'
+fingerprint:
+  description:
+    - sha256 of what the report concludes in O(format), without the generation time and the measured values;
+      two runs with the same fingerprint found the same things. O(dest) is rewritten only when it differs.
   returned: success
   type: str
 not_evaluated:
@@ -128,7 +145,7 @@ notes:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dbops.containers.plugins.module_utils.audit.auditor import Auditor, write_report
-from ansible_collections.dbops.containers.plugins.module_utils.audit.render import render
+from ansible_collections.dbops.containers.plugins.module_utils.audit.render import fingerprint, render
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.options import (
     LOGIN_MUTUALLY_EXCLUSIVE, argument_spec as shared_argument_spec)
@@ -159,6 +176,7 @@ def main():
     except DbopsError as exc:
         module.fail_json(msg=str(exc), parameter=exc.parameter, changed=False)
     report['report'] = render(report, module.params['format'])
+    report['fingerprint'] = fingerprint(report, module.params['format'])
     module.exit_json(changed=changed, **report)
 
 

@@ -11,7 +11,8 @@ import datetime
 import os
 
 from ansible_collections.dbops.containers.plugins.module_utils.audit import core as audit_core
-from ansible_collections.dbops.containers.plugins.module_utils.audit.render import render
+from ansible_collections.dbops.containers.plugins.module_utils.audit.render import (
+    fingerprint, fingerprint_of_text, render)
 from ansible_collections.dbops.containers.plugins.module_utils.audit import limits as audit_limits
 from ansible_collections.dbops.containers.plugins.module_utils.common import sizes
 from ansible_collections.dbops.containers.plugins.module_utils import targets
@@ -125,7 +126,14 @@ class Auditor(object):
 
 
 def write_report(report, fmt, dest, check_mode=False):
-    """Write the rendered report to dest when its content differs -> changed. check_mode: only say so."""
+    """Write the rendered report to dest when what it concludes differs from the file's -> changed.
+
+    A report is compared by its fingerprint (render.fingerprint): the generation time and the measured
+    values (each finding's current value and evidence, which move with the server's counters) are not a
+    change, so a second run against a server whose findings are the same leaves the file, and the time
+    it says it was made, as they were. A file without a fingerprint (an older report, another file) is
+    replaced when its text differs. check_mode: only say whether it would be written.
+    """
     text = render(report, fmt)
     directory = os.path.dirname(os.path.abspath(dest))
     if not os.path.isdir(directory):
@@ -133,7 +141,12 @@ def write_report(report, fmt, dest, check_mode=False):
     changed = True
     if os.path.exists(dest):
         with open(dest) as handle:
-            changed = handle.read() != text
+            old = handle.read()
+        old_print = fingerprint_of_text(old, fmt)
+        if old_print is not None:
+            changed = old_print != fingerprint(report, fmt)
+        else:
+            changed = old != text
     if changed and not check_mode:
         with open(dest, 'w') as handle:
             handle.write(text)

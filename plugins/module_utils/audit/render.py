@@ -6,7 +6,49 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
 import json
+import re
+
+# What a report says, as opposed to when it was made and what the counters read at that moment: the
+# fingerprint covers these, so a report whose findings and recommendations are the same is the same report
+# (db_tune_report rewrites dest, and says changed, only when the fingerprint differs).
+# Each finding's current value and evidence are measurements (counters move on a live server between two
+# runs): they are shown, not compared.
+MEASURED_FINDING_KEYS = ('current', 'evidence')
+FINGERPRINT_MARK = 'dbops-report-fingerprint'
+_FINGERPRINT_RES = {
+    'markdown': re.compile(r'<!-- %s: ([0-9a-f]{64}) -->' % FINGERPRINT_MARK),
+    'html': re.compile(r'<meta name="%s" content="([0-9a-f]{64})">' % FINGERPRINT_MARK),
+}
+
+
+def fingerprint(report, fmt):
+    """sha256 of what the report concludes, in this format: the server audited, the findings without
+    their measured values, what could not be evaluated, the notes. Not the generation time."""
+    content = {
+        'format': fmt,
+        'server': report.get('server'),
+        'summary': report.get('summary'),
+        'findings': [dict((k, v) for k, v in item.items() if k not in MEASURED_FINDING_KEYS)
+                     for item in report.get('findings', [])],
+        'not_evaluated': report.get('not_evaluated'),
+        'notes': report.get('notes'),
+    }
+    text = json.dumps(content, sort_keys=True, default=str, separators=(',', ':'))
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()
+
+
+def fingerprint_of_text(text, fmt):
+    """The fingerprint a rendered report carries, or None (an older report, or not one of ours)."""
+    if fmt == 'json':
+        try:
+            value = json.loads(text).get('fingerprint')
+        except (ValueError, AttributeError):
+            return None
+        return value if isinstance(value, str) and re.match(r'^[0-9a-f]{64}$', value) else None
+    found = _FINGERPRINT_RES[fmt].search(text)
+    return found.group(1) if found else None
 
 
 def _md_cell(value):
@@ -17,6 +59,7 @@ def _md_cell(value):
 def render_markdown(report):
     server = report['server']
     lines = ['# Tuning report: %s' % server['name'], '',
+             'Generated %s.' % report.get('generated', 'unknown'), '',
              '%s %s, %s; limits: memory %s, CPUs %s (%s).' % (
                  server['engine'], server['version'], server['support'],
                  server['memory_human'], server['cpus'], server['limits_source']), '',
@@ -36,6 +79,7 @@ def render_markdown(report):
                   '| source | %s |' % _md_cell(item['source']), '']
     for note in report.get('notes', []):
         lines.append('> %s' % note)
+    lines += ['', '<!-- %s: %s -->' % (FINGERPRINT_MARK, fingerprint(report, 'markdown'))]
     return '\n'.join(lines) + '\n'
 
 
@@ -53,14 +97,16 @@ def render_html(report):
                         _html_escape(v) for v in (item['severity'], item['severity'], item['category'],
                                                   item['title'], item['id'], item['current'],
                                                   item['recommended'], item['evidence'], item['fix'])))
-    return ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>Tuning report: %s</title>'
-            '<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}'
+    return ('<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="%s" content="%s">'
+            '<title>Tuning report: %s</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}'
             'td,th{border:1px solid #ccc;padding:4px;vertical-align:top}.critical{background:#fdd}'
-            '.warning{background:#ffd}</style></head><body><h1>Tuning report: %s</h1>'
+            '.warning{background:#ffd}</style></head><body><h1>Tuning report: %s</h1><p>Generated %s</p>'
             '<p>%s %s (%s); memory %s, CPUs %s (%s)</p><p>Score <b>%d</b>/100: %d critical, %d warning, '
             '%d info (%d checks)</p><table><tr><th>severity</th><th>category</th><th>finding</th>'
             '<th>current</th><th>recommended</th><th>evidence</th><th>fix</th></tr>%s</table></body></html>\n'
-            % (_html_escape(server['name']), _html_escape(server['name']), _html_escape(server['engine']),
+            % (FINGERPRINT_MARK, fingerprint(report, 'html'), _html_escape(server['name']),
+               _html_escape(server['name']), _html_escape(report.get('generated', 'unknown')),
+               _html_escape(server['engine']),
                _html_escape(server['version']), _html_escape(server['support']),
                _html_escape(server['memory_human']), _html_escape(server['cpus']),
                _html_escape(server['limits_source']), report['summary']['score'], report['summary']['critical'],
@@ -70,7 +116,9 @@ def render_html(report):
 
 def render(report, fmt):
     if fmt == 'json':
-        return json.dumps(report, indent=2, sort_keys=True, default=str) + '\n'
+        document = dict(report, fingerprint=fingerprint(report, 'json'))
+        document.pop('report', None)
+        return json.dumps(document, indent=2, sort_keys=True, default=str) + '\n'
     if fmt == 'markdown':
         return render_markdown(report)
     if fmt == 'html':
