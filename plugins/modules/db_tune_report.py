@@ -59,7 +59,7 @@ options:
     description:
       - File to write the report to. Its directory must exist.
       - The file is rewritten, and the task C(changed), only when what the report concludes differs from the
-        file's (its fingerprint, see RV(fingerprint)): the server, the findings with their severities,
+        file's (its fingerprint, see RV(fingerprint)), that is the server, the findings with their severities,
         recommendations and fixes, the checks not evaluated, the notes. The generation time and the values
         measured at that moment (each finding's C(current) and C(evidence), which move with the server's
         counters) are not a change, so a second run leaves the file as the snapshot it was, with its own time.
