@@ -234,10 +234,11 @@ class DockerHelper(object):
         return [summary['Id'] for summary in self.api.containers()]
 
     def run_once(self, image, entrypoint, command, mounts, network=None, user=None, environment=None,
-                 timeout=600):
+                 timeout=600, files=None):
         """Run a throw-away container to its end: (exit code, output). Always removed, with its anonymous volumes.
 
-        ``mounts``: dicts with target, source (a volume name) and read_only.
+        ``mounts``: dicts with target, source (a volume name) and read_only. ``files``: FileEntry objects
+        put in the container before it starts, their names relative to / (missing directories are made).
         """
         host_config = self.api.create_host_config(
             mounts=[docker.types.Mount(m['target'], m['source'], type='volume', read_only=m['read_only'])
@@ -247,6 +248,8 @@ class DockerHelper(object):
             image, entrypoint=entrypoint, command=command, user=user, environment=environment or {},
             labels={CARRIER_LABEL: 'true'}, host_config=host_config)
         try:
+            if files:
+                self.put_files(created['Id'], '/', files)
             self.api.start(created['Id'])
             try:
                 result = self.api.wait(created['Id'], timeout=timeout)

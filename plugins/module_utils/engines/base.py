@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import abc
+import re
+import unicodedata
 from collections import namedtuple
 
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
@@ -32,6 +34,32 @@ CLUSTER_KEY_FILE = SECRETS_DIR + '/cluster_key'
 #   renamed:    translated to `replacement` (with `convert`) from `version` on, with a warning.
 #   introduced: refused before `version` (the server would not know it).
 SettingChange = namedtuple('SettingChange', 'setting kind version replacement convert note')
+
+# A setting's name as every engine's configuration file can hold it on one line.
+_SETTING_NAME = re.compile(r'^[A-Za-z0-9_.-]+$')
+# Characters that end a line where Python's str.splitlines() sees one beyond the control characters.
+_LINE_SEPARATORS = u'\u2028\u2029'
+
+
+def _control_character(text):
+    """The first control character (C0, DEL, C1) or line separator in text, else None."""
+    for char in text:
+        if char in _LINE_SEPARATORS or unicodedata.category(char) == 'Cc':
+            return char
+    return None
+
+
+def _strings_in(value):
+    if isinstance(value, dict):
+        return [u'%s' % (key,) for key in value] + [text for item in value.values() for text in _strings_in(item)]
+    if isinstance(value, (list, tuple)):
+        return [text for item in value for text in _strings_in(item)]
+    return [u'%s' % (value,)]
+
+
+def _shown(char):
+    return {'\n': 'a line break (\\n)', '\r': 'a carriage return (\\r)', '\t': 'a tab (\\t)'}.get(
+        char, 'the control character U+%04X' % ord(char))
 
 
 def removed(setting, version, replacement, note=''):
@@ -108,14 +136,20 @@ class EngineAdapter(AbstractBase):
     def kinds(self):
         return tuning.kinds(self.rules)
 
+    # What a value must not hold in the engine's configuration file: (text, why), checked after the
+    # control characters every engine refuses.
+    config_value_forbidden = ()
+
     def validate_settings(self, user_settings, version):
         """Check user settings against the catalog for ``version``.
 
         Returns (settings, warnings): renamed settings are translated. Raises
-        DbopsError for a removed or not-yet-introduced setting.
+        DbopsError for a removed or not-yet-introduced setting, and for a name or value
+        that could escape its line in the configuration file (check_setting_text).
         """
         result, warnings = {}, []
         for raw_name, value in (user_settings or {}).items():
+            self.check_setting_text(raw_name, value)
             name = self.normalize_name(raw_name)
             change = self._catalog_entry(name, version)
             if change is None:
@@ -137,6 +171,35 @@ class EngineAdapter(AbstractBase):
                             % (raw_name, self.label, format_version(change.version), change.replacement,
                                new_value, (' (%s)' % change.note) if change.note else ''))
         return result, warnings
+
+    def check_setting_text(self, raw_name, value):
+        """Refuse a name or value that would not stay one setting on one line of the configuration
+        file: a line break would write a directive no validation saw, a comment character would cut
+        the value short."""
+        parameter = 'settings.%s' % raw_name
+        name = u'%s' % (raw_name,)
+        char = _control_character(name)
+        if char is not None:
+            raise DbopsError('the setting name %r holds %s, which would start another line of the %s '
+                             'configuration; nothing was changed: write the name on one line' % (
+                                 name, _shown(char), self.label),
+                             'settings.%s' % name.encode('unicode_escape').decode('ascii'))
+        if not _SETTING_NAME.match(name.strip()):
+            raise DbopsError('%r is not a setting name: a name holds only letters, digits, "_", "." and "-"; '
+                             'nothing was changed: correct the name' % name, parameter)
+        if value is None:
+            raise DbopsError('%s has no value; nothing was changed: give it a value or remove it' % name, parameter)
+        text = u'%s' % (value,)
+        # A list or mapping (MongoDB's YAML takes them) is checked through every string it holds.
+        char = _control_character(u''.join(_strings_in(value)))
+        if char is not None:
+            raise DbopsError('the value of %s holds %s, which would end its line in the %s configuration and '
+                             'start another directive; nothing was changed: remove it from the value'
+                             % (name, _shown(char), self.label), parameter)
+        for forbidden, why in self.config_value_forbidden:
+            if forbidden in text:
+                raise DbopsError('the value of %s holds %r: %s; nothing was changed: remove it from the value'
+                                 % (name, forbidden, why), parameter)
 
     def _catalog_entry(self, name, version):
         for change in self.catalog:
