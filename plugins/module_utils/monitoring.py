@@ -17,6 +17,8 @@ import socket
 
 from ansible_collections.dbops.containers.plugins.module_utils import targets
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.common.login_errors import unchanged
+from ansible_collections.dbops.containers.plugins.module_utils.common.ownership import Ownership
 from ansible_collections.dbops.containers.plugins.module_utils.common.options import LOGIN_OPTIONS
 from ansible_collections.dbops.containers.plugins.module_utils.engines.registry import get_adapter, monitoring_for
 
@@ -27,14 +29,15 @@ NAME_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]{0,31}$')
 
 def check_name(user):
     if not NAME_RE.match(user or ''):
-        raise DbopsError('%r is not a usable exporter account name: letters, digits and _, at most 32 '
-                         'characters, not starting with a digit' % user, 'user')
+        raise DbopsError(unchanged('%r is not a usable exporter account name: letters, digits and _, at most 32 '
+                                   'characters, not starting with a digit' % user), 'user')
 
 
 def refuse_on_replica(actions, server, account, source):
     """A replica cannot change its exporter account: it comes from the primary. Raises DbopsError."""
-    raise DbopsError('%s and its exporter %s needs: %s. %s: run db_monitoring_user against the primary first, '
-                     'with the same password' % (server, account, ', '.join(actions), source), 'container')
+    raise DbopsError(unchanged('%s and its exporter %s needs: %s. %s: run db_monitoring_user against the primary '
+                               'first, with the same password' % (server, account, ', '.join(actions), source)),
+                     'container')
 
 
 def reachable_address(addresses, port, timeout=2.0):
@@ -61,29 +64,48 @@ def can_login(adapter, host, port, user, password, database):
     return True
 
 
+def ownership_rules(params, adapter, accounts, login_user, app_user):
+    """The accounts the exporter account may never be, and whether an unmarked one may be adopted."""
+    rules = Ownership('monitoring', 'user', 'adopt', 'exporter account', getattr(accounts, 'DEFAULT_USER', None)
+                      or 'dbops_exporter', adopt=params.get('adopt'),
+                      changes='its password, connection limit and privileges')
+    rules.reserve(adapter.superuser, 'the superuser of %s (what root_password logs in as)' % adapter.label)
+    rules.reserve(login_user, 'the account this module logs in as (login_user)')
+    rules.reserve(app_user, 'the application user db_container created in container %r' % params['container'])
+    return rules
+
+
 def run(params, check_mode):
     """Create or repair the exporter account db_monitoring_user's options name -> result dict."""
     check_name(params['user'])
     docker = targets.docker_helper(params)
     inspect = targets.running_container(docker, params['container'])
     labels = inspect['Config'].get('Labels') or {}
+    targets.check_engine_label(inspect, params['engine'], params['container'], strict=True)
     engine = params['engine'] or labels.get('dbops.engine')
     if engine not in ENGINES:
-        raise DbopsError('container %r runs engine %r: exporter accounts are made for %s: set engine'
-                         % (params['container'], engine, ', '.join(ENGINES)), 'engine')
+        raise DbopsError(unchanged('container %r runs engine %r: exporter accounts are made for %s: set engine'
+                                   % (params['container'], engine, ', '.join(ENGINES))), 'engine')
     adapter = get_adapter(engine)
     accounts = monitoring_for(engine)
-    host = params['login_host'] or _container_host(params, inspect, adapter)
     login = dict((key, params.get(key)) for key in LOGIN_OPTIONS)
-    login.update({'container': params['container'], 'engine': engine, 'login_host': host,
+    login.update({'container': params['container'], 'engine': engine,
                   'login_db': params.get('login_db') or accounts.LOGIN_DATABASE})
-    target = targets.resolve(login, docker_factory=lambda: docker)
-    conn = adapter.connect(target.host, target.port, target.user, target.password, target.database,
-                           params.get('connect_timeout') or 10)
+    user = login.get('login_user') or adapter.superuser
+    rules = ownership_rules(params, adapter, accounts, user, targets.application_user(docker, inspect))
+    # A reserved name is refused before anything else is asked of the server.
+    rules.check_name(params['user'])
+    try:
+        login['login_host'] = params['login_host'] or _container_host(params, inspect, adapter)
+        target = targets.resolve(login, docker_factory=lambda: docker)
+        conn = targets.connect(target, params.get('connect_timeout') or 10, docker=docker)
+    except DbopsError as exc:
+        raise DbopsError(unchanged(exc.message), exc.parameter)
     try:
         changed, actions = accounts.ensure(conn, adapter, target.host, target.port, params['user'],
                                            params['password'], check_mode,
-                                           max_connections=params['max_connections'], engine=engine)
+                                           max_connections=params['max_connections'], engine=engine,
+                                           ownership=rules)
     finally:
         conn.close()
     return dict(changed=changed, actions=actions, engine=engine, user=params['user'])
@@ -96,6 +118,12 @@ def _container_host(params, inspect, adapter):
     port = params.get('login_port') or adapter.port
     host = reachable_address(addresses, port)
     if not host:
+        health, restarting = targets.health_of(inspect)
+        if health == 'starting' or restarting:
+            raise DbopsError('container %r is not ready yet (Docker reports it %s): its server is still starting; '
+                             'wait until its health check passes and run again'
+                             % (params['container'], 'restarting' if restarting else 'health: starting'),
+                             'container')
         raise DbopsError('none of the addresses of container %r (%s) answers on port %s from this host: set '
                          'login_host' % (params['container'], ', '.join(addresses) or 'none', port),
                          'login_host')

@@ -11,11 +11,14 @@ reads the login options (doc fragment ``login``) the same way.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+import re
 import socket
 
 from ansible_collections.dbops.containers.plugins.module_utils.engines.base import ROOT_PASSWORD_FILE
 from ansible_collections.dbops.containers.plugins.module_utils.engines.registry import ADAPTERS, get_adapter
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.common import login_errors
 
 PORT_ENGINES = {3306: 'mysql', 5432: 'postgres', 27017: 'mongodb'}
 
@@ -120,10 +123,28 @@ def stored_superuser_password(docker, inspect):
     return stored.decode('utf-8') if stored is not None else None
 
 
+def check_engine_label(inspect, engine, name, strict=False):
+    """Refuse engine when the container's dbops.engine label names another one. Raises DbopsError.
+
+    Not ``strict``: MySQL and MariaDB pass for each other (one protocol, the flavor is read from the
+    server); ``strict``: the engine must be the label's (db_monitoring_user grants differ between them).
+    """
+    labelled = (inspect['Config'].get('Labels') or {}).get('dbops.engine')
+    if not engine or not labelled or labelled == engine:
+        return
+    if not strict and labelled in ADAPTERS and engine in ADAPTERS \
+            and get_adapter(labelled).connect is get_adapter(engine).connect:
+        return
+    raise DbopsError(login_errors.unchanged(
+        'container %r runs %s (its dbops.engine label), not %s: set engine to %s, or leave engine out to use the '
+        'label' % (name, labelled, engine, labelled)), 'engine')
+
+
 def _container_target(params, docker_factory):
     docker = docker_factory() if docker_factory else docker_helper(params)
     inspect = running_container(docker, params['container'])
     labels = inspect['Config'].get('Labels') or {}
+    check_engine_label(inspect, params.get('engine'), params['container'])
     engine = params.get('engine') or labels.get('dbops.engine') or engine_from_env(inspect)
     if not engine:
         raise DbopsError('cannot tell the engine of container %r: set engine' % params['container'], 'engine')
@@ -142,3 +163,63 @@ def _container_target(params, docker_factory):
     database = params.get('login_db') or (env.get(adapter.login_db_env) if adapter.login_db_env else None)
     return Target(engine, host, params.get('login_port') or adapter.port, user, password, database,
                   params['container'], container=inspect)
+
+
+# ------------------------------------------------------------------ logging in
+def health_of(inspect):
+    """The container's health status ('starting', 'healthy', 'unhealthy') or None, and whether it restarts."""
+    state = (inspect or {}).get('State') or {}
+    return (state.get('Health') or {}).get('Status'), bool(state.get('Restarting'))
+
+
+def connect(target, timeout=10, purpose=None, docker=None):
+    """A connection to target through its engine's adapter; a failure says its real cause (DbopsError).
+
+    For a container, a server that does not answer yet while Docker reports its health check as still
+    starting (or the container restarting) is "not ready yet", not "unreachable" or "refused".
+    """
+    adapter = get_adapter(target.engine)
+    arguments = (target.host, target.port, target.user, target.password, target.database, timeout)
+    try:
+        if purpose:
+            return adapter.connect(*arguments, purpose=purpose)
+        return adapter.connect(*arguments)
+    except DbopsError as exc:
+        if target.container is None or exc.parameter not in ('login_host', 'login_port'):
+            raise
+        inspect = target.container
+        if docker is not None:
+            inspect = docker.container(target.container['Id']) or inspect
+        health, restarting = health_of(inspect)
+        if health == 'starting' or restarting:
+            raise DbopsError('container %r is not ready yet (Docker reports it %s): its server is still starting '
+                             'or recovering; wait until its health check passes (db_container waits for it) and run '
+                             'again (%s)' % (target.name, 'restarting' if restarting else 'health: starting',
+                                             exc.message), 'container')
+        if not (inspect.get('State') or {}).get('Running', True):
+            raise DbopsError('container %r stopped (%s): start it (db_container state=started) and run again'
+                             % (target.name, (inspect.get('State') or {}).get('Status')), 'container')
+        raise
+
+
+_APP_USER_SCRIPT = re.compile(r'--set app_user=([^\s]+)')
+
+
+def application_user(docker, inspect):
+    """The application account db_container created in this container (environment or init script), or None."""
+    env = dict(item.split('=', 1) for item in inspect['Config'].get('Env') or [] if '=' in item)
+    for name in ('MYSQL_USER', 'MARIADB_USER'):
+        if env.get(name):
+            return env[name]
+    for path, pattern in (('/docker-entrypoint-initdb.d/10-dbops-app-user.sh', _APP_USER_SCRIPT),
+                          ('/docker-entrypoint-initdb.d/10-dbops-app-user.js', re.compile(r'createUser\(\{user: ("[^"]*")'))):
+        try:
+            content = docker.read_file(inspect['Id'], path)
+        except Exception:  # noqa: BLE001 - an unreadable script only loses the nicer message
+            content = None
+        if content:
+            match = pattern.search(content.decode('utf-8', 'replace'))
+            if match:
+                value = match.group(1)
+                return json.loads(value) if value.startswith('"') else value
+    return None

@@ -27,6 +27,21 @@ description:
     on C(admin) and C(read) on C(local) (the oplog). MongoDB has no per-user connection limit, so O(max_connections)
     does not apply. Users are replicated, so on a secondary the user must come from the primary.
   - The password is checked by logging in with it; it is never returned.
+  - 'Only an account the collection created is changed. The account it creates carries a mark naming its purpose
+    (MySQL 8.0.21 and later the account attribute C({"dbops.containers": "monitoring"}); MariaDB, which has no
+    account attributes or comments, a role with no privileges C(dbops.containers:monitoring:<user>) granted to the
+    account alone; PostgreSQL the role comment C(dbops.containers: monitoring), which replicates to standbys with
+    the role; MongoDB C(customData: {dbops_containers: monitoring})).'
+  - Refused before any change, whatever O(adopt) says, with a message naming O(user) that ends in
+    C(nothing was changed) - the superuser (C(root), C(postgres), C(admin)), the account the module logs in as
+    (O(login_user)), the application user M(dbops.containers.db_container) created in the container, any account
+    with administrator rights (MySQL/MariaDB C(SUPER), C(CREATE USER) or C(GRANT OPTION); PostgreSQL
+    C(SUPERUSER), C(CREATEROLE) or C(BYPASSRLS); MongoDB C(root), C(userAdmin*), C(dbOwner), ...), and an
+    account the collection made for another purpose (the replication account).
+  - An existing account without the mark is refused unless O(adopt=true). One exception keeps upgrades quiet -
+    an account made by a release before the mark existed is marked without O(adopt) when it has the default
+    name C(dbops_exporter), exactly the privileges this module grants and the password given already logs in
+    (action C(mark account created by an earlier release)); anything else about it differing, it is refused.
 author:
   - dbops.containers contributors (@dbops)
 extends_documentation_fragment:
@@ -65,6 +80,17 @@ options:
     description: C(MAX_USER_CONNECTIONS) (MySQL) or C(CONNECTION LIMIT) (PostgreSQL) of the account; unused on MongoDB.
     type: int
     default: 3
+  adopt:
+    description:
+      - Take over an existing account the collection did not create (it has no mark), deliberately - its password,
+        connection limit and privileges become the exporter's (MySQL/MariaDB privileges it had are revoked,
+        PostgreSQL role memberships other than C(pg_monitor) and C(REPLICATION) are taken away), and it is marked
+        as the collection's, so later runs need no O(adopt).
+      - Never applies to the superuser, the login user, the application user, an administrator or an account
+        marked for another purpose.
+    type: bool
+    default: false
+    version_added: 0.3.0
 '''
 
 EXAMPLES = r'''
@@ -72,11 +98,20 @@ EXAMPLES = r'''
   dbops.containers.db_monitoring_user:
     container: orders-db
     password: "{{ vault_exporter_password }}"
+
+- name: Take over an exporter account created by hand before (its password and privileges are replaced)
+  dbops.containers.db_monitoring_user:
+    container: orders-db
+    user: exporter
+    password: "{{ vault_exporter_password }}"
+    adopt: true
 '''
 
 RETURN = r'''
 actions:
-  description: What was done (or would be, in check mode).
+  description:
+    - What was done (or would be, in check mode).
+    - C(adopt account) or C(mark account created by an earlier release) when an existing account was marked.
   returned: success
   type: list
   elements: str
@@ -106,6 +141,7 @@ def argument_spec():
         user=dict(type='str', default='dbops_exporter'),
         password=dict(type='str', required=True, no_log=True),
         max_connections=dict(type='int', default=3),
+        adopt=dict(type='bool', default=False),
     )
 
 

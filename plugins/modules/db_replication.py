@@ -35,6 +35,10 @@ description:
     wrong replication password, a replica pointed at itself or at another replica, a second primary, and a replica
     holding transactions the primary never had. A MySQL or MariaDB replica that fails to start replicating is put
     back as it was.
+  - A login that fails says why - a wrong password (O(login_password), or the superuser password in the container's
+    secrets volume), nothing listening (O(login_port)), an address that does not answer (O(login_host)), another
+    engine on that port or in that container (O(engine), from the server's first answer or the container's
+    C(dbops.engine) label), or a server still starting (O(container), wait and run again).
 author:
   - dbops.containers contributors (@dbops)
 extends_documentation_fragment:
@@ -70,7 +74,29 @@ options:
     description:
       - The account replicas log in with. Defaults to V(repl) on MySQL and MariaDB and V(replicator) on
         PostgreSQL.
+      - 'O(role=primary) creates it with a mark naming its purpose (MySQL 8.0.21 and later the account attribute
+        C({"dbops.containers": "replication"}), MariaDB a role with no privileges
+        C(dbops.containers:replication:<user>) granted to the account alone, PostgreSQL the role comment
+        C(dbops.containers: replication)). The mark replicates with the account, so a promoted replica knows it.'
+      - Refused before any change, whatever O(adopt_replication_user) says, with a message that names this option
+        and ends in C(nothing was changed) - the superuser (C(root), C(postgres)), the account the module logs in
+        as, the application user M(dbops.containers.db_container) created, an account with administrator rights
+        (C(SUPER), C(CREATE USER), C(GRANT OPTION); C(SUPERUSER), C(CREATEROLE), C(BYPASSRLS)) and an account the
+        collection made for another purpose (the exporter account of M(dbops.containers.db_monitoring_user)).
+      - An existing account without the mark is refused unless O(adopt_replication_user=true). An account made by a
+        release before the mark existed is marked without it when it has the default name, only the replication
+        privileges and the password given (on MariaDB and PostgreSQL the stored hash matches; on MySQL the password
+        is not reset).
     type: str
+  adopt_replication_user:
+    description:
+      - Take over an existing O(replication_user) the collection did not create, deliberately. Its password is set,
+        its other privileges are revoked (MySQL, MariaDB), and it is marked as the collection's replication account.
+      - Never applies to the superuser, the login user, the application user, an administrator or an account
+        marked for another purpose.
+    type: bool
+    default: false
+    version_added: 0.3.0
   replication_password_file:
     description:
       - A file on the host that runs the module holding the replication password. It is read, never logged.
@@ -324,6 +350,7 @@ def argument_spec():
         container=dict(type='str'),
         engine=dict(type='str', choices=['mysql', 'mariadb', 'postgres', 'mongodb']),
         replication_user=dict(type='str'),
+        adopt_replication_user=dict(type='bool', default=False),
         replication_password_file=dict(type='path', no_log=False),
         replication_password=dict(type='str', no_log=True),
         primary_host=dict(type='str'),

@@ -23,12 +23,17 @@ MariaDB has no such plugin: the account keeps the server's default.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.dbops.containers.plugins.module_utils.common.ownership import (
+    MARK, AccountFacts, Ownership, marking_needed)
 from ansible_collections.dbops.containers.plugins.module_utils.common.sql import execute, rows
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import accounts
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import flavor_named
 from ansible_collections.dbops.containers.plugins.module_utils.monitoring import can_login
 
 # The database the module logs in to when login_db is not set: none, the account is global.
 LOGIN_DATABASE = None
+# The account name when the module's user option is not set.
+DEFAULT_USER = 'dbops_exporter'
 # The authentication plugin the account gets where the server has it active.
 PREFERRED_PLUGIN = 'caching_sha2_password'
 
@@ -70,22 +75,57 @@ def identified_by(plugin):
 
 
 def _grants(conn, account_params):
-    """The account's SHOW GRANTS lines, sorted: compared before and after granting."""
-    return sorted(tuple(row.values()) for row in rows(conn, "SHOW GRANTS FOR %s@%s", account_params))
+    """The account's SHOW GRANTS lines, sorted, without the collection's mark: compared before and after granting."""
+    return sorted(line for line in accounts.grant_lines(conn, *account_params) if MARK not in line)
 
 
-def ensure(conn, adapter, host, port, user, password, check_mode, max_connections=3, engine='mysql'):
-    """Create or repair the account; (changed, actions). ``engine``: mysql or mariadb (the grants differ)."""
+def wanted_grants(engine):
+    """{object: privileges} the exporter account has, as parse_grants reads SHOW GRANTS. Pure."""
+    privileges = set(p.strip() for p in flavor_named(engine).monitoring_privileges.split(','))
+    return {'*.*': privileges, 'performance_schema.*': set(['SELECT'])}
+
+
+def default_ownership():
+    """The rules when the caller gives none (the superuser names alone): used by tests and older callers."""
+    return Ownership('monitoring', 'user', 'adopt', 'exporter account', DEFAULT_USER, {'root': 'the superuser'},
+                     changes='its password, connection limit and privileges')
+
+
+def ensure(conn, adapter, host, port, user, password, check_mode, max_connections=3, engine='mysql',
+           ownership=None):
+    """Create or repair the account; (changed, actions). ``engine``: mysql or mariadb (the grants differ).
+
+    ``ownership`` (common/ownership.py) refuses, before any change, an account the collection did not
+    create; the account it creates carries its mark (engines/mysql/accounts.py).
+    """
+    ownership = ownership or default_ownership()
+    ownership.check_name(user)
     account_params = (user, '%')
     found = rows(conn, "SELECT max_user_connections, plugin FROM mysql.user WHERE User = %s AND Host = %s",
                  account_params)
     exists = bool(found)
     current, current_plugin = (found[0]['max_user_connections'], found[0]['plugin']) if found else (None, None)
+    style = accounts.marker_style(conn)
+    other_hosts = [h for h in accounts.hosts_of(conn, user) if h != '%']
+    login = {}
+
+    def password_ok():
+        if 'ok' not in login:
+            login['ok'] = exists and can_login(adapter, host, port, user, password, None)
+        return login['ok']
+
+    def like_ours():
+        privileges, roles = accounts.parse_grants(accounts.grant_lines(conn, user, '%'))
+        return not roles and not other_hosts and privileges == wanted_grants(engine) and password_ok()
+
+    facts = AccountFacts(exists or bool(other_hosts),
+                         marker=accounts.read_marker(conn, user, '%', style) if exists else None,
+                         admin=accounts.admin_rights(conn, user), like_ours=like_ours)
+    owning = ownership.judge(user, facts)
     plugin = wanted_plugin(row['PLUGIN_NAME'] for row in rows(
         conn, "SELECT PLUGIN_NAME FROM information_schema.PLUGINS WHERE PLUGIN_NAME = %s AND PLUGIN_STATUS = 'ACTIVE'",
         (PREFERRED_PLUGIN,)))
-    password_ok = exists and can_login(adapter, host, port, user, password, None)
-    actions = plan(exists, password_ok, current, max_connections, current_plugin, plugin)
+    actions = owning + plan(exists, password_ok(), current, max_connections, current_plugin, plugin)
     grants = grant_statements(engine, user)
     before = _grants(conn, account_params) if exists else []
     if check_mode:
@@ -98,11 +138,21 @@ def ensure(conn, adapter, host, port, user, password, check_mode, max_connection
         execute(conn, "ALTER USER %s@%s " + identified_by(plugin), (user, '%', password))
     if 'alter user max_user_connections' in actions:
         execute(conn, "ALTER USER %s@%s WITH MAX_USER_CONNECTIONS " + str(int(max_connections)), account_params)
+    if marking_needed(owning):
+        # An adopted account keeps no privilege the exporter does not need.
+        _revoke_all(conn, user)
     for statement in grants:
         execute(conn, statement)
+    if 'create user' in actions or marking_needed(owning):
+        for statement, params in accounts.mark_statements(user, '%', 'monitoring', style):
+            execute(conn, statement, params)
     after = _grants(conn, account_params)
     if exists and before != after:
         actions.append('grant privileges')
     elif not exists:
         actions.append('grant privileges')
     return bool(actions), actions
+
+
+def _revoke_all(conn, user):
+    execute(conn, 'REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s@%s', (user, '%'))

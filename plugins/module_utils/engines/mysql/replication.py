@@ -17,10 +17,12 @@ __metaclass__ = type
 import re
 
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.common.ownership import (
+    ADOPT_ACCOUNT, AccountFacts, Ownership, marking_needed)
 from ansible_collections.dbops.containers.plugins.module_utils.common.sql import execute, rows, scalar
 from ansible_collections.dbops.containers.plugins.module_utils.common.wait import wait_until
 from ansible_collections.dbops.containers.plugins.module_utils.engines import base
-from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import clone, replay
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import accounts, clone, replay
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import (
     MariaDB, MySQL, flavor_named, flavor_of)
 
@@ -325,8 +327,28 @@ def replica_status(conn, info=None):
 # Primary
 # ---------------------------------------------------------------------------
 
+def replication_ownership(reserved=None, adopt=False):
+    """The rules for the replication account (common/ownership.py): which accounts it may never be."""
+    return Ownership('replication', 'replication_user', 'adopt_replication_user', 'replication account',
+                     Driver.default_user, reserved, adopt=adopt, changes='its password and privileges')
+
+
+# The privileges of the replication account as SHOW GRANTS reads them (MySQL adds BACKUP_ADMIN for cloning;
+# MariaDB 10.5+ names REPLICATION SLAVE also REPLICATION REPLICA).
+REPLICATION_PRIVILEGES = frozenset(['REPLICATION SLAVE', 'REPLICATION REPLICA', 'BACKUP_ADMIN'])
+
+
+def looks_like_replication_account(privileges, roles):
+    """True when parsed grants are only what configure_primary grants (an account of an earlier release). Pure."""
+    if roles or set(privileges) - set(['*.*']):
+        return False
+    held = privileges.get('*.*', set())
+    return bool(held & set(['REPLICATION SLAVE', 'REPLICATION REPLICA'])) and held <= REPLICATION_PRIVILEGES
+
+
 def configure_primary(conn, replication_user, replication_password, replica_host_pattern='%',
-                      semi_sync=True, semi_sync_timeout_ms=1000, reset_password=False, dry_run=False):
+                      semi_sync=True, semi_sync_timeout_ms=1000, reset_password=False, dry_run=False,
+                      ownership=None):
     """Replication account and semi-sync on the primary -> (changed, actions).
 
     The account is created with the binary log ON, on purpose: with GTIDs the
@@ -344,6 +366,10 @@ def configure_primary(conn, replication_user, replication_password, replica_host
 
     ``dry_run``: the same checks and the same actions, nothing executed (check mode).
     A server that replicates from another one is refused: a cluster has one primary.
+
+    ``ownership``: an existing account the collection did not create (no mark, engines/mysql/accounts.py),
+    the superuser, an administrator or the application user is refused before anything changes; the
+    account created here is marked, with the binary log on, so every replica has the mark too.
     """
     if not replication_user or "'" in replication_user or '`' in replication_user:
         raise DbopsError('%r is not a usable user name' % (replication_user,), 'replication_user')
@@ -377,10 +403,35 @@ def configure_primary(conn, replication_user, replication_password, replica_host
         if problem:
             raise DbopsError(problem, 'login_host')
 
+    ownership = ownership or replication_ownership()
+    ownership.check_name(replication_user)
     exists = scalar(conn, 'SELECT COUNT(*) FROM mysql.user WHERE User = %s AND Host = %s', account)
+    style = accounts.marker_style(conn)
+    other_hosts = [h for h in accounts.hosts_of(conn, replication_user) if h != replica_host_pattern]
+
+    def like_ours():
+        privileges, roles = accounts.parse_grants(accounts.grant_lines(conn, *account))
+        if other_hosts or not looks_like_replication_account(privileges, roles):
+            return False
+        if flavor.can_compare_password:
+            return bool(scalar(conn, 'SELECT authentication_string = PASSWORD(%s) FROM mysql.user '
+                                     'WHERE User = %s AND Host = %s', (replication_password,) + account))
+        return not reset_password   # the password stays as it is: only the mark is added
+
+    owning = ownership.judge(replication_user, AccountFacts(
+        bool(exists) or bool(other_hosts), accounts.read_marker(conn, replication_user, replica_host_pattern, style)
+        if exists else None, accounts.admin_rights(conn, replication_user), like_ours))
+    actions.extend(owning)
+    if ADOPT_ACCOUNT in owning:
+        # Taken over deliberately: nothing of what it had stays but the account itself.
+        change('REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s@%s', account)
+        change('ALTER USER %s@%s IDENTIFIED BY %s', account + (replication_password,))
+        actions.append('alter user password')
     if not exists:
         change('CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s', account + (replication_password,))
         actions.append('create user')
+    elif ADOPT_ACCOUNT in owning:
+        pass
     elif flavor.can_compare_password:
         same = scalar(conn, 'SELECT authentication_string = PASSWORD(%s) FROM mysql.user '
                             'WHERE User = %s AND Host = %s', (replication_password,) + account)
@@ -395,7 +446,8 @@ def configure_primary(conn, replication_user, replication_password, replica_host
     # "Accounts used by replica servers on the primary need this privilege").
     # REPLICATION SLAVE ADMIN / BINLOG MONITOR (10.5+) are for the accounts that
     # manage replicas or read binlog status, not for the one that streams it.
-    grants = [list(r.values())[0] for r in rows(conn, 'SHOW GRANTS FOR %s@%s', account)] if exists else []
+    grants = [list(r.values())[0] for r in rows(conn, 'SHOW GRANTS FOR %s@%s', account)] \
+        if exists and ADOPT_ACCOUNT not in owning else []
     if not has_replication_grant(grants):
         change('GRANT REPLICATION SLAVE ON *.* TO %s@%s', account)
         actions.append('grant replication slave')
@@ -409,6 +461,11 @@ def configure_primary(conn, replication_user, replication_password, replica_host
         if not any('BACKUP_ADMIN' in grant for grant in grants):
             change('GRANT BACKUP_ADMIN ON *.* TO %s@%s', account)
             actions.append('grant backup_admin')
+
+    if not exists or marking_needed(owning):
+        for statement, params in accounts.mark_statements(replication_user, replica_host_pattern, 'replication',
+                                                          style):
+            change(statement, params)
 
     plan = semi_sync_primary_plan(info['flavor'], info['version'], global_variables(conn, 'rpl_semi_sync%'),
                                   active_plugin_names(conn), enabled=semi_sync, timeout_ms=semi_sync_timeout_ms)
@@ -707,7 +764,8 @@ class Driver(base.ReplicationDriver):
             self.context.replication_password(), replica_host_pattern=self.params.get('replica_host') or '%',
             semi_sync=self.params.get('semi_sync') is not False,
             semi_sync_timeout_ms=self.params.get('semi_sync_timeout') or 1000,
-            reset_password=bool(self.params.get('reset_password')), dry_run=self.context.check_mode)
+            reset_password=bool(self.params.get('reset_password')), dry_run=self.context.check_mode,
+            ownership=self.context.account_ownership(replication_ownership))
 
     def replica(self):
         endpoint = self.context.primary_endpoint(3306)

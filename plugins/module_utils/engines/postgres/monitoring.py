@@ -11,11 +11,17 @@ standby is read-only: the role reaches it from its primary.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.dbops.containers.plugins.module_utils.common.sql import execute, rows, scalar
+from ansible_collections.dbops.containers.plugins.module_utils.common.ownership import (
+    AccountFacts, Ownership, marking_needed)
+from ansible_collections.dbops.containers.plugins.module_utils.common.sql import execute, scalar
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import accounts
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.identifiers import quote_ident
 from ansible_collections.dbops.containers.plugins.module_utils.monitoring import can_login, refuse_on_replica
 
 # The database the module logs in to when login_db is not set.
 LOGIN_DATABASE = 'postgres'
+# The role name when the module's user option is not set.
+DEFAULT_USER = 'dbops_exporter'
 
 
 def plan(exists, can_log_in, password_ok, member, current_limit, max_connections, in_recovery):
@@ -35,18 +41,43 @@ def plan(exists, can_log_in, password_ok, member, current_limit, max_connections
     return actions
 
 
-def ensure(conn, adapter, host, port, user, password, check_mode, max_connections=3, engine=None):
-    """Create or repair the role; (changed, actions). ``conn`` is an admin (read-write) session."""
+def default_ownership():
+    """The rules when the caller gives none (the superuser's name alone): used by tests and older callers."""
+    return Ownership('monitoring', 'user', 'adopt', 'exporter account', DEFAULT_USER,
+                     {'postgres': 'the superuser'}, changes='its password, connection limit and privileges')
+
+
+def ensure(conn, adapter, host, port, user, password, check_mode, max_connections=3, engine=None, ownership=None):
+    """Create or repair the role; (changed, actions). ``conn`` is an admin (read-write) session.
+
+    ``ownership`` (common/ownership.py) refuses, before any change, a role the collection did not create;
+    the role it creates carries its mark (engines/postgres/accounts.py).
+    """
+    ownership = ownership or default_ownership()
+    ownership.check_name(user)
     execute(conn, "SET log_statement = 'none'")
-    found = rows(conn, "SELECT rolcanlogin, rolconnlimit, pg_has_role(rolname, 'pg_monitor', 'MEMBER') "
-                       "FROM pg_roles WHERE rolname = %s", (user,))
+    role = accounts.read_role(conn, user)
     in_recovery = scalar(conn, 'SELECT pg_is_in_recovery()')
-    exists = bool(found)
-    role = found[0] if found else {'rolcanlogin': False, 'rolconnlimit': None, 'pg_has_role': False}
+    exists = role is not None
+    role = role or {'rolcanlogin': False, 'member_of': [], 'comment': None}
     can_log_in = role['rolcanlogin']
-    password_ok = exists and can_log_in and can_login(adapter, host, port, user, password, LOGIN_DATABASE)
-    actions = plan(exists, can_log_in, password_ok, role['pg_has_role'], role['rolconnlimit'], max_connections,
-                   in_recovery)
+    login = {}
+
+    def password_ok():
+        if 'ok' not in login:
+            login['ok'] = exists and can_log_in and can_login(adapter, host, port, user, password, LOGIN_DATABASE)
+        return login['ok']
+
+    def like_ours():
+        return role['member_of'] == ['pg_monitor'] and not role.get('rolreplication') and password_ok()
+
+    facts = AccountFacts(exists, marker=accounts.purpose_of_comment(role['comment']),
+                         admin=accounts.admin_rights(role) if exists else None, like_ours=like_ours)
+    owning = ownership.judge(user, facts)
+    if owning and in_recovery:
+        refuse_on_replica(owning, 'the server is a standby (read-only)', 'role', 'The role comes from the primary')
+    actions = owning + plan(exists, can_log_in, password_ok(), 'pg_monitor' in role['member_of'],
+                            role.get('rolconnlimit'), max_connections, in_recovery)
     if check_mode or not actions:
         return bool(actions), actions
     quoted = '"%s"' % user  # check_name allows no quotes
@@ -59,4 +90,12 @@ def ensure(conn, adapter, host, port, user, password, check_mode, max_connection
         execute(conn, 'ALTER ROLE %s CONNECTION LIMIT %d' % (quoted, int(max_connections)))
     if 'grant pg_monitor' in actions:
         execute(conn, 'GRANT pg_monitor TO %s' % quoted)
+    if marking_needed(owning):
+        # An adopted role keeps no membership and no attribute the exporter does not need.
+        for group in role['member_of']:
+            if group != 'pg_monitor':
+                execute(conn, 'REVOKE %s FROM %s' % (quote_ident(group), quoted))
+        execute(conn, 'ALTER ROLE %s NOREPLICATION' % quoted)
+    if 'create role' in actions or marking_needed(owning):
+        execute(conn, *accounts.mark_statement(user, 'monitoring'))
     return True, actions

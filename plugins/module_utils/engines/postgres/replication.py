@@ -29,8 +29,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.common.ownership import (
+    AccountFacts, Ownership, marking_needed)
 from ansible_collections.dbops.containers.plugins.module_utils.common.sql import execute, rows, scalar
 from ansible_collections.dbops.containers.plugins.module_utils.engines import base
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import accounts
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.adapter import PostgresAdapter
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.conninfo import (
     point_standby, wait_streaming)
@@ -42,6 +45,8 @@ from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.
     password_matches, scram_verifier)
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.standby import (
     PASSFILE_PATH, ensure_passfile, find_network, passfile_line, seed_standby)
+from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.standby import (
+    _primary_system_identifier as primary_system_identifier)
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.values import plain, plain_row
 
 LAG_WARNING_BYTES = 16 * 1024 * 1024
@@ -112,15 +117,26 @@ def _read_primary_settings(conn):
     return settings
 
 
+def replication_ownership(reserved=None, adopt=False):
+    """The rules for the replication role (common/ownership.py): which roles it may never be."""
+    return Ownership('replication', 'replication_user', 'adopt_replication_user', 'replication role',
+                     Driver.default_user, reserved, adopt=adopt, changes='its password and attributes')
+
+
 def configure_primary(conn, replication_user, replication_password, standby_names, hba_source='samenet',
-                      synchronous_standby_names=None, docker=None, container=None, dry_run=False):
+                      synchronous_standby_names=None, docker=None, container=None, dry_run=False, ownership=None):
     """Make the server behind conn (a superuser connection) a primary for standby_names.
 
     docker (a DockerHelper) and container (the primary's container name or id)
     are needed only when the pg_hba.conf line is missing. Returns (changed, actions).
     ``dry_run``: every check, the planned actions, nothing changed (check mode).
+    ``ownership``: a role the collection did not create (no mark, engines/postgres/accounts.py), the
+    superuser, an administrator or the application role is refused before anything changes; the role
+    created here is marked (its comment replicates to the standbys with it).
     """
     check_identifier(replication_user, 'replication_user')
+    ownership = ownership or replication_ownership()
+    ownership.check_name(replication_user)
     if not replication_password:
         raise DbopsError('the replication role needs a password', 'replication_password')
     source = normalize_hba_source(hba_source)
@@ -128,7 +144,8 @@ def configure_primary(conn, replication_user, replication_password, standby_name
     slots = [slot_name_for(name) for name in standby_names]
     actions = []
     if scalar(conn, 'SELECT pg_is_in_recovery()'):
-        raise DbopsError('the server is a standby (in recovery): configure the primary', 'login_host')
+        raise DbopsError('the server is a standby (in recovery), and a cluster has one primary: run role primary '
+                         'on the primary, role replica on a standby. Nothing was changed', 'role')
 
     existing_slots = dict((row['slot_name'], row) for row in rows(
         conn, 'SELECT slot_name, slot_type FROM pg_replication_slots'))
@@ -150,6 +167,16 @@ def configure_primary(conn, replication_user, replication_password, standby_name
     # The role.
     role = rows(conn, 'SELECT rolreplication, rolcanlogin, rolpassword FROM pg_authid WHERE rolname = %s',
                 (replication_user,))
+    facts = accounts.read_role(conn, replication_user) or {}
+
+    def like_ours():
+        return (role[0]['rolreplication'] and role[0]['rolcanlogin'] and not facts.get('member_of')
+                and password_matches(role[0]['rolpassword'], replication_password, replication_user))
+
+    owning = ownership.judge(replication_user, AccountFacts(
+        bool(role), accounts.purpose_of_comment(facts.get('comment')),
+        accounts.admin_rights(facts) if role else None, like_ours))
+    actions.extend(owning)
 
     def change(sql, params):
         if not dry_run:
@@ -167,6 +194,8 @@ def configure_primary(conn, replication_user, replication_password, standby_name
                                          None if same_password else scram_verifier(replication_password))
             change(sql, params)
             actions.append('alter_role' if same_password else 'alter_role_password')
+    if not role or marking_needed(owning):
+        change(*accounts.mark_statement(replication_user, 'replication'))
 
     # One physical slot per standby.
     for slot in slots:
@@ -306,7 +335,7 @@ class Driver(base.ReplicationDriver):
             hba_source=self.params.get('hba_source') or 'samenet',
             synchronous_standby_names=self.params.get('synchronous_standby_names'),
             docker=self.context.docker if target.container else None, container=target.container_id,
-            dry_run=self.context.check_mode)
+            dry_run=self.context.check_mode, ownership=self.context.account_ownership(replication_ownership))
 
     def replica(self):
         context, params = self.context, self.params
@@ -371,6 +400,15 @@ class Driver(base.ReplicationDriver):
         actions = []
         wanted = passfile_line(user, password).encode('utf-8')
         if context.docker.read_file(inspect['Id'], PASSFILE_PATH) != wanted:
+            # A new password (or primary) is proved before the standby's passfile gets it: a wrong one
+            # would break the streaming standby at its next reconnection.
+            try:
+                primary_system_identifier(context.docker, inspect['Config']['Image'], inspect['Name'].lstrip('/'),
+                                          self._network(endpoint), endpoint.host, endpoint.port, user, wanted)
+            except DbopsError as exc:
+                if 'password authentication failed' in exc.message:
+                    raise DbopsError('%s' % exc.message, 'replication_password')
+                raise
             actions.append('write_passfile')
             if not context.check_mode:
                 ensure_passfile(context.docker, inspect['Config']['Image'], inspect['Name'].lstrip('/'),

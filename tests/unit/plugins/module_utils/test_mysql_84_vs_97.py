@@ -100,7 +100,7 @@ class DocumentedServer(object):
         self.variables = {'read_only': 'OFF', 'super_read_only': 'OFF', 'gtid_mode': 'ON',
                           'enforce_gtid_consistency': 'ON'}
         self.plugins = set()
-        self.users, self.grants = set(), []
+        self.users, self.grants, self.attributes = set(), [], {}
         self.source = None          # (host, port, user) once CHANGE REPLICATION SOURCE TO ran
         self.threads = False
         self.executed = []
@@ -167,6 +167,17 @@ class DocumentedServer(object):
             return ['reached'], [(1 if self.threads else 0,)]
         if sql.startswith('SELECT COUNT(*) FROM mysql.user'):
             return ['n'], [(1 if tuple(params) in self.users else 0,)]
+        # Account attributes, where the collection's mark lives: MySQL 8.0.21 and later (8.4/9.7 manual,
+        # "The INFORMATION_SCHEMA USER_ATTRIBUTES Table", "CREATE USER Statement", User Comments and Attributes).
+        if sql.startswith('SELECT COUNT(*) FROM information_schema.TABLES') and 'USER_ATTRIBUTES' in sql:
+            return ['n'], [(1,)]
+        if sql.startswith('SELECT ATTRIBUTE AS attribute FROM information_schema.USER_ATTRIBUTES'):
+            return ['attribute'], [(self.attributes.get(tuple(params)),)] if tuple(params) in self.users else []
+        if sql.startswith('SELECT Host AS host FROM mysql.user'):
+            return ['host'], [(host,) for user, host in sorted(self.users) if user == params[0]]
+        if sql.startswith('SELECT Host AS host, Super_priv'):
+            return ['host', 'super_priv', 'create_user_priv', 'grant_priv'], [
+                (host, 'N', 'N', 'N') for user, host in sorted(self.users) if user == params[0]]
         if sql.startswith('SHOW GRANTS'):
             return ['Grants for repl@%'], [(line,) for line in self.grants]
         if sql == 'SHOW REPLICA STATUS':
@@ -198,6 +209,8 @@ class DocumentedServer(object):
         self.executed.append(sql)
         if sql.startswith('CREATE USER'):
             self.users.add(tuple(params[:2]))
+        elif sql.startswith('ALTER USER %s@%s ATTRIBUTE'):
+            self.attributes[tuple(params[:2])] = params[2]
         elif sql.startswith('GRANT '):
             self.grants.append(sql.replace('%s@%s', '`repl`@`%`'))
         elif sql.startswith('INSTALL PLUGIN'):

@@ -237,8 +237,10 @@ class FakeServer(object):
     """A PyMySQL-like connection: answers the queries configure_primary runs, records the rest."""
 
     def __init__(self, version, user_exists=False, grants=(), variables=None, plugins=(), same_password=True,
-                 source_host=None):
+                 source_host=None, mark='replication'):
         self.version = version
+        # The purpose the account's dbops.containers mark names (an existing account here was made by the collection).
+        self.mark = mark if user_exists else None
         self.source_host = source_host
         self.user_exists = user_exists
         self.grants = list(grants)
@@ -267,6 +269,19 @@ class FakeServer(object):
             return ['n'], [(1 if self.user_exists else 0,)]
         if sql.startswith('SELECT authentication_string = PASSWORD'):
             return ['same'], [(1 if self.same_password else 0,)]
+        # The mark (engines/mysql/accounts.py): an attribute on MySQL, a role on MariaDB.
+        if sql.startswith('SELECT COUNT(*) FROM information_schema.TABLES') and 'USER_ATTRIBUTES' in sql:
+            return ['n'], [(0 if 'MariaDB' in self.version else 1,)]
+        if sql.startswith('SELECT ATTRIBUTE AS attribute'):
+            return ['attribute'], [('{"dbops.containers": "%s"}' % self.mark if self.mark else None,)] \
+                if self.user_exists else []
+        if sql.startswith('SELECT Role AS role FROM mysql.roles_mapping'):
+            return ['role'], [('dbops.containers:%s:repl' % self.mark,)] if self.user_exists and self.mark else []
+        if sql.startswith('SELECT Host AS host FROM mysql.user'):
+            return ['host'], [('%',)] if self.user_exists else []
+        if sql.startswith('SELECT Host AS host, Super_priv'):
+            return ['host', 'super_priv', 'create_user_priv', 'grant_priv'], \
+                [('%', 'N', 'N', 'N')] if self.user_exists else []
         if sql.startswith('SHOW GRANTS'):
             return ['Grants for repl@%'], [(line,) for line in self.grants]
         if sql in ('SHOW SLAVE STATUS', 'SHOW REPLICA STATUS'):
@@ -284,6 +299,8 @@ class FakeServer(object):
         # Apply what a real server would, so a second call sees the new state.
         if sql.startswith('CREATE USER'):
             self.user_exists = True
+        elif sql.startswith(('ALTER USER %s@%s ATTRIBUTE', 'CREATE ROLE')):
+            self.mark = 'replication'
         elif sql.startswith('GRANT REPLICATION SLAVE'):
             self.grants.append('GRANT REPLICATION SLAVE ON *.* TO `repl`@`%`')
         elif sql.startswith('GRANT BACKUP_ADMIN'):

@@ -263,7 +263,7 @@ class FakeServer(object):
     def __init__(self, settings=None):
         self.settings = dict({'wal_level': 'replica', 'max_wal_senders': '10', 'max_replication_slots': '10',
                               'synchronous_standby_names': ''}, **(settings or {}))
-        self.roles, self.slots, self.hba, self.statements = {}, [], [], []
+        self.roles, self.slots, self.hba, self.statements, self.comments = {}, [], [], [], {}
         self.read_only = 'off'  # the adapter's 'admin' session: read-write when opened
 
     def cursor(self):
@@ -286,6 +286,15 @@ class FakeServer(object):
         if 'FROM pg_authid' in sql:
             role = self.roles.get(params[0])
             return ['rolreplication', 'rolcanlogin', 'rolpassword'], [role] if role else []
+        if 'FROM pg_roles r WHERE r.rolname' in sql:
+            # engines/postgres/accounts.py: attributes, the mark (the role's comment) and memberships.
+            role = self.roles.get(params[0])
+            return (['rolsuper', 'rolcreaterole', 'rolcanlogin', 'rolreplication', 'rolbypassrls', 'rolconnlimit',
+                     'comment', 'member_of'],
+                    [(False, False, True, True, False, -1, self.comments.get(params[0]), [])] if role else [])
+        if sql.startswith('COMMENT ON ROLE'):
+            self.comments[sql.split('"')[1]] = params[0]
+            return None, []
         if sql.startswith('CREATE ROLE') or sql.startswith('ALTER ROLE'):
             name = sql.split('"')[1]
             self.roles[name] = (True, True, params[0] if params else self.roles[name][2])
@@ -336,6 +345,7 @@ def test_configure_primary_creates_once_and_never_sends_the_password():
     changed, actions = repl.configure_primary(server, 'replicator', 'Pa55:word', ['dbt-1-standby1'],
                                               docker=docker, container='pg1')
     assert changed and actions == ['create_role', 'create_slot:dbt_1_standby1', 'append_hba', 'reload']
+    assert server.comments == {'replicator': 'dbops.containers: replication'}   # the collection's mark
     assert scram.scram_matches(server.roles['replicator'][2], 'Pa55:word')
     assert 'Pa55:word' not in repr(server.statements) and 'Pa55:word' not in repr(docker.commands)
     assert docker.commands[0][0] == 'pg1' and 'host replication replicator samenet scram-sha-256' in \
