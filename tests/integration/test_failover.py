@@ -88,6 +88,18 @@ def test_mariadb_failover_fence_rejoin(docker_client, local_images, container_na
             docker_client.networks.get(network).connect(replica2, aliases=[replica2])
         ips[replica2] = ip_on(docker_client, replica2, network)
 
+        # A frozen primary (docker pause) still completes TCP handshakes but never greets: every observer
+        # calls it dead within the probe rounds; resumed, it is alive again.
+        docker_client.containers.get(primary).pause()
+        try:
+            started = time.time()
+            result = failover('check', 'mariadb', names, network, password_file)
+            assert result['primary_dead'] is True, result
+            assert time.time() - started < 30, 'a frozen primary took %.1f s to detect' % (time.time() - started)
+        finally:
+            docker_client.containers.get(primary).unpause()
+        assert failover('check', 'mariadb', names, network, password_file)['primary_dead'] is False
+
         # Dead primary, but the replicas do not apply what they receive: refused, nothing changed.
         for replica in (replica1, replica2):
             mysql_query(ips[replica], 'STOP SLAVE SQL_THREAD')
@@ -190,9 +202,15 @@ def test_postgres_failover_rewind_rejoin(docker_client, local_images, container_
 
         names = [primary, standby]
         assert failover('check', 'postgres', names, network, password_file)['primary_dead'] is False
-        docker_client.containers.get(primary).kill()
+        # A frozen primary (docker pause: a stuck disk or a kernel stall looks the same) still completes
+        # TCP handshakes; its postmaster never answers, so it is dead and replaced like a killed one.
+        docker_client.containers.get(primary).pause()
+        started = time.time()
         result = failover('failover', 'postgres', names, network, password_file)
         assert not result.failed, result.get('msg')
+        assert all(view is False for view in result['check']['rounds'][-1].values()), result['check']
+        assert time.time() - started < 30
+        assert docker_client.api.inspect_container(primary)['State']['Running'] is False  # fenced: killed
         assert result['new_primary'] == standby and result['old_primary'] == primary
         print('\npostgres failover timeline: %s' % result['timeline'])
         assert pg_query(ips[standby], 'SELECT pg_is_in_recovery(), count(*) FROM ledger GROUP BY 1') == [(False, 50)]

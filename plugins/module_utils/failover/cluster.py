@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import socket
 import time
+from collections import namedtuple
 
 from ansible_collections.dbops.containers.plugins.module_utils import targets
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
@@ -16,13 +17,60 @@ from ansible_collections.dbops.containers.plugins.module_utils.engines.registry 
 
 def tcp_reachable(host, port, timeout):
     """Does host:port accept a TCP connection within timeout seconds?"""
+    return server_answers(host, port, timeout, ProbeExchange(b'', 0))
+
+
+# What a live server of the engine says when a client connects: ``request`` is sent first (b'' for
+# none), then ``answer_bytes`` bytes must arrive. A frozen server's kernel still completes the TCP
+# handshake, so a bare connect calls a paused server alive; its server process no longer answers.
+ProbeExchange = namedtuple('ProbeExchange', 'request answer_bytes')
+
+
+def server_answers(host, port, timeout, exchange):
+    """Does the server at host:port answer ``exchange`` within timeout seconds (all of it)?"""
     if not host:
         return False
+    deadline = time.time() + timeout
     try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
+        sock = socket.create_connection((host, int(port)), timeout=timeout)
+    except (OSError, socket.error):
+        return False
+    try:
+        if exchange.request:
+            sock.sendall(exchange.request)
+        received = 0
+        while received < exchange.answer_bytes:
+            remaining = deadline - time.time()
+            if remaining <= 0:
+                return False
+            sock.settimeout(remaining)
+            chunk = sock.recv(exchange.answer_bytes - received)
+            if not chunk:
+                return False        # closed without answering
+            received += len(chunk)
         return True
     except (OSError, socket.error):
         return False
+    finally:
+        sock.close()
+
+
+def shell_probe(host, port, timeout, exchange):
+    """The same exchange as a shell command for an observer's container: prints "answer:ok" when the
+    server answered in time, "answer:" otherwise.
+
+    Bash builtins only (no pipe, no command substitution): a process the probe forks and leaves behind
+    is adopted by the container's PID 1, and PostgreSQL's postmaster, PID 1 in its image, takes any
+    unknown child that dies by a signal for a crashed backend and restarts every session. The first
+    byte of the answer is enough to show the server process runs."""
+    seconds = max(1, int(round(timeout)))
+    request = ''.join('\\x%02x' % byte for byte in bytearray(exchange.request))
+    talk = 'exec 3<>/dev/tcp/%s/%d || exit 3' % (host, port)
+    if request:
+        talk += "; printf '%s' >&3" % request
+    if exchange.answer_bytes:
+        talk += '; read -r -n 1 -t %d -u 3 answer || exit 4' % seconds
+    return 'timeout %d bash -c "%s" 2>/dev/null && echo answer:ok || echo answer:' % (seconds + 1, talk)
 
 
 class Node(object):
@@ -66,16 +114,25 @@ class Cluster(object):
         self.engine = params['engine']
         self.adapter = get_adapter(self.engine)
         self.nodes = []
+        if not params['nodes']:
+            raise DbopsError('nodes is empty: list the cluster\'s database containers, the primary and its '
+                             'replicas', 'nodes')
+        network = params.get('network')
+        if network and not self.docker.network_exists(network):
+            raise DbopsError('network %r does not exist on the Docker host: name the network the nodes are on'
+                             % network, 'network')
         for entry in params['nodes']:
             inspect = self.docker.container(entry['name'])
             if inspect is None:
                 raise DbopsError('no container named %r on the Docker host' % entry['name'], 'nodes')
+            # A node of another engine would be probed and judged with this engine's protocol.
+            targets.check_engine_label(inspect, self.engine, entry['name'])
             node = Node(entry['name'], entry.get('priority') or 0, port=self.adapter.port, inspect=inspect)
             node.host = entry.get('host') or targets.container_address(inspect, params.get('network'))
             self.nodes.append(node)
         self.by_name = dict((node.name, node) for node in self.nodes)
         if len(self.by_name) != len(self.nodes):
-            raise DbopsError('a node is listed twice', 'nodes')
+            raise DbopsError('a node is listed twice: list each container once', 'nodes')
         self.driver = self.adapter.failover_driver()(self)
         self._passwords = {}
 
@@ -112,22 +169,22 @@ class Cluster(object):
         except DbopsError as exc:
             raise DbopsError('%s: %s' % (node.name, exc.message), exc.parameter)
 
-    def tcp_probe_from(self, observer, target):
-        """Can ``observer``'s container open a TCP connection to ``target``'s server? True, False, or None
-        (the observer itself cannot be asked)."""
+    def tcp_probe_from(self, observer, target, exchange=None):
+        """Does ``target``'s server answer ``exchange`` (a ProbeExchange; a bare connect when None) from
+        inside ``observer``'s container, i.e. from where replication runs? True, False, or None (the
+        observer itself cannot be asked)."""
         if not observer.running:
             return None
-        timeout = max(1, int(round(self.params.get('probe_timeout') or 1)))
-        command = ('timeout %d bash -c "exec 3<>/dev/tcp/%s/%d" 2>/dev/null && echo reach || echo noreach'
-                   % (timeout, target.alias, target.port))
+        command = shell_probe(target.alias, target.port, self.params.get('probe_timeout') or 1,
+                              exchange or ProbeExchange(b'', 0))
         try:
-            code, output = self.docker.exec_shell(observer.inspect['Id'], command)
+            _code, output = self.docker.exec_shell(observer.inspect['Id'], command)
         except Exception:  # noqa: BLE001 - a container that stopped in between
             return None
-        if 'noreach' in output:
-            return False
-        if 'reach' in output:
+        if 'answer:ok' in output:
             return True
+        if 'answer:' in output:
+            return False
         return None
 
 

@@ -20,10 +20,14 @@ import time
 
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import FileEntry
-from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import Cluster, Timeline
+from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import Cluster, ProbeExchange, Timeline
 from ansible_collections.dbops.containers.plugins.module_utils.failover.decisions import (
     CHANGING_STEPS, choose_candidate, describe_round, primary_dead, round_says_dead)
 from ansible_collections.dbops.containers.plugins.module_utils.failover.endpoints import ENDPOINTS
+
+# Seconds a probe round may run past probe_timeout: starting a probe in an observer's container
+# (docker exec) costs a few hundred milliseconds on a loaded host.
+ROUND_GRACE_SECONDS = 2
 
 
 class Failover(object):
@@ -43,7 +47,16 @@ class Failover(object):
         if name:
             if name not in self.cluster.by_name:
                 raise DbopsError('primary %r is not one of the nodes' % name, 'primary')
-            return self.cluster.by_name[name]
+            named = self.cluster.by_name[name]
+            if named.running:
+                # A running node named primary that is not the one the cluster says: a replica, so
+                # everything decided from it would be wrong. (A dead primary is taken as named.)
+                found = self.driver.discover_primary()
+                if found is not None and found is not named:
+                    raise DbopsError('primary %r is not the primary: %s is (the writable node the replicas '
+                                     'follow). Set primary to %s or leave it out. Nothing was changed'
+                                     % (name, found.name, found.name), 'primary')
+            return named
         found = self.driver.discover_primary()
         if found is None:
             raise DbopsError('cannot tell which node is the primary (no replica names one and no node answers as '
@@ -51,17 +64,30 @@ class Failover(object):
         return found
 
     def observe(self, primary):
-        """One probe round: {observer: alive?}. The observers are asked at the same time: a dead primary
-        makes every probe wait its whole timeout, and a round must not cost the sum of them."""
-        from concurrent.futures import ThreadPoolExecutor
+        """One probe round: {observer: alive?}. The observers are asked at the same time, and the round
+        ends at its deadline: an observer that has not answered by then (a session stuck on a frozen
+        server) counts as not reaching the primary, so a round costs one probe_timeout, not the
+        slowest client library's own timeouts."""
+        from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+        exchange = ProbeExchange(self.driver.probe_request, self.driver.probe_answer_bytes)
         observers = [node for node in self.cluster.nodes if node is not primary]
-        with ThreadPoolExecutor(max_workers=len(observers) + 1) as pool:
-            controller = pool.submit(self.driver.controller_probe, primary)
-            replicas = [(node.name, pool.submit(self.cluster.tcp_probe_from, node, primary)) for node in observers]
-            views = {'controller': controller.result()}
-            for name, future in replicas:
-                views[name] = future.result()
-        return views
+        timeout = self.params.get('probe_timeout') or 1
+        deadline = time.time() + max(1, int(round(timeout))) + ROUND_GRACE_SECONDS
+        pool = ThreadPoolExecutor(max_workers=len(observers) + 1)
+        try:
+            futures = [('controller', pool.submit(self.driver.controller_probe, primary))]
+            futures += [(node.name, pool.submit(self.cluster.tcp_probe_from, node, primary, exchange))
+                        for node in observers]
+            views = {}
+            for name, future in futures:
+                try:
+                    views[name] = future.result(timeout=max(0.0, deadline - time.time()))
+                except FutureTimeout:
+                    views[name] = False
+            return views
+        finally:
+            # A probe stuck on a frozen server ends when that server dies or answers; the round does not wait.
+            pool.shutdown(wait=False)
 
     def check(self, primary=None):
         primary = primary or self.current_primary()
@@ -264,7 +290,16 @@ class Failover(object):
             raise DbopsError('endpoint type %r is not supported (%s, none)' % (kind, ', '.join(sorted(ENDPOINTS))),
                              'endpoint')
         path, reload_signal = kind_of.path, kind_of.reload_signal
-        current = (docker.read_file(container['Id'], path) or b'').decode('utf-8')
+        if (container['Config'].get('Labels') or {}).get('dbops.engine'):
+            raise DbopsError('endpoint container %r is a database server, not a %s endpoint: name the %s container'
+                             % (endpoint.get('container'), kind, kind), 'endpoint')
+        current = docker.read_file(container['Id'], path)
+        if current is None:
+            # Found out now, before any node changes: a switchover must not end half done on a wrong endpoint.
+            raise DbopsError('endpoint container %r has no %s: it is not a %s endpoint; name the %s container, or '
+                             'the type it runs. Nothing was changed' % (endpoint.get('container'), path, kind, kind),
+                             'endpoint')
+        current = current.decode('utf-8')
         wanted = kind_of.rewrite(current, new_primary, [n for n in replicas if n.running and n is not new_primary])
         plan.update({'container': container, 'path': path, 'signal': reload_signal,
                      'content': wanted if wanted != current else None})
@@ -343,7 +378,23 @@ def with_progress(action, timeline):
         raise
 
 
+def check_options(params):
+    """Refuse the numbers that would change the decisions' meaning (a probe that cannot succeed calls a
+    live primary dead), before anything is asked or changed."""
+    limits = (('probes', 1, 'probe rounds that must all find the primary dead, 1 or more'),
+              ('probe_timeout', 0.1, 'seconds one probe may take, 0.1 or more'),
+              ('probe_interval', 0, 'seconds between probe rounds, 0 or more'),
+              ('max_lag', 0, 'seconds the candidate may take to catch up, 0 or more'),
+              ('wait_timeout', 1, 'seconds to wait for a re-pointed replica or a rejoined node, 1 or more'),
+              ('semi_sync_timeout', 0, 'milliseconds the new primary waits for an acknowledgement, 0 or more'))
+    for name, lowest, what in limits:
+        value = params.get(name)
+        if value is not None and value < lowest:
+            raise DbopsError('%s %s: give the %s. Nothing was changed' % (name, value, what), name)
+
+
 def run(params, check_mode=False):
+    check_options(params)
     failover = Failover(params, check_mode)
     mode = params['mode']
     if mode == 'rejoin':

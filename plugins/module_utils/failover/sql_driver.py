@@ -12,7 +12,7 @@ import abc
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.sql import scalar
 from ansible_collections.dbops.containers.plugins.module_utils.engines.base import FailoverDriver
-from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import tcp_reachable
+from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import ProbeExchange, server_answers
 
 
 class SqlFailoverDriver(FailoverDriver):
@@ -97,7 +97,8 @@ class SqlFailoverDriver(FailoverDriver):
         timeout = self.params.get('probe_timeout') or 1
         if not primary.running and primary.inspect is not None:
             self.cluster.refresh(primary)
-        if self.tcp_check_before_login and not tcp_reachable(primary.host, primary.port, timeout):
+        if self.tcp_check_before_login and not server_answers(
+                primary.host, primary.port, timeout, ProbeExchange(self.probe_request, self.probe_answer_bytes)):
             return False
         try:
             conn = self._conn(primary, timeout)

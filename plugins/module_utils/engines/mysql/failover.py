@@ -94,6 +94,10 @@ def _replicating_from(conn):
 
 
 class FailoverDriver(SqlFailoverDriver):
+    # The server greets every new connection first (the handshake packet's 4-byte header), before
+    # any login: a frozen mysqld accepts the TCP connection but never greets.
+    probe_answer_bytes = 4
+
     @property
     def ack_needs_replica(self):
         """With semi-sync on, the new primary's commits wait for a replica: replicas connect before clients."""

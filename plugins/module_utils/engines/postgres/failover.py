@@ -64,6 +64,10 @@ class FailoverDriver(SqlFailoverDriver):
 
     # A plain TCP connect within probe_timeout before the login (libpq's connect_timeout is 2 s at least).
     tcp_check_before_login = True
+    # An SSLRequest (length 8, code 80877103): a live postmaster answers one byte, S or N, before any
+    # login and logs nothing when the client then hangs up; a frozen one never answers.
+    probe_request = b'\x00\x00\x00\x08\x04\xd2\x16\x2f'
+    probe_answer_bytes = 1
 
     # ------------------------------------------------------------------ helpers
     def _value(self, node, sql, timeout=None):

@@ -228,7 +228,7 @@ class FakeCluster(object):
             raise DbopsError('authentication failed', 'login_password')
         return FakeClient(self.fake_set, node.name)
 
-    def tcp_probe_from(self, observer, target):
+    def tcp_probe_from(self, observer, target, exchange=None):
         if not self.fake_set.members[observer.name]['running']:
             return None
         return self.fake_set.members[target.name]['running']
