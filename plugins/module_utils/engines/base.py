@@ -372,6 +372,12 @@ class FailoverDriver(AbstractBase):
     ack_needs_replica = False
     # Set by rejoin(): True when the node's data had to be discarded and copied again.
     last_rejoin_reseeded = False
+    # How an observer tells a live server from a frozen one whose kernel still accepts connections:
+    # send probe_request, then probe_answer_bytes bytes must come back within probe_timeout.
+    # The base (0 bytes) is a bare TCP connect, for an engine whose server waits for the client's
+    # full message before it says anything.
+    probe_request = b''
+    probe_answer_bytes = 0
 
     def __init__(self, cluster):
         self.cluster = cluster
