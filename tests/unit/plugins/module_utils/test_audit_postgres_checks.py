@@ -649,7 +649,9 @@ class FakeCursor(object):
         self.description, self._rows = None, []
 
     def execute(self, sql):
-        if 'server_version_num' in sql:
+        if 'FROM pg_stat_database' in sql:  # the counters come first, before the audit adds to them
+            self._answer(('blks_hit', 'blks_read'), (0, 0))
+        elif 'server_version_num' in sql:
             self._answer(('num', 'text', 'db'), (self.version_num, 'PostgreSQL x', 'postgres'))
         elif 'rolsuper' in sql:
             self._answer(('name', 'superuser'), ('"app user"', self.superuser))
@@ -708,7 +710,7 @@ def test_connect_maps_a_bad_password_to_login_password(monkeypatch):
     assert error.value.parameter == 'login_password'
 
 
-def test_connect_maps_an_unreachable_server_to_login_host(monkeypatch):
+def test_connect_maps_a_closed_port_to_login_port(monkeypatch):
     psycopg2 = pytest.importorskip('psycopg2')
 
     def refuse(**kwargs):
@@ -716,6 +718,7 @@ def test_connect_maps_an_unreachable_server_to_login_host(monkeypatch):
     monkeypatch.setattr(psycopg2, 'connect', refuse)
     with pytest.raises(DbopsError) as error:
         PostgresAdapter.connect('db.example', 5433, 'postgres', 'pw', 'app', 3)
-    assert error.value.parameter == 'login_host'
-    assert 'cannot connect to PostgreSQL at db.example:5433' in error.value.message
-    assert 'check login_host and login_port' in error.value.message
+    # The host answered, nothing listens on that port (common/login_errors.py tells the causes apart).
+    assert error.value.parameter == 'login_port'
+    assert 'nothing accepts connections at db.example:5433' in error.value.message
+    assert 'check login_port' in error.value.message

@@ -17,12 +17,9 @@ TABLE = []
        'A join without an index on the joined column reads the whole inner table for every outer row.',
        'MySQL manual: Select_full_join; MySQLTuner: joins performed without indexes')
 def full_joins(facts):
+    # Without the joins of metadata reads (this audit's and other tools': audit.collect subtracts them
+    # with the statement digests when performance_schema has them).
     joins = status(facts, 'select_full_join')
-    workload = facts.get('workload_full_joins')
-    if workload is not None:
-        # The statement digests' count leaves out SHOW statements and joins over information_schema
-        # and performance_schema: audit tools' metadata reads, not the workload's (audit.collect).
-        joins = min(joins, workload)
     if joins <= 0:
         return None
     daily = per_day(joins, facts)
