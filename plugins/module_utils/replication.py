@@ -8,6 +8,8 @@ primary's address, the replication password. The engine's Driver
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
+
 from ansible_collections.dbops.containers.plugins.module_utils import targets
 from ansible_collections.dbops.containers.plugins.module_utils.engines.registry import get_adapter
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
@@ -104,19 +106,64 @@ class Context(object):
         return Endpoint(host, port, connect_host, connect_port, inspect)
 
     def engine(self):
-        """The engine from the options, the container, the primary's container or the login port."""
+        """The engine from the options, the container, the primary's container or the login port; a
+        container of another engine than the option's, or a primary of another engine than the replica's,
+        is refused here, before anything connects."""
         params = self.params
-        if params.get('engine'):
-            return params['engine']
+        engine = params.get('engine')
+        found = {}
         for option in ('container', 'primary_container'):
             if params.get(option):
                 inspect = self.docker.container(params[option])
                 if inspect is not None:
-                    engine = ((inspect['Config'].get('Labels') or {}).get('dbops.engine')
-                              or targets.engine_from_env(inspect))
-                    if engine:
-                        return engine
-        return self.target.engine
+                    found[option] = inspect
+                    engine = engine or ((inspect['Config'].get('Labels') or {}).get('dbops.engine')
+                                        or targets.engine_from_env(inspect))
+        if 'container' in found:
+            targets.check_engine_label(found['container'], params.get('engine'), params['container'])
+        if engine and 'primary_container' in found:
+            try:
+                targets.check_engine_label(found['primary_container'], engine, params['primary_container'])
+            except DbopsError:
+                labelled = (found['primary_container']['Config'].get('Labels') or {}).get('dbops.engine')
+                raise DbopsError('primary_container %r runs %s, and this replica runs %s: a replica follows a '
+                                 'primary of its own engine; name one. Nothing was changed'
+                                 % (params['primary_container'], labelled, engine), 'primary_container')
+        return engine or self.target.engine
+
+
+# Docker's rule for container names (standby_names are container names).
+CONTAINER_NAME_RE = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]*$')
+# PostgreSQL's rule for replication slot names.
+SLOT_RE = re.compile(r'^[a-z0-9_]{1,63}$')
+# A MySQL account's host part: a name, an address, a pattern with % and _, or address/netmask.
+ACCOUNT_HOST_RE = re.compile(r'^[A-Za-z0-9_.%:/-]{1,255}$')
+
+
+def check_options(params):
+    """Refuse the values no server could use, before anything connects or changes."""
+    for name in ('primary_port', 'primary_login_port'):
+        port = params.get(name)
+        if port is not None and not 1 <= port <= 65535:
+            raise DbopsError('%s %s is not a TCP port: give a number from 1 to 65535' % (name, port), name)
+    if params.get('wait_timeout') is not None and params['wait_timeout'] < 1:
+        raise DbopsError('wait_timeout %s: give the seconds to wait, 1 or more' % params['wait_timeout'],
+                         'wait_timeout')
+    if params.get('semi_sync_timeout') is not None and params['semi_sync_timeout'] < 0:
+        raise DbopsError('semi_sync_timeout %s: give the milliseconds the primary waits for an acknowledgement, 0 '
+                         'or more (1000 by default)' % params['semi_sync_timeout'], 'semi_sync_timeout')
+    host = params.get('replica_host')
+    if host is not None and not ACCOUNT_HOST_RE.match(host):
+        raise DbopsError('replica_host %r is not a host part of an account: give a host name, an address, a '
+                         'pattern such as 10.0.%% or %%, or address/netmask' % host, 'replica_host')
+    for name in params.get('standby_names') or []:
+        if not CONTAINER_NAME_RE.match(name):
+            raise DbopsError('%r is not a container name (letters, digits, and _ . - after the '
+                             'first character): name the standbys\' containers' % name, 'standby_names')
+    slot = params.get('slot')
+    if slot is not None and not SLOT_RE.match(slot):
+        raise DbopsError('slot %r is not a replication slot name: use lower case letters, digits and _ (at most '
+                         '63), for example %r' % (slot, re.sub('[^a-z0-9_]', '_', slot.lower())[:63]), 'slot')
 
 
 def run(params, check_mode=False):
@@ -124,8 +171,12 @@ def run(params, check_mode=False):
     role = params['role']
     if role not in ROLES:
         raise DbopsError('role must be one of %s' % ', '.join(ROLES), 'role')
+    check_options(params)
     context = Context(params, check_mode)
     try:
+        if params.get('network') and not context.docker.network_exists(params['network']):
+            raise DbopsError('network %r does not exist on the Docker host: name the network the primary is on'
+                             % params['network'], 'network')
         engine = context.engine()
         driver = get_adapter(engine).replication_driver()(context)
         if role == 'status':

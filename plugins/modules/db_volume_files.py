@@ -16,6 +16,11 @@ description:
   - The files travel through a carrier container that is created, never started, and removed, so this works on a
     remote Docker engine and through a mounted Docker socket (Molecule), where bind mounts of the controller's paths
     do not.
+  - Refuses, before anything is created or written, a volume of a database container made by
+    M(dbops.containers.db_container), and an existing volume that another container mounts unless this module
+    created it (it labels its volumes C(dbops.volume_files=true)).
+  - Paths are relative to the volume's root; an absolute path, a path that leaves the volume (C(..)) and a mode
+    outside 0000-7777 are refused.
   - Used by the C(dbops.containers.monitoring) role for Prometheus's configuration and the exporters' credentials,
     which never go to environment variables or the command line.
 author:
@@ -71,7 +76,7 @@ options:
         type: int
         default: 0
   labels:
-    description: Labels of the volume when it is created.
+    description: Labels of the volume when it is created (with C(dbops.volume_files=true)).
     type: dict
     default: {}
 '''

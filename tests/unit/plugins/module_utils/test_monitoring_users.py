@@ -125,7 +125,7 @@ def _tar(files):
 
 def test_volume_files_compare_content_mode_and_owner():
     wanted = volume_files.normalise([
-        {'path': '/my.cnf', 'content': 'a', 'mode': '0400', 'uid': 65534},
+        {'path': './my.cnf', 'content': 'a', 'mode': '0400', 'uid': 65534},
         {'path': 'rules/x.yml', 'content': 'b'},
         {'path': 'same.yml', 'content': 'c'},
     ])
