@@ -42,6 +42,8 @@ _NUMBER = r'(-?[\d.]+(?:e[+-]?\d+)?)'
 _ADJUSTED = re.compile(r"option '([\w-]+)': (?:unsigned |signed )?value %s adjusted to %s" % (_NUMBER, _NUMBER))
 _BOOLEAN = re.compile(r"option '([\w-]+)': boolean value '(.*)' (?:was not|wasn't) recognized\. Set to (\w+)")
 _UNKNOWN = re.compile(r"unknown (?:variable|option) '(?:--)?(loose-)?([^'=]+)(?:=([^']*))?'")
+# MariaDB takes a unique prefix of a name ("gtid_strict_mod") with a [Note]; MySQL 8.0 refuses them.
+_PREFIX = re.compile(r"Using unique option prefix '([^']+)' is error-prone.*full name '([^']+)'")
 _SETTING_VALUE = re.compile(r"Error while setting value '(.*)' to '([\w-]+)'")
 # The line before "Error while setting value" that says why, and which setting it names.
 _WHY = (
@@ -107,7 +109,7 @@ def check(adapter, docker, image, version, settings, config_text, user_settings)
             continue
         if problem.get('loose') and message.startswith(_NOT_CHECKED):
             warnings.append('settings.%s: %s' % (names.get(problem['name'], problem['name']), message))
-        elif problem['name'] in names or problem['kind'] in ('unknown', 'value'):
+        elif problem['name'] in names or problem['kind'] in ('unknown', 'prefix', 'value'):
             raise DbopsError(message, 'settings.%s' % names.get(problem['name'], problem['name']))
         else:
             warnings.append('settings.%s: %s' % (problem['name'], message))
@@ -152,21 +154,21 @@ def _is_noise(line):
 
 def _clean(line):
     """A server log line without its timestamp, thread and error code."""
-    return re.sub(r'^.*?\[(ERROR|Warning)\] (\[[^]]*\] )*(Buffered (error|warning): )?', '', line).strip().rstrip('.')
+    return re.sub(r'^.*?\[(ERROR|Warning|Note)\] (\[[^]]*\] )*(Buffered (error|warning): )?', '', line).strip().rstrip('.')
 
 
 # The order problems are reported in: a value the server refuses explains a later "adjusted" line
 # about the same setting (MySQL adjusts "lots" to 1 after refusing it).
-_KINDS = ('unknown', 'value', 'boolean', 'adjusted')
+_KINDS = ('unknown', 'prefix', 'value', 'boolean', 'adjusted')
 
 
 def parse_output(lines):
-    """The settings the server's lines complain about: dicts with kind ('unknown', 'value', 'boolean',
+    """The settings the server's lines complain about: dicts with kind ('unknown', 'prefix', 'value', 'boolean',
     'adjusted'), name (as SHOW VARIABLES spells it), value, used (what the server would use instead),
     said (the server's reason) and line (the server's own words), in the order of _KINDS."""
     found, why = [], {}
     for line in lines:
-        if '[ERROR]' not in line and '[Warning]' not in line:
+        if '[ERROR]' not in line and '[Warning]' not in line and '[Note]' not in line:
             continue
         text = _clean(line)
         for pattern, fix in _WHY:
@@ -186,6 +188,9 @@ def parse_output(lines):
 
 
 def _problem(text, why):
+    match = _PREFIX.search(text)
+    if match:
+        return {'kind': 'prefix', 'name': _variable(match.group(1)), 'full': _variable(match.group(2))}
     match = _UNKNOWN.search(text)
     if match:
         return {'kind': 'unknown', 'name': _variable(match.group(2)), 'value': match.group(3),
@@ -329,6 +334,9 @@ def _judge(run, problem, settings, config_text, names):
         return ('%s has no setting %s (server: "%s"); nothing was changed: %s' % (
             where, name, problem['line'],
             'did you mean %s?' % suggestion if suggestion else 'remove it or check its name in the manual'))
+    if problem['kind'] == 'prefix':
+        return ('%s reads %s only as an abbreviation of %s (server: "%s"); nothing was changed: write the full '
+                'name %s' % (where, name, problem['full'], problem['line'], problem['full']))
     if problem['kind'] == 'value':
         fix = problem.get('fix')
         if not fix:

@@ -180,6 +180,13 @@ def test_mariadb_choices_and_catalogue_from_verbose_help():
     assert mysql_check.closest('gtid_strict_mod', mysql_check.parse_catalogue(text)) == 'gtid_strict_mode'
 
 
+def test_mariadb_abbreviated_name():
+    line = ("2026-12-06  7:45:12 0 [Note] Using unique option prefix 'gtid_strict_mod' is error-prone and can break "
+            "in the future. Please use the full name 'gtid_strict_mode' instead.")
+    (problem,) = mysql_check.parse_output([line])
+    assert (problem['kind'], problem['name'], problem['full']) == ('prefix', 'gtid_strict_mod', 'gtid_strict_mode')
+
+
 @pytest.mark.parametrize('line,name', [
     ("2026-12-06T07:34:41Z 0 [Warning] [MY-000067] [Server] unknown variable 'loose-rpl_semi_sync_source_enabld=ON'.",
      'rpl_semi_sync_source_enabld'),
