@@ -108,12 +108,22 @@ def hosts_of(conn, user):
 
 
 _GRANT_RE = re.compile(r'^GRANT (?P<privileges>.+?) ON (?P<object>\S+) TO ')
+# One privilege, two names: MariaDB 10.5+ shows REPLICATION CLIENT as BINLOG MONITOR, and accepts
+# REPLICA for SLAVE (MariaDB KB, "GRANT", Global Privileges). Compared by the first name.
+PRIVILEGE_ALIASES = {'BINLOG MONITOR': 'REPLICATION CLIENT', 'REPLICA MONITOR': 'SLAVE MONITOR',
+                     'REPLICATION REPLICA': 'REPLICATION SLAVE'}
+
+
+def canonical(privileges):
+    """The privilege names with each alias replaced by the name the statements use. Pure."""
+    return set(PRIVILEGE_ALIASES.get(name.strip().upper(), name.strip().upper()) for name in privileges)
 
 
 def parse_grants(lines):
     """SHOW GRANTS lines -> ({object: set of privileges}, set of granted roles). Pure.
 
-    Objects lose their quotes (`performance_schema`.* -> performance_schema.*); USAGE is no privilege;
+    Objects lose their quotes (`performance_schema`.* -> performance_schema.*); aliases become one name
+    (``canonical``); USAGE is no privilege;
     the collection's own mark (a dbops.containers role) is not counted as a role.
     """
     privileges, roles = {}, set()
@@ -121,7 +131,7 @@ def parse_grants(lines):
         line = _text(line)
         match = _GRANT_RE.match(line)
         if match:
-            names = set(p.strip().upper() for p in match.group('privileges').split(',')) - set(['USAGE'])
+            names = canonical(match.group('privileges').split(',')) - set(['USAGE'])
             if names:
                 target = match.group('object').replace('`', '')
                 privileges.setdefault(target, set()).update(names)

@@ -81,7 +81,7 @@ def _grants(conn, account_params):
 
 def wanted_grants(engine):
     """{object: privileges} the exporter account has, as parse_grants reads SHOW GRANTS. Pure."""
-    privileges = set(p.strip() for p in flavor_named(engine).monitoring_privileges.split(','))
+    privileges = accounts.canonical(flavor_named(engine).monitoring_privileges.split(','))
     return {'*.*': privileges, 'performance_schema.*': set(['SELECT'])}
 
 

@@ -333,9 +333,9 @@ def replication_ownership(reserved=None, adopt=False):
                      Driver.default_user, reserved, adopt=adopt, changes='its password and privileges')
 
 
-# The privileges of the replication account as SHOW GRANTS reads them (MySQL adds BACKUP_ADMIN for cloning;
-# MariaDB 10.5+ names REPLICATION SLAVE also REPLICATION REPLICA).
-REPLICATION_PRIVILEGES = frozenset(['REPLICATION SLAVE', 'REPLICATION REPLICA', 'BACKUP_ADMIN'])
+# The privileges of the replication account (MySQL adds BACKUP_ADMIN for cloning), as accounts.parse_grants
+# names them.
+REPLICATION_PRIVILEGES = frozenset(['REPLICATION SLAVE', 'BACKUP_ADMIN'])
 
 
 def looks_like_replication_account(privileges, roles):
@@ -343,7 +343,7 @@ def looks_like_replication_account(privileges, roles):
     if roles or set(privileges) - set(['*.*']):
         return False
     held = privileges.get('*.*', set())
-    return bool(held & set(['REPLICATION SLAVE', 'REPLICATION REPLICA'])) and held <= REPLICATION_PRIVILEGES
+    return 'REPLICATION SLAVE' in held and held <= REPLICATION_PRIVILEGES
 
 
 def configure_primary(conn, replication_user, replication_password, replica_host_pattern='%',

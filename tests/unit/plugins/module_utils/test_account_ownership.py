@@ -107,7 +107,8 @@ def test_parse_grants_as_show_grants_prints_them():
              "'*CE61F0EC4E4A28BE7A6FBBF671D15F6D9DF13DE1' WITH MAX_USER_CONNECTIONS 3",
              "GRANT SELECT ON `performance_schema`.* TO `dbops_exporter`@`%`"]
     privileges, roles = mysql_accounts.parse_grants(lines)
-    assert privileges == {'*.*': set(['PROCESS', 'BINLOG MONITOR', 'SLAVE MONITOR']),
+    # BINLOG MONITOR is what MariaDB 10.5+ shows for REPLICATION CLIENT: one privilege, one name.
+    assert privileges == {'*.*': set(['PROCESS', 'REPLICATION CLIENT', 'SLAVE MONITOR']),
                           'performance_schema.*': set(['SELECT'])}
     assert roles == set()   # the collection's own mark is not a role the account was given
     privileges, roles = mysql_accounts.parse_grants(["GRANT USAGE ON *.* TO `x`@`%`", "GRANT `reader` TO `x`@`%`"])
@@ -118,6 +119,7 @@ def test_parse_grants_as_show_grants_prints_them():
     (['GRANT REPLICATION SLAVE ON *.* TO `repl`@`%`'], True),
     (['GRANT REPLICATION SLAVE ON *.* TO `repl`@`%`', 'GRANT BACKUP_ADMIN ON *.* TO `repl`@`%`'], True),
     (['GRANT REPLICATION SLAVE, SUPER ON *.* TO `repl`@`%`'], False),
+    (['GRANT REPLICATION REPLICA ON *.* TO `repl`@`%`'], True),
     (['GRANT REPLICATION SLAVE ON *.* TO `repl`@`%`', 'GRANT ALL PRIVILEGES ON `app`.* TO `repl`@`%`'], False),
     (['GRANT USAGE ON *.* TO `repl`@`%`'], False),
 ])
@@ -196,3 +198,15 @@ def test_mongodb_adopt_marks_and_repairs():
                           'customData': {'dbops_containers': 'monitoring'}}]
     assert mongodb_users.marker_of(_user('x', [], {'dbops_containers': 'monitoring'})) == 'monitoring'
     assert mongodb_users.marker_of(_user('x', [], 'not a document')) is None
+
+
+def test_the_exporters_grants_read_back_as_granted():
+    """SHOW GRANTS as MariaDB 11.8 and MySQL 9.7 printed them for the account db_monitoring_user made."""
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import monitoring as mysql_users
+    mariadb = ["GRANT PROCESS, BINLOG MONITOR, SLAVE MONITOR ON *.* TO `dbops_exporter`@`%` IDENTIFIED BY PASSWORD "
+               "'*CE61F0EC4E4A28BE7A6FBBF671D15F6D9DF13DE1' WITH MAX_USER_CONNECTIONS 3",
+               "GRANT SELECT ON `performance_schema`.* TO `dbops_exporter`@`%`"]
+    mysql = ["GRANT PROCESS, REPLICATION CLIENT ON *.* TO `dbops_exporter`@`%`",
+             "GRANT SELECT ON `performance_schema`.* TO `dbops_exporter`@`%`"]
+    assert mysql_accounts.parse_grants(mariadb)[0] == mysql_users.wanted_grants('mariadb')
+    assert mysql_accounts.parse_grants(mysql)[0] == mysql_users.wanted_grants('mysql')
