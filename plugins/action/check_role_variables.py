@@ -386,7 +386,7 @@ class ActionModule(ActionBase):
     """Refuse unknown role variables and out-of-range values before the role does anything."""
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(('role_path', 'entry_point'))
+    _VALID_ARGS = frozenset(('role_path', 'entry_point', 'roles'))
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -397,17 +397,48 @@ class ActionModule(ActionBase):
             raise AnsibleError('check_role_variables runs inside a role (no role_path)')
         entry_point = self._task.args.get('entry_point') or 'main'
         role = os.path.basename(os.path.normpath(role_path))
-        try:
-            prefix, options, own, others = load_role(role_path, entry_point)
-        except (OSError, yaml.YAMLError) as exc:
-            raise AnsibleError('cannot read the argument specs of the %s role: %s' % (role, exc))
+        # A role that includes others (mysql_cluster includes mysql) checks their variables too, before
+        # it creates its network: the included role's own check would come too late.
+        included = self._task.args.get('roles') or []
+        if isinstance(included, string_types):
+            included = [included]
         ignored = task_vars.get('dbops_unchecked_variables') or []
         if isinstance(ignored, string_types):
             ignored = [ignored]
-        unknown = split_names([name for name in task_vars if isinstance(name, string_types)],
-                              prefix, options, own, others, [str(pattern) for pattern in ignored])
-        problems = unknown_messages(unknown, role)
+        ignored = [str(pattern) for pattern in ignored]
+        names = [name for name in task_vars if isinstance(name, string_types)]
 
+        problems, unknown, prefixes = [], [], []
+        for path, point in [(role_path, entry_point)] + [
+                (os.path.join(os.path.dirname(os.path.normpath(role_path)), str(other)), 'main') for other in included]:
+            name = os.path.basename(os.path.normpath(path))
+            try:
+                prefix, options, own, others = load_role(path, point)
+            except (OSError, yaml.YAMLError) as exc:
+                raise AnsibleError('cannot read the argument specs of the %s role: %s' % (name, exc))
+            prefixes.append(prefix)
+            found = split_names(names, prefix, options, own, others, ignored)
+            unknown.extend(found)
+            problems.extend(unknown_messages(found, name))
+            problems.extend(self._value_problems(path, prefix, options, task_vars))
+
+        result['changed'] = False
+        result['unknown'] = [name for name, _close in unknown]
+        if problems:
+            result['failed'] = True
+            result['problems'] = problems
+            hint = ''
+            if unknown:
+                hint = (' A variable of your own under the prefix %s can be kept out of this check with '
+                        'dbops_unchecked_variables (a list of names or patterns).' % ' or '.join(prefixes))
+            result['msg'] = ('The %s role refuses its input and stopped before changing anything: %s%s'
+                             % (role, ' '.join(sentence(problem) for problem in problems), hint))
+        else:
+            result['msg'] = "the %s role's variables are valid" % role
+        return result
+
+    def _value_problems(self, role_path, prefix, options, task_vars):
+        """The checked options' values, templated as the role would see them."""
         values = {}
         for name, option in sorted(options.items()):
             if name not in task_vars:
@@ -428,20 +459,7 @@ class ActionModule(ActionBase):
             rule_files = values.get(prefix + 'rule_files')
             context = rule_context(role_path, task_vars.get('playbook_dir'),
                                    rule_files if isinstance(rule_files, list) else [])
+        problems = []
         for name in sorted(values):
             problems.extend(check_option(name, options[name], values[name], context))
-
-        result['changed'] = False
-        result['unknown'] = [name for name, _close in unknown]
-        if problems:
-            result['failed'] = True
-            result['problems'] = problems
-            hint = ''
-            if unknown:
-                hint = (' A variable of your own under the prefix %s can be kept out of this check with '
-                        'dbops_unchecked_variables (a list of names or patterns).' % prefix)
-            result['msg'] = ('The %s role refuses its input and stopped before changing anything: %s%s'
-                             % (role, ' '.join(sentence(problem) for problem in problems), hint))
-        else:
-            result['msg'] = 'the %s role\'s variables are valid' % role
-        return result
+        return problems

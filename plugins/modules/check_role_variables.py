@@ -36,6 +36,13 @@ options:
     description: The entry point of the role's argument specs.
     type: str
     default: main
+  roles:
+    description:
+      - Roles of this collection that the role includes, whose variables are checked too (their prefixes, their
+        specs), before the role creates anything. The C(mysql_cluster) role names C(mysql).
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     support: full
