@@ -23,6 +23,10 @@ description:
   - Writes the report as JSON, Markdown or HTML to O(dest) when given.
 author:
   - dbops.containers contributors (@dbops)
+requirements:
+  - PyMySQL (MySQL, MariaDB), psycopg2 (PostgreSQL) or pymongo (MongoDB), for the engine audited
+  - cryptography (Python library) for MySQL 8.0 and later, whose accounts use caching_sha2_password; PyMySQL
+    needs it to log in over a connection without TLS
 extends_documentation_fragment:
   - dbops.containers.docker
   - dbops.containers.login
