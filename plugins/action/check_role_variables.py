@@ -333,6 +333,18 @@ def _walk_names(data, prefix, found):
             _walk_names(item, prefix, found)
 
 
+def _walk_names_in(role_path, prefix, found):
+    """The names under ``prefix`` that the role at ``role_path`` sets in its defaults, vars, tasks or handlers."""
+    for folder in ('defaults', 'vars', 'tasks', 'handlers'):
+        directory = os.path.join(role_path, folder)
+        if not os.path.isdir(directory):
+            continue
+        for filename in sorted(os.listdir(directory)):
+            if filename.endswith(('.yml', '.yaml')):
+                _walk_names(_load_yaml(os.path.join(directory, filename)), prefix, found)
+    return found
+
+
 def _load_yaml(path):
     with open(path) as handle:
         return yaml.safe_load(handle)
@@ -346,13 +358,7 @@ def load_role(role_path, entry_point='main'):
     specs = (_load_yaml(spec_file) or {}).get('argument_specs') or {}
     options = (specs.get(entry_point) or {}).get('options') or {}
     own = set()
-    for folder in ('defaults', 'vars', 'tasks', 'handlers'):
-        directory = os.path.join(role_path, folder)
-        if not os.path.isdir(directory):
-            continue
-        for filename in sorted(os.listdir(directory)):
-            if filename.endswith(('.yml', '.yaml')):
-                _walk_names(_load_yaml(os.path.join(directory, filename)), prefix, own)
+    _walk_names_in(role_path, prefix, own)
     siblings = os.path.dirname(os.path.normpath(role_path))
     others = sorted(other + '_' for other in os.listdir(siblings)
                     if other != role and (other + '_').startswith(prefix)
@@ -416,6 +422,9 @@ class ActionModule(ActionBase):
                 prefix, options, own, others = load_role(path, point)
             except (OSError, yaml.YAMLError) as exc:
                 raise AnsibleError('cannot read the argument specs of the %s role: %s' % (name, exc))
+            if path != role_path:
+                # what the including role hands the included one (include_role vars) is its business
+                _walk_names_in(role_path, prefix, own)
             prefixes.append(prefix)
             found = split_names(names, prefix, options, own, others, ignored)
             unknown.extend(found)
