@@ -22,6 +22,12 @@ from ansible_collections.dbops.containers.plugins.module_utils.common.errors imp
 NAME_RE = re.compile(r'^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$')
 ULIMIT_NAMES = ('core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile',
                 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack')
+# A label's name: Docker's recommended form (letters, digits, . - _ /), no spaces, not empty.
+LABEL_KEY_RE = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9._/-]{0,253}[A-Za-z0-9])?$')
+# A network alias is a host name the other containers resolve.
+ALIAS_RE = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9_.-]{0,252})$')
+# Docker's own networks: aliases exist only on user-defined ones.
+DEFAULT_NETWORKS = ('bridge', 'host', 'none')
 MIN_MEMORY = 256 * sizes.MIB  # below this no engine starts with its own defaults
 CPU_PERIOD = 100000  # CFS period in microseconds; cpus x period = quota (as docker --cpus)
 DEFAULT_ULIMITS = {'nofile': '65536:65536'}  # the seed's production value
@@ -47,6 +53,9 @@ class Request(object):
         if not isinstance(self.settings, dict):
             raise DbopsError('expected a dictionary of engine settings', 'settings')
         self.shm_size = sizes.parse_size(params['shm_size'], 'shm_size') if params.get('shm_size') else None
+        if self.shm_size is not None and self.shm_size >= self.memory:
+            raise DbopsError('shm_size=%s does not fit in memory=%s (/dev/shm pages count against the memory '
+                             'limit): lower it' % (params['shm_size'], params['memory']), 'shm_size')
         self.tmpfs_size = (sizes.parse_size(params['tmpfs_size'], 'tmpfs_size') if params.get('tmpfs_size')
                            else max(64 * sizes.MIB, sizes.round_down(self.memory // 4, sizes.MIB)))
         if self.tmpfs_size >= self.memory:
@@ -56,7 +65,16 @@ class Request(object):
         self.ulimits = _ulimits(params.get('ulimits') or DEFAULT_ULIMITS)
         self.published_ports = [_published_port(p) for p in params.get('published_ports') or []]
         self.networks = [_network(n) for n in params.get('networks') or []]
-        self.labels = dict((str(k), str(v)) for k, v in (params.get('labels') or {}).items())
+        names = [network['name'] for network in self.networks]
+        twice = sorted(set(name for name in names if names.count(name) > 1))
+        if twice:
+            raise DbopsError('network %s is listed twice: list each network once, with all its aliases'
+                             % ', '.join(twice), 'networks')
+        self.labels = dict((str(k), _label_value(k, v)) for k, v in (params.get('labels') or {}).items())
+        bad = [k for k in self.labels if not LABEL_KEY_RE.match(k)]
+        if bad:
+            raise DbopsError('label name %s is not a label name: use letters, digits, and . - _ / inside (for '
+                             'example com.example.team)' % ', '.join(repr(k) for k in sorted(bad)), 'labels')
         bad = [k for k in self.labels if k.startswith('dbops.')]
         if bad:
             raise DbopsError('labels starting with "dbops." are reserved for the module: rename %s'
@@ -209,7 +227,25 @@ def _network(value):
         name, aliases = value, []
     if not name:
         raise DbopsError('every network needs a name', 'networks')
-    return {'name': str(name), 'aliases': [str(a) for a in aliases]}
+    if not isinstance(aliases, list):
+        raise DbopsError('aliases of network %s must be a list of names' % name, 'networks')
+    aliases = [str(a) for a in aliases]
+    bad = [a for a in aliases if not ALIAS_RE.match(a)]
+    if bad:
+        raise DbopsError('alias %s on network %s is not a host name: use letters, digits, . - and _'
+                         % (', '.join(repr(a) for a in bad), name), 'networks')
+    if aliases and str(name) in DEFAULT_NETWORKS:
+        raise DbopsError('network %s cannot carry aliases: Docker gives aliases on user-defined networks only; '
+                         'create one (community.docker.docker_network) and name it' % name, 'networks')
+    return {'name': str(name), 'aliases': aliases}
+
+
+def _label_value(key, value):
+    """A label's value as Docker stores it (a string); a list or a dictionary is a mistake, not a label."""
+    if isinstance(value, (dict, list, tuple)):
+        raise DbopsError('label %s has a %s as its value: a label holds one string'
+                         % (key, type(value).__name__), 'labels')
+    return str(value)
 
 
 def _volume(value, container_name, kind):

@@ -105,6 +105,13 @@ BAD = [
     ('networks', [{'aliases': ['a']}], 'networks'),
     ('networks', [''], 'networks'),
     ('settings', 'innodb_buffer_pool_size=1G', 'settings'),
+    ('shm_size', '8g', 'shm_size'),
+    ('labels', {'': 'x'}, 'labels'),
+    ('labels', {'my label': 'x'}, 'labels'),
+    ('labels', {'team': ['a', 'b']}, 'labels'),
+    ('networks', [{'name': 'n', 'aliases': ['my db']}], 'networks'),
+    ('networks', [{'name': 'bridge', 'aliases': ['db']}], 'networks'),
+    ('networks', ['n', {'name': 'n', 'aliases': ['db']}], 'networks'),
 ]
 
 
