@@ -459,11 +459,10 @@ class Provisioner(object):
                 docker.start(current['Id'])
                 self._wait_ready(request, adapter, docker, current['Id'])
         except (DbopsError, APIError, DockerException) as undo_exc:
+            undo_cause = getattr(undo_exc, 'explanation', None) or str(undo_exc)
             return DbopsError('the change failed (%s) and bringing back the previous configuration failed too '
                               '(%s); the data volume was not touched. The failed start logged:\n%s'
-                              % (first_line(cause), first_line(getattr(undo_exc, 'explanation', None)
-                                                                or str(undo_exc)), evidence or failed_log),
-                              parameter)
+                              % (first_line(cause), first_line(undo_cause), evidence or failed_log), parameter)
         return DbopsError('%s did not come back healthy with the new configuration, so the change was undone: the '
                           'previous configuration and limits were restored and the server %s; the data volume was '
                           'not touched. The server said:\n%s' % (

@@ -13,9 +13,12 @@ short_description: Detect a dead primary and fail over, switch over, or rejoin a
 version_added: 0.2.0
 description:
   - O(mode=check) asks several observers whether the primary is alive. The observers are this module (a SQL round
-    trip) and every replica (a TCP connection from inside the replica's container, where replication runs). The
-    primary is dead only when every observer that answers says so, over O(probes) consecutive rounds, and at least
-    two observers answer. A primary that only one observer cannot reach is a network partition, not a dead primary.
+    trip) and every replica (from inside the replica's container, where replication runs, a connection the server
+    process must answer within O(probe_timeout), a greeting from MySQL and MariaDB, the answer to an SSL request from PostgreSQL). A
+    frozen primary (a paused container, a stuck disk) still accepts TCP connections but does not answer, so it is
+    dead like a killed one. The primary is dead only when every observer that answers says so, over O(probes)
+    consecutive rounds, and at least two observers answer. A primary that only one observer cannot reach is a
+    network partition, not a dead primary.
   - O(mode=failover) acts only when the primary is dead. It chooses the replica that received the most data. That
     is the received GTID set on MySQL and MariaDB and the received LSN on PostgreSQL, with ties broken by the node's
     priority. It refuses when that replica cannot apply what it received within O(max_lag), unless O(force).
@@ -26,6 +29,10 @@ description:
     turning read_only off; the binary log is never reset. On PostgreSQL it is C(pg_promote()).
   - It re-points the other replicas (GTID auto-positioning, or C(primary_conninfo) and a reload), moves the client
     endpoint (the HAProxy writer backend or the PgBouncer databases, then a reload) and sends a notification.
+  - When the primary answers, O(mode=failover) finishes a failover that was interrupted after its promotion (a
+    watcher killed, a play stopped). The endpoint is moved to the writable primary if it still sends writes
+    elsewhere, and replicas that still follow a node that is down are re-pointed at it (RV(repaired)). Otherwise
+    it refuses, changing nothing. The failover watcher does the same whenever it finds the primary.
   - O(mode=switchover) is the planned version. The primary turns read-only, the candidate catches up and is
     promoted, the endpoint moves and the old primary follows the new one. The write pause is returned.
   - O(mode=rejoin) makes a fenced old primary a replica of the current primary. On PostgreSQL it runs C(pg_rewind)
@@ -243,6 +250,13 @@ new_primary:
   description: The promoted node.
   returned: mode is failover or switchover
   type: str
+repaired:
+  description: What an interrupted failover had left undone and this run finished (the endpoint moved to the primary,
+    replicas re-pointed). The primary was alive, so nothing else was done.
+  returned: mode is failover and the primary answered
+  type: list
+  elements: str
+  sample: ["replica db3 re-pointed at db2", "endpoint db-haproxy moved from db1 to db2"]
 positions:
   description: The candidates with their received and applied positions, health and priority.
   returned: mode is failover or switchover

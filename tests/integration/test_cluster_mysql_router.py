@@ -346,3 +346,44 @@ def test_bad_input_is_refused_with_nothing_made(docker_client, refused_cluster, 
     finally:
         if blocker is not None:
             blocker.remove(force=True)
+
+
+def test_watcher_restarted_after_dying_mid_failover_finishes_it(docker_client, cluster):
+    """The watcher died right after promoting a replica (fenced old primary, new primary writable, Router and
+    the other replica still on the old one). Started again, it finishes the failover before watching on."""
+    code, output = cluster.run()
+    assert code == 0, output[-5000:]
+    primary, promoted, stranded = cluster.nodes
+    through(cluster.writer_port, 'CREATE DATABASE ledger')
+    through(cluster.writer_port, 'CREATE TABLE ledger.w (id INT PRIMARY KEY)')
+    through(cluster.writer_port, 'INSERT INTO ledger.w VALUES (1)')
+    wait_for(lambda: query(address(docker_client, stranded), 'SELECT COUNT(*) FROM ledger.w')[0][0] == 1)
+
+    # What the watcher had done when it died: fenced the old primary, promoted one replica.
+    docker_client.api.kill(primary)
+    docker_client.api.update_container(primary, restart_policy={'Name': 'no'})
+    query(address(docker_client, promoted), 'STOP REPLICA')
+    query(address(docker_client, promoted), 'RESET REPLICA ALL')
+    query(address(docker_client, promoted), 'SET GLOBAL super_read_only = OFF')
+    query(address(docker_client, promoted), 'SET GLOBAL read_only = OFF')
+    assert router_destinations(docker_client, cluster.router)[0] == '%s:3306' % primary
+
+    code, output = cluster.watcher('started')
+    assert code == 0, output[-3000:]
+    watcher = docker_client.containers.get(cluster.prefix + '-watcher')
+
+    def repaired_event():
+        for line in watcher.logs().decode('utf-8', 'replace').splitlines():
+            if '"repaired"' in line:
+                return json.loads(line[line.index('{'):])
+        return None
+    event = wait_for(repaired_event, timeout=90)
+    assert event['primary'] == promoted, event
+    assert any(stranded in step for step in event['repaired']), event
+    assert any('endpoint' in step for step in event['repaired']), event
+    # Writes reach the promoted node through the writer port and replicate to the stranded replica.
+    assert router_destinations(docker_client, cluster.router)[0] == '%s:3306' % promoted
+    through(cluster.writer_port, 'INSERT INTO ledger.w VALUES (2)')
+    wait_for(lambda: query(address(docker_client, stranded), 'SELECT COUNT(*) FROM ledger.w')[0][0] == 2, timeout=30)
+    # Nothing else: no failover of the healthy new primary.
+    assert '"failover"' not in watcher.logs().decode('utf-8', 'replace')

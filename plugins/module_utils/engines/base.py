@@ -427,6 +427,11 @@ class FailoverDriver(AbstractBase):
     def follows(self, node, primary):
         """True when node is a running replica of primary."""
 
+    def source_of(self, node):
+        """The host node is configured to replicate from, working or not (None: none, unreachable, or an
+        engine whose members are not pointed at a source, MongoDB). Reads only."""
+        return None
+
     # --- failover
     @abc.abstractmethod
     def fence(self, node):

@@ -103,6 +103,45 @@ def mysqlrouter_with_primary(text, primary, replicas):
     return '\n'.join(output) + '\n'
 
 
+def haproxy_writer(text):
+    """The host ``backend primary`` sends writes to, or None."""
+    section = None
+    for line in text.splitlines():
+        header = _HAPROXY_SECTION.match(line)
+        if header and not line.startswith('#'):
+            section = header.group(1).strip()
+        elif section == 'backend primary' and line.split()[:1] == ['server'] and len(line.split()) > 2:
+            return line.split()[2].rsplit(':', 1)[0]
+    return None
+
+
+def pgbouncer_writer(text):
+    """The host of the first [databases] entry (every entry names the primary), or None."""
+    section = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith('['):
+            section = stripped
+        elif section == '[databases]' and '=' in line and not stripped.startswith(';'):
+            found = re.search(r'\bhost=(\S+)', line)
+            if found:
+                return found.group(1)
+    return None
+
+
+def mysqlrouter_writer(text):
+    """The host [routing:writer] sends writes to, or None."""
+    section = None
+    for line in text.splitlines():
+        header = _INI_SECTION.match(line)
+        if header:
+            section = header.group(1).strip()
+        elif section == MYSQLROUTER_WRITER and _INI_DESTINATIONS.match(line):
+            first = line.split('=', 1)[1].strip().split(',')[0]
+            return first.rsplit(':', 1)[0].strip('[]') or None
+    return None
+
+
 class EndpointKind(object):
     """One proxy: its configuration file, how it applies a new one, and the rewrite for a new primary.
 
@@ -110,10 +149,11 @@ class EndpointKind(object):
     reads its configuration only at start: the container is restarted (SIGTERM, SIGKILL after that many
     seconds), and its clients' connections are cut."""
 
-    def __init__(self, path, reload_signal, rewrite, restart_timeout=None):
+    def __init__(self, path, reload_signal, rewrite, writer, restart_timeout=None):
         self.path = path
         self.reload_signal = reload_signal
         self.rewrite = rewrite      # (current text, new primary Node, replica Nodes) -> wanted text
+        self.writer = writer        # current text -> the host writes go to (None when it names none)
         self.restart_timeout = restart_timeout
 
     def reload(self, docker, container_id):
@@ -127,14 +167,16 @@ class EndpointKind(object):
 ENDPOINTS = {
     'haproxy': EndpointKind('/usr/local/etc/haproxy/haproxy.cfg', 'SIGUSR2',
                             lambda text, primary, replicas: haproxy_with_primary(
-                                text, primary.describe(), [n.describe() for n in replicas])),
+                                text, primary.describe(), [n.describe() for n in replicas]),
+                            haproxy_writer),
     'pgbouncer': EndpointKind('/etc/pgbouncer/pgbouncer.ini', 'SIGHUP',
                               lambda text, primary, replicas: pgbouncer_with_primary(
-                                  text, primary.alias, primary.port)),
+                                  text, primary.alias, primary.port),
+                              pgbouncer_writer),
     # MySQL Router 9.x reads mysqlrouter.conf only when it starts (SIGHUP does not re-read it): the mover
     # restarts the container. Measured pause on the project's 2-core machine: 0.7-1.5 s without writes.
     'mysqlrouter': EndpointKind('/etc/dbops-mysqlrouter/mysqlrouter.conf', None,
                                 lambda text, primary, replicas: mysqlrouter_with_primary(
                                     text, primary.describe(), [n.describe() for n in replicas]),
-                                restart_timeout=5),
+                                mysqlrouter_writer, restart_timeout=5),
 }

@@ -110,6 +110,12 @@ class Failover(object):
         health = health or self.check(primary)
         self.timeline.mark('checked', primary_dead=health['primary_dead'])
         if not health['primary_dead'] and not self.params.get('force'):
+            # A failover interrupted after its promotion (a watcher killed, a play stopped) left a writable
+            # primary that the endpoint or the replicas do not follow yet: finish it instead of refusing.
+            repaired = self.repair(primary)
+            if repaired:
+                return {'changed': True, 'old_primary': None, 'new_primary': primary.name, 'repaired': repaired,
+                        'check': health, 'timeline': self.timeline.events}
             raise DbopsError('the primary %s is not dead: %s. Nothing was changed (use mode switchover for a '
                              'planned change, or force)' % (primary.name, describe_round(health['rounds'][-1])),
                              'mode')
@@ -141,6 +147,37 @@ class Failover(object):
         self.timeline.mark('promoted', node=candidate.name)
         result['repointed'] = self._open_writes(primary, candidate, endpoint_plan)
         return self._finish(result, primary, candidate, planned=False)
+
+    def repair(self, primary):
+        """Finish what an interrupted failover began, from what the cluster shows: the endpoint sends
+        writes to ``primary`` (the one writable node, alive), and every running replica that still follows
+        a node that is down follows ``primary``. Returns what was (or, in check mode, would be) done."""
+        repaired = []
+        others = [n for n in self.cluster.nodes if n is not primary]
+        for node in self.cluster.nodes:
+            self.cluster.refresh(node)
+        gone = set()
+        for node in others:
+            if not node.running:
+                gone.update((node.name, node.alias, node.host))
+        gone.discard(None)
+        stranded = [n for n in others if n.running and self.driver.source_of(n) in gone]
+        for node in stranded:
+            repaired.append('replica %s re-pointed at %s' % (node.name, primary.name))
+            if not self.check_mode:
+                self.driver.repoint(node, primary)
+                self.timeline.mark('repointed', nodes=[node.name])
+        endpoint = self.params.get('endpoint') or {}
+        kind = ENDPOINTS.get(endpoint.get('type') or 'none')
+        if kind is not None:
+            container = self.cluster.docker.container(endpoint.get('container') or '')
+            current = self.cluster.docker.read_file(container['Id'], kind.path) if container else None
+            writer = kind.writer(current.decode('utf-8')) if current is not None else None
+            if current is not None and writer not in (primary.alias, primary.name, primary.host):
+                repaired.append('endpoint %s moved from %s to %s' % (endpoint.get('container'), writer, primary.name))
+                if not self.check_mode:
+                    self._move_endpoint_now(self.plan_endpoint(primary, others))
+        return repaired
 
     def _candidate_row(self, positions, target):
         """The positions row to promote (the target's, when one is named), or a refusal that changes nothing."""

@@ -54,6 +54,18 @@ class SqlFailoverDriver(FailoverDriver):
                     return node
         return None
 
+    def source_of(self, node):
+        if not node.running:
+            return None
+        try:
+            conn = self._conn(node, 3)
+        except DbopsError:
+            return None
+        try:
+            return self.configured_source(conn)
+        finally:
+            conn.close()
+
     @abc.abstractmethod
     def configured_source(self, conn):
         """The host the node is configured to replicate from (running or not), else None."""

@@ -45,7 +45,16 @@ class Watcher(object):
                     raise
             if previous is None or previous.name != self.primary.name:
                 self.log({'event': 'watching', 'primary': self.primary.name})
+            rediscovered = True
+        else:
+            rediscovered = False
         views = failover.observe(self.primary)
+        if rediscovered and not round_says_dead(views):
+            # A watcher that died in the middle of a failover (or a play stopped there) left the
+            # endpoint or a replica on the fenced node: finish it before watching on.
+            repaired = failover.repair(self.primary)
+            if repaired:
+                self.log({'event': 'repaired', 'primary': self.primary.name, 'repaired': repaired})
         self.rounds = (self.rounds + [views])[-(self.params.get('probes') or 3):]
         if not primary_dead(self.rounds, self.params.get('probes') or 3):
             if not round_says_dead(views) and any(v is False for v in views.values()):

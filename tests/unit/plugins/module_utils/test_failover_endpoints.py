@@ -215,3 +215,51 @@ def test_unknown_endpoint_kind_names_the_supported_ones():
     with pytest.raises(DbopsError) as raised:
         failover.plan_endpoint(cluster.by_name['db2'], cluster.nodes)
     assert 'mysqlrouter' in str(raised.value) and 'haproxy' in str(raised.value)
+
+
+# Which node an endpoint's configuration sends writes to: what a watcher restarted after a crash reads
+# to find out whether the failover it was running moved the endpoint.
+HAPROXY_CFG = """global
+    maxconn 4096
+frontend writer
+    bind *:6446
+    default_backend primary
+backend primary
+    server db1 db1:3306 check
+backend replicas
+    balance leastconn
+    server db2 db2:3306 check
+    server db1 db1:3306 check backup
+"""
+PGBOUNCER_INI = """[databases]
+; the primary
+app = host=pg1 port=5432 dbname=app
+* = host=pg1 port=5432
+[pgbouncer]
+listen_port = 6432
+"""
+
+
+def test_writer_of_each_endpoint_kind():
+    assert endpoints.ENDPOINTS['haproxy'].writer(HAPROXY_CFG) == 'db1'
+    assert endpoints.ENDPOINTS['pgbouncer'].writer(PGBOUNCER_INI) == 'pg1'
+    assert endpoints.ENDPOINTS['mysqlrouter'].writer(ROUTER_CONF) is not None
+
+
+def test_writer_follows_each_rewrite():
+    class Node(object):
+        def __init__(self, name):
+            self.name, self.alias, self.port = name, name, 3306
+
+        def describe(self):
+            return {'name': self.name, 'host': self.alias, 'port': self.port}
+    for kind, text in (('haproxy', HAPROXY_CFG), ('pgbouncer', PGBOUNCER_INI), ('mysqlrouter', ROUTER_CONF)):
+        entry = endpoints.ENDPOINTS[kind]
+        moved = entry.rewrite(text, Node('db9'), [Node('db2')])
+        assert entry.writer(moved) == 'db9', kind
+
+
+def test_writer_of_a_configuration_that_names_none():
+    assert endpoints.haproxy_writer('global\n') is None
+    assert endpoints.pgbouncer_writer('[pgbouncer]\nlisten_port = 6432\n') is None
+    assert endpoints.mysqlrouter_writer('[DEFAULT]\n') is None

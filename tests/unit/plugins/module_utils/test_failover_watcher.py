@@ -45,6 +45,14 @@ class FakeFailover(object):
         self.primary = 'db2'
         return {'old_primary': primary.name, 'new_primary': 'db2', 'timeline': []}
 
+    # What repair() would find left over from an interrupted failover, once per primary seen.
+    leftovers = {}
+    repairs = []
+
+    def repair(self, primary):
+        self.repairs.append(primary.name)
+        return self.leftovers.pop(primary.name, [])
+
 
 ALIVE = {'controller': True, 'db2': True, 'db3': True}
 DEAD = {'controller': False, 'db2': False, 'db3': False}
@@ -102,3 +110,27 @@ def test_an_error_is_logged_and_the_loop_goes_on():
     expected = {'event': 'error', 'parameter': 'primary', 'error': 'primary: cannot tell which node is the primary'}
     assert events[0] == expected
     assert events[1]['event'] == 'watching' and len(calls) == 2
+
+
+def test_a_watcher_started_after_a_crash_finishes_the_failover_first():
+    # Killed after promoting db2 and before moving the endpoint: started again, it finds db2 the
+    # writable primary, sees it alive, and moves the endpoint before it watches on.
+    events = []
+    fake = FakeFailover([ALIVE, ALIVE, ALIVE], primary='db2')
+    fake.leftovers = {'db2': ['endpoint haproxy moved from db1 to db2']}
+    fake.repairs = []
+    watcher = watcher_loop.Watcher({'probes': 3, 'probe_interval': 0}, events.append, sleep=lambda seconds: None)
+    watcher.run(lambda: fake, rounds=3)
+    repaired = [e for e in events if e['event'] == 'repaired']
+    assert repaired == [{'event': 'repaired', 'primary': 'db2', 'repaired': ['endpoint haproxy moved from db1 to db2']}]
+    assert fake.repairs == ['db2']          # once, when the primary was found, not every round
+    assert fake.failed_over == []
+
+
+def test_no_repair_is_tried_on_a_primary_that_does_not_answer():
+    events = []
+    fake = FakeFailover([DEAD, ALIVE], primary='db1')
+    fake.repairs = []
+    watcher = watcher_loop.Watcher({'probes': 3, 'probe_interval': 0}, events.append, sleep=lambda seconds: None)
+    watcher.run(lambda: fake, rounds=2)
+    assert fake.repairs == []
