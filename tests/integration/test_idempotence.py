@@ -14,6 +14,7 @@ __metaclass__ = type
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import uuid
@@ -125,20 +126,27 @@ def assert_nothing_changed(output, what):
     assert not changed, '%s, second run: %s\n%s' % (what, changed, '\n'.join(changed_tasks(output)))
 
 
-def ansible_playbook(args, cwd=ROOT):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'),
+@pytest.fixture
+def snapshot(tmp_path):
+    """A copy of the collection as it is now, for playbooks run twice: the failover watcher's role copies
+    plugins/module_utils into its volume, so an edit of the working tree between the two runs (while this
+    test runs) would be a real change of the watcher's code. Returns (collections path, collection root)."""
+    collections = tmp_path / 'collections'
+    root = collections / 'ansible_collections' / 'dbops' / 'containers'
+    shutil.copytree(ROOT, str(root), symlinks=True,
+                    ignore=shutil.ignore_patterns('.git', '.venv', '.build', '__pycache__', '*.pyc', '.pytest_cache'))
+    return str(collections), str(root)
+
+
+def ansible_playbook(args, collections=COLLECTIONS, root=ROOT):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_CONFIG=os.path.join(root, 'ansible.cfg'),
                DBOPS_IMAGE_SOURCE='local', PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ['PATH'])
     proc = subprocess.run(['ansible-playbook'] + list(args), capture_output=True, text=True, env=env, timeout=1500,
-                          check=False, cwd=cwd)
+                          check=False, cwd=root)
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def guide(name, *extra):
-    return ansible_playbook(['-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % sys.executable,
-                             os.path.join(ROOT, 'docs', 'examples', name)] + list(extra))
-
-
-def test_the_guides_playbooks_change_nothing_the_second_time(local_images, tmp_path):
+def test_the_guides_playbooks_change_nothing_the_second_time(local_images, tmp_path, snapshot):
     """provision.yml, audit.yml and monitor.yml twice each. cluster.yml's second run is checked by
     test_docs_examples.test_cluster_guide; failover.yml is an operation (a switchover and back), not a state;
     execution-environment.yml is an ansible-builder file, not a playbook."""
@@ -148,6 +156,12 @@ def test_the_guides_playbooks_change_nothing_the_second_time(local_images, tmp_p
     audit = ['-e', 'example_prefix=%s' % prefix, '-e', 'example_report_dir=%s' % tmp_path]
     monitor = ['-e', 'example_prefix=%s' % prefix, '-e', 'example_exporter_password=Ex-exp-1',
                '-e', 'example_prometheus_port=127.0.0.1::9090']
+    collections, root = snapshot
+
+    def guide(name, *extra):
+        return ansible_playbook(['-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=%s'
+                                 % sys.executable, os.path.join(root, 'docs', 'examples', name)] + list(extra),
+                                collections, root)
     try:
         for playbook, args in (('provision.yml', secrets), ('audit.yml', audit), ('monitor.yml', monitor)):
             code, output = guide(playbook, *args)
@@ -161,7 +175,7 @@ def test_the_guides_playbooks_change_nothing_the_second_time(local_images, tmp_p
         assert code == 0, output[-2000:]
 
 
-def demo_inventory(directory, prefix, ports):
+def demo_inventory(directory, prefix, ports, root):
     """inventory/local.yml with the demo's names and ports replaced, beside the demo's group_vars."""
     writer, reader, pgbouncer = ports
     inventory = {'all': {
@@ -186,33 +200,37 @@ def demo_inventory(directory, prefix, ports):
         }}}
     directory.mkdir()
     (directory / 'local.yml').write_text(json.dumps(inventory))
-    os.symlink(os.path.join(ROOT, 'inventory', 'group_vars'), str(directory / 'group_vars'))
+    os.symlink(os.path.join(root, 'inventory', 'group_vars'), str(directory / 'group_vars'))
     return str(directory / 'local.yml')
 
 
-def test_make_demo_twice_changes_nothing_the_second_time(local_images, docker_client, tmp_path):
+def test_make_demo_twice_changes_nothing_the_second_time(local_images, docker_client, tmp_path, snapshot):
     """The Makefile's demo target (demo.yml, then tune_audit.yml) with names and ports of its own, so that it
     runs beside a real `make demo` and other tests."""
     prefix = 'dbt-%s-demo' % uuid.uuid4().hex[:6]
-    inventory = demo_inventory(tmp_path / 'inventory', prefix, free_local_ports(3))
+    collections, root = snapshot
+    inventory = demo_inventory(tmp_path / 'inventory', prefix, free_local_ports(3), root)
     extra = ['-e', 'demo_secrets_dir=%s' % (tmp_path / 'secrets'), '-e', 'demo_monitoring_prefix=%s-monitoring' % prefix,
              '-e', json.dumps({'demo_prometheus_published_ports': ['127.0.0.1::9090']}),
              '-e', 'tune_audit_dir=%s' % (tmp_path / 'reports')]
-    playbooks = [os.path.join(ROOT, 'playbooks', 'demo.yml'), os.path.join(ROOT, 'playbooks', 'tune_audit.yml')]
+    playbooks = [os.path.join(root, 'playbooks', 'demo.yml'), os.path.join(root, 'playbooks', 'tune_audit.yml')]
+
+    def ansible_playbook_here(args):
+        return ansible_playbook(args, collections, root)
     try:
         for playbook in playbooks:
-            code, output = ansible_playbook(['-i', inventory, playbook] + extra)
+            code, output = ansible_playbook_here(['-i', inventory, playbook] + extra)
             assert code == 0, '%s, first run:\n%s' % (playbook, output[-4000:])
         reports = dict((p.name, p.read_text()) for p in (tmp_path / 'reports').iterdir())
         assert sorted(reports) == sorted(['index.md'] + ['%s-%s.md' % (prefix, h)
                                                          for h in ('db1', 'db2', 'db3', 'pg1', 'pg2')])
         for playbook in playbooks:
-            code, output = ansible_playbook(['-i', inventory, playbook] + extra)
+            code, output = ansible_playbook_here(['-i', inventory, playbook] + extra)
             assert code == 0, '%s, second run:\n%s' % (playbook, output[-4000:])
             assert_nothing_changed(output, os.path.basename(playbook))
         assert dict((p.name, p.read_text()) for p in (tmp_path / 'reports').iterdir()) == reports
     finally:
-        code, output = ansible_playbook(['-i', inventory, playbooks[0], '-e', 'demo_state=absent'] + extra)
+        code, output = ansible_playbook_here(['-i', inventory, playbooks[0], '-e', 'demo_state=absent'] + extra)
         leftovers = [c.name for c in docker_client.containers.list(all=True) if c.name.startswith(prefix)]
         for name in leftovers:
             remove_everything(docker_client, name)
