@@ -281,8 +281,8 @@ CASES = [
 
 
 @pytest.mark.parametrize('case, role, bad, host_vars, words', CASES, ids=[case[0] for case in CASES])
-def test_bad_role_variable_is_refused_and_nothing_changes(docker_client, servers, tmp_path,
-                                                           case, role, bad, host_vars, words):
+def test_bad_role_variable_is_refused_and_nothing_changes(
+        docker_client, servers, tmp_path, case, role, bad, host_vars, words):
     variables = dict(BASES[role](servers), **bad)
     group = GROUPS.get(role)
     inventory = cluster_inventory(group, host_vars) if group else None
@@ -349,3 +349,14 @@ def test_alert_rules_prometheus_refuses_never_reach_prometheus(docker_client, se
     assert 'Prometheus accepts its configuration' in tasks[-1], tasks
     assert snapshot(docker_client, set(servers.values())) == before
     assert mysql_query(_address(docker_client, servers['mariadb']), 'SELECT 1', password=ROOT_PASSWORD) == ((1,),)
+
+
+def test_a_missing_target_is_refused_before_the_network_is_created(docker_client, servers, tmp_path):
+    """A target container that does not exist used to fail at its exporter, the network and others created."""
+    variables = dict(monitoring_base(servers), monitoring_targets=[
+        {'name': servers['mariadb'], 'engine': 'mariadb'}, {'name': TOKEN + '-absent', 'engine': 'postgres'}])
+    before = snapshot(docker_client, set(servers.values()))
+    code, output = run(tmp_path, role_play('monitoring'), variables)
+    assert code != 0, output[-3000:]
+    assert 'no container named %s-absent' % TOKEN in output and 'Nothing was changed.' in output, output[-3000:]
+    assert snapshot(docker_client, set(servers.values())) == before
