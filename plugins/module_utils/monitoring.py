@@ -33,6 +33,20 @@ def check_name(user):
                                    'characters, not starting with a digit' % user), 'user')
 
 
+def check_values(params):
+    """Refuse what no exporter could use, before anything else. Raises DbopsError."""
+    limit = params.get('max_connections')
+    if limit is not None and limit < 1:
+        # MySQL reads MAX_USER_CONNECTIONS 0 as no limit; PostgreSQL reads CONNECTION LIMIT 0 as no login at all.
+        raise DbopsError(unchanged('max_connections %s: give at least 1 (the exporter keeps a few connections '
+                                   'open; 3 by default)' % limit), 'max_connections')
+    password = params.get('password') or ''
+    if any(ord(char) < 32 or ord(char) == 127 for char in password):
+        raise DbopsError(unchanged('the password holds a line break or another control character, which the '
+                                   'exporter\'s configuration (a my.cnf line, a connection string) cannot carry: '
+                                   'choose a password without them'), 'password')
+
+
 def refuse_on_replica(actions, server, account, source):
     """A replica cannot change its exporter account: it comes from the primary. Raises DbopsError."""
     raise DbopsError(unchanged('%s and its exporter %s needs: %s. %s: run db_monitoring_user against the primary '
@@ -78,6 +92,7 @@ def ownership_rules(params, adapter, accounts, login_user, app_user):
 def run(params, check_mode):
     """Create or repair the exporter account db_monitoring_user's options name -> result dict."""
     check_name(params['user'])
+    check_values(params)
     docker = targets.docker_helper(params)
     inspect = targets.running_container(docker, params['container'])
     labels = inspect['Config'].get('Labels') or {}

@@ -73,11 +73,15 @@ options:
     type: str
     default: dbops_exporter
   password:
-    description: The exporter's password.
+    description:
+      - The exporter's password. A line break or another control character is refused - the exporter's
+        configuration (a C(my.cnf) line, a connection string) cannot carry it.
     type: str
     required: true
   max_connections:
-    description: C(MAX_USER_CONNECTIONS) (MySQL) or C(CONNECTION LIMIT) (PostgreSQL) of the account; unused on MongoDB.
+    description:
+      - C(MAX_USER_CONNECTIONS) (MySQL) or C(CONNECTION LIMIT) (PostgreSQL) of the account; unused on MongoDB.
+      - At least 1 - MySQL reads 0 as no limit, PostgreSQL as no login at all.
     type: int
     default: 3
   adopt:

@@ -210,3 +210,17 @@ def test_the_exporters_grants_read_back_as_granted():
              "GRANT SELECT ON `performance_schema`.* TO `dbops_exporter`@`%`"]
     assert mysql_accounts.parse_grants(mariadb)[0] == mysql_users.wanted_grants('mariadb')
     assert mysql_accounts.parse_grants(mysql)[0] == mysql_users.wanted_grants('mysql')
+
+
+@pytest.mark.parametrize('params, parameter', [
+    ({'max_connections': 0, 'password': 'pw'}, 'max_connections'),
+    ({'max_connections': -1, 'password': 'pw'}, 'max_connections'),
+    ({'max_connections': 3, 'password': 'a\nb'}, 'password'),
+    ({'max_connections': 3, 'password': 'a\x00b'}, 'password'),
+])
+def test_monitoring_refuses_values_no_exporter_can_use(params, parameter):
+    from ansible_collections.dbops.containers.plugins.module_utils import monitoring
+    with pytest.raises(DbopsError) as error:
+        monitoring.check_values(params)
+    assert error.value.parameter == parameter and error.value.message.endswith('nothing was changed')
+    monitoring.check_values({'max_connections': 1, 'password': 'Exp;"orter-pw#1'})
