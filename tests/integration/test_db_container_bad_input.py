@@ -79,6 +79,7 @@ def assert_nothing_changed(client, before):
     assert_unchanged(before, snapshot(client))
     assert_serving(client, EXISTING)
 
+
 # (case id, args overrides for a NEW container, parameter named in the error, words the message must hold)
 CASES = [
     ('unknown engine', {'engine': 'oracle'}, 'engine', ['oracle']),

@@ -86,8 +86,9 @@ def _parse(output):
     sections.pop('sql', None)
     if 'source' in sections:
         # The replica's source, without the moving counters (positions, seconds behind).
-        sections['source'] = '\n'.join(line.strip() for line in sections['source'].splitlines()
-                                        if line.split(':', 1)[0].strip() in MYSQL_SOURCE_FIELDS)
+        kept = [line.strip() for line in sections['source'].splitlines()
+                if line.split(':', 1)[0].strip() in MYSQL_SOURCE_FIELDS]
+        sections['source'] = '\n'.join(kept)
     return sections
 
 
