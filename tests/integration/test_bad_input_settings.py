@@ -115,6 +115,8 @@ CASES = [
      'settings.slow_query_log_file', ['backslash']),
     ('mysql name with a space', 'mysql', '9.7', {'max connections': 100}, 'settings.max connections',
      ['not a setting name']),
+    ('mysql plugin library missing', 'mysql', '9.7', {'plugin_load_add': 'audit=audit_log_nosuch.so'},
+     'settings.plugin_load_add', ['no plugin library audit_log_nosuch.so', 'would start without it']),
     # MariaDB 11.8: mariadbd --verbose --help
     ('mariadb unknown name', 'mariadb', '11.8', {'gtid_strickt_mode': 'ON'}, 'settings.gtid_strickt_mode',
      ['has no setting gtid_strickt_mode', 'did you mean gtid_strict_mode?']),
@@ -161,6 +163,8 @@ CASES = [
      'settings.log_line_prefix', ['a line break']),
     ('postgres newline in name', 'postgres', '18', {"listen_addresses = '*'\nport": 5433},
      "settings.listen_addresses = '*'\\nport", ['a line break']),
+    ('postgres preload library missing', 'postgres', '18', {'shared_preload_libraries': 'pg_stat_statement'},
+     'settings.shared_preload_libraries', ['no library pg_stat_statement', 'would not start']),
     # PostgreSQL 15: its own catalogue
     ('postgres 15 unknown name', 'postgres', '15', {'shared_bufers': '256MB'}, 'settings.shared_bufers',
      ['PostgreSQL 15', 'did you mean shared_buffers?']),

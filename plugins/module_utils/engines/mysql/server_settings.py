@@ -26,6 +26,8 @@ __metaclass__ = type
 import difflib
 import re
 
+from ansible.module_utils.six.moves import shlex_quote
+
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.versions import format_version
 from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import FileEntry
@@ -96,12 +98,19 @@ def check(adapter, docker, image, version, settings, config_text, user_settings)
     if run.binary == 'mysqld' and version and tuple(version) < (8, 0, 16):
         return ['settings were checked against the catalog of %s only: mysqld --validate-config needs 8.0.16 '
                 'or later' % run.where]
-    code, output = run.run('%s; echo "%s $?"' % (run.read_command(), MARKER), config_text)
+    code, output = run.run('%s%s; echo "%s $?"' % (plugin_checks(run.binary, settings), run.read_command(), MARKER),
+                           config_text)
     lines, status = split_status(output)
     if status == 127 or (status is None and code not in (0, None)):
         return ['the server of image %s could not be run to check the settings (%s): they were checked against '
                 'the catalog of %s only' % (image, ' / '.join(lines[-3:]) or 'exit code %s' % code, run.where)]
     names = user_names(adapter, user_settings, version)
+    for setting, library in missing_plugins(lines):
+        # The server starts without a plugin it cannot open (an [ERROR] line in its log), and its
+        # variables are then ignored: refused here, where it can still be corrected.
+        raise DbopsError('%s has no plugin library %s in the image %s, and %s loads it (the server would start '
+                         'without it); nothing was changed: correct the name or use an image that ships it'
+                         % (run.where, library, image, setting), 'settings.%s' % names.get(setting, setting))
     warnings = []
     for problem in parse_output(lines):
         message = _judge(run, problem, settings, config_text, names)
@@ -118,6 +127,40 @@ def check(adapter, docker, image, version, settings, config_text, user_settings)
         raise DbopsError('%s refuses the configuration (%s); nothing was changed: correct the settings'
                          % (run.where, ' / '.join(server_lines) or 'exit code %s' % status), 'settings')
     return warnings
+
+
+PLUGIN_SETTINGS = ('plugin_load_add', 'plugin_load')
+MISSING = '@@dbops-missing-plugin'
+
+
+def plugins(settings):
+    """[(setting, library)] of plugin_load and plugin_load_add ("name=library.so;library.so")."""
+    found = []
+    for setting in PLUGIN_SETTINGS:
+        for item in str(settings.get(setting) or '').split(';'):
+            library = item.split('=', 1)[-1].strip()
+            if library:
+                found.append((setting, library))
+    return found
+
+
+def plugin_checks(binary, settings):
+    """Shell that says which plugin libraries are not in the server's plugin_dir (names quoted as data)."""
+    # A name without an extension gets the platform's (.so), as the server does.
+    checks = ['[ -e "$plugin_dir"/%s ] || [ -e "$plugin_dir"/%s ] || echo "%s %s "%s'
+              % (shlex_quote(library), shlex_quote(library + '.so'), MISSING, setting, shlex_quote(library))
+              for setting, library in plugins(settings)]
+    if not checks:
+        return ''
+    return ('plugin_dir="$(%s --verbose --help 2>/dev/null | awk \'$1 == "plugin-dir" {print $2}\')"; %s; '
+            % (binary, '; '.join(checks)))
+
+
+def missing_plugins(lines):
+    """[(setting, library)] the check did not find; their lines are taken out of ``lines``."""
+    found = [tuple(line[len(MISSING):].strip().split(' ', 1)) for line in lines if line.startswith(MISSING)]
+    lines[:] = [line for line in lines if not line.startswith(MISSING)]
+    return found
 
 
 def split_status(output):

@@ -31,6 +31,8 @@ __metaclass__ = type
 import difflib
 import re
 
+from ansible.module_utils.six.moves import shlex_quote
+
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.versions import format_version
 from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import FileEntry
@@ -51,11 +53,42 @@ _UNITS_HINT = ('a number in the parameter\'s own unit, or with a unit: memory B,
                'min, h, d')
 
 
-def script(config_path):
-    """The shell script of the throw-away container: the check, its exit code, then the catalogue."""
-    return ('mkdir -p -m 700 {scratch} && postgres -D {scratch} -c config_file={config} -C data_directory 2>&1; '
-            'echo "{marker} $?"; postgres --describe-config 2>/dev/null'
-            .format(scratch=SCRATCH_DIR, config=config_path, marker=MARKER))
+# Settings whose libraries the server loads (at start for shared_preload_libraries: a missing one is FATAL).
+LIBRARY_SETTINGS = ('shared_preload_libraries', 'session_preload_libraries', 'local_preload_libraries')
+MISSING = '@@dbops-missing-library'
+
+
+def libraries(settings):
+    """[(setting, library as written, path to look for)] of the settings that load libraries; a name without
+    a directory is looked for in the server's $libdir, with or without .so (as the server does)."""
+    found = []
+    for setting in LIBRARY_SETTINGS:
+        for library in str(settings.get(setting) or '').split(','):
+            library = library.strip().strip('"').strip()
+            if not library:
+                continue
+            path = library[len('$libdir/'):] if library.startswith('$libdir/') else library
+            found.append((setting, library, path))
+    return found
+
+
+def script(config_path, settings=None):
+    """The shell script of the throw-away container: the libraries the settings load, the check, its exit code,
+    then the catalogue."""
+    checks = []
+    for _setting, library, path in libraries(settings or {}):
+        # Every name the user wrote is quoted for the shell: it reaches the script as data only.
+        if path.startswith('/'):
+            candidates = [shlex_quote(path)]
+        else:
+            candidates = ['"$libdir"/%s' % shlex_quote(path), '"$libdir"/%s' % shlex_quote(path + '.so')]
+        checks.append('{ %s; } || echo "%s "%s' % (' || '.join('[ -e %s ]' % candidate for candidate in candidates),
+                                                    MISSING, shlex_quote(library)))
+    libdir = 'libdir="$(dirname "$(readlink -f "$(command -v postgres)")")/../lib"; ' if checks else ''
+    return ('{libdir}{checks}mkdir -p -m 700 {scratch} && postgres -D {scratch} -c config_file={config} '
+            '-C data_directory 2>&1; echo "{marker} $?"; postgres --describe-config 2>/dev/null'
+            .format(libdir=libdir, checks=''.join(check + '; ' for check in checks), scratch=SCRATCH_DIR,
+                    config=config_path, marker=MARKER))
 
 
 def check(adapter, docker, image, version, settings, config_text, user_settings):
@@ -63,7 +96,7 @@ def check(adapter, docker, image, version, settings, config_text, user_settings)
     where = '%s %s' % (adapter.label, format_version(version))
     config_path = '%s/%s' % (adapter.config_dir, adapter.config_file)
     code, output = docker.run_once(
-        image, ['sh', '-c', script(config_path)], [], [], user=str(adapter.runtime_uid), timeout=TIMEOUT,
+        image, ['sh', '-c', script(config_path, settings)], [], [], user=str(adapter.runtime_uid), timeout=TIMEOUT,
         files=[FileEntry(config_path.lstrip('/'), config_text, mode=0o644)])
     lines, status, catalogue_text = split_output(output)
     if status is None or status == 127:
@@ -71,6 +104,12 @@ def check(adapter, docker, image, version, settings, config_text, user_settings)
                 'the catalog of %s only' % (image, ' / '.join(lines[-3:]) or 'exit code %s' % code, where)]
     catalogue = parse_catalogue(catalogue_text)
     names = user_names(adapter, user_settings, version)
+    for library in missing_libraries(lines):
+        setting = next((setting for setting, written, _path in libraries(settings) if written == library),
+                       'shared_preload_libraries')
+        raise DbopsError('%s has no library %s in the image %s, and %s loads it (the server would not start); '
+                         'nothing was changed: correct the name or use an image that ships it' % (where, library, image, setting),
+                         'settings.%s' % names.get(setting, setting))
     problems = parse_output(lines, config_text)
     for problem in problems:
         name = problem['name']
@@ -81,6 +120,13 @@ def check(adapter, docker, image, version, settings, config_text, user_settings)
         raise DbopsError('%s refuses the configuration (%s); nothing was changed: correct the settings'
                          % (where, ' / '.join(said) or 'exit code %s' % status), 'settings')
     return []
+
+
+def missing_libraries(lines):
+    """The libraries the script did not find, and the lines without them."""
+    found = [line[len(MISSING):].strip() for line in lines if line.startswith(MISSING)]
+    lines[:] = [line for line in lines if not line.startswith(MISSING)]
+    return found
 
 
 def split_output(output):

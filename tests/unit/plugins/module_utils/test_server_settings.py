@@ -247,3 +247,37 @@ def test_postgres_syntax_error_is_mapped_to_the_setting_on_that_line():
 
 def test_postgres_output_without_the_marker_means_the_server_did_not_run():
     assert pg_check.split_output('sh: 1: postgres: not found\n') == (['sh: 1: postgres: not found'], None, '')
+
+
+# --- the libraries the settings load ----------------------------------------------------------------
+
+def test_postgres_libraries_and_their_shell_check_quote_every_name():
+    settings = {'shared_preload_libraries': 'pg_stat_statements, "$libdir/auto_explain", $(reboot)',
+                'session_preload_libraries': '/opt/lib/x.so'}
+    assert pg_check.libraries(settings) == [
+        ('shared_preload_libraries', 'pg_stat_statements', 'pg_stat_statements'),
+        ('shared_preload_libraries', '$libdir/auto_explain', 'auto_explain'),
+        ('shared_preload_libraries', '$(reboot)', '$(reboot)'),
+        ('session_preload_libraries', '/opt/lib/x.so', '/opt/lib/x.so')]
+    script = pg_check.script('/etc/postgresql/postgresql.conf', settings)
+    assert '[ -e "$libdir"/auto_explain.so ]' in script
+    assert "[ -e \"$libdir\"/'$(reboot)' ]" in script and '"$libdir"/$(reboot)' not in script
+    assert '[ -e /opt/lib/x.so ]' in script
+    assert 'libdir=' not in pg_check.script('/etc/postgresql/postgresql.conf', {})
+
+
+def test_postgres_missing_library_lines_are_taken_out():
+    lines = ['@@dbops-missing-library pg_stat_statement', 'LOG:  something']
+    assert pg_check.missing_libraries(lines) == ['pg_stat_statement'] and lines == ['LOG:  something']
+
+
+def test_mysql_plugins_from_plugin_load_add():
+    settings = {'plugin_load_add': 'rpl_semi_sync_source=semisync_source.so;server_audit', 'plugin_load': ''}
+    assert mysql_check.plugins(settings) == [('plugin_load_add', 'semisync_source.so'),
+                                             ('plugin_load_add', 'server_audit')]
+    script = mysql_check.plugin_checks('mysqld', {'plugin_load_add': "x=a'b.so"})
+    assert script.startswith('plugin_dir="$(mysqld --verbose --help')
+    assert '"$plugin_dir"/\'a\'"\'"\'b.so\'' in script
+    assert mysql_check.plugin_checks('mysqld', {}) == ''
+    lines = ['@@dbops-missing-plugin plugin_load_add nosuch.so', 'x']
+    assert mysql_check.missing_plugins(lines) == [('plugin_load_add', 'nosuch.so')] and lines == ['x']
