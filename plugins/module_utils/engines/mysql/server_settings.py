@@ -17,7 +17,13 @@ images' ``my.cnf``) and runs the server binary in a mode that reads every option
 A value the server would adjust is refused, naming the range the server allows: two more runs of the
 server with the lowest and the highest number (on the command line, which wins over the file) make it
 say its bounds. Unknown names get the closest name of the server's own catalogue (the variables table of
-``--verbose --help``), read only when a name is unknown.
+``--verbose --help``), read only when a name is unknown. The libraries plugin_load(_add) names must be in the
+server's plugin_dir: the server starts without a plugin it cannot open, and ignores its variables.
+
+Every server command takes milliseconds; the throw-away container around them takes the time (a few tenths
+of a second), so nothing is cached between runs. A variable written ``loose-`` whose plugin this
+configuration does not load (installed with INSTALL PLUGIN, in the data directory the throw-away container
+does not have) cannot be judged: it gets a warning, unless the catalogue knows a close name.
 """
 
 from __future__ import absolute_import, division, print_function
