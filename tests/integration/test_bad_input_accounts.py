@@ -47,8 +47,8 @@ def servers(docker_client, local_images):
     results = {}
 
     def make(engine):
-        results[engine] = run_module('db_container', base_args(names[engine], engine,
-                                                              settings=MYSQL_SETTINGS.get(engine, {})))
+        args = base_args(names[engine], engine, settings=MYSQL_SETTINGS.get(engine, {}))
+        results[engine] = run_module('db_container', args)
     threads = [threading.Thread(target=make, args=(engine,)) for engine in ENGINES]
     for thread in threads:
         thread.start()
@@ -59,7 +59,7 @@ def servers(docker_client, local_images):
         for engine in ENGINES:
             result = results[engine]
             assert not result.failed, result.get('msg')
-            found[engine] = (names[engine], next(iter(result['container']['ip_addresses'].values())))
+            found[engine] = (names[engine], list(result['container']['ip_addresses'].values())[0])
         _foreign_accounts(found)
         yield found
     finally:
@@ -251,6 +251,30 @@ def test_adopt_takes_a_foreign_account_over_deliberately(servers, engine):
         assert mysql_query(ip, 'SELECT 1', user='adoptee', password=EXPORTER_PASSWORD) == ((1,),)
 
 
+@pytest.mark.parametrize('engine', ENGINES)
+def test_adopt_replication_user_takes_a_foreign_account_over(servers, engine):
+    name, ip = servers[engine]
+    if engine == 'postgres':
+        pg_query(ip, "CREATE ROLE old_repl LOGIN PASSWORD 'Old-pass-1'")
+    else:
+        mysql_query(ip, "CREATE USER 'old_repl'@'%' IDENTIFIED BY 'Old-pass-1'")
+        mysql_query(ip, "GRANT SELECT ON app.* TO 'old_repl'@'%'")
+    before = accounts_snapshot(engine, ip)
+    assert_refused(replication_primary(engine, name, 'old_repl'), 'replication_user', 'adopt_replication_user')
+    assert accounts_snapshot(engine, ip) == before
+    adopted = replication_primary(engine, name, 'old_repl', adopt_replication_user=True)
+    assert not adopted.failed and adopted['changed'] and 'adopt account' in adopted['actions'], adopted
+    again = replication_primary(engine, name, 'old_repl')
+    assert not again.failed and again['changed'] is False, again
+    if engine == 'postgres':
+        assert pg_query(ip, "SELECT rolreplication, shobj_description(oid, 'pg_authid') FROM pg_roles "
+                            "WHERE rolname = 'old_repl'") == [(True, 'dbops.containers: replication')]
+    else:
+        grants = ' '.join(row[0] for row in mysql_query(ip, "SHOW GRANTS FOR 'old_repl'@'%'"))
+        assert '`app`' not in grants and 'REPLICATION SLAVE' in grants, grants
+        assert mysql_query(ip, 'SELECT 1', user='old_repl', password=REPL_PASSWORD) == ((1,),)
+
+
 @pytest.mark.parametrize('engine', ('mysql', 'mariadb'))
 def test_an_account_of_an_earlier_release_is_marked_without_adopt(servers, engine):
     """What db_monitoring_user 0.2 made (the same statements, no mark) is recognised: default name, exactly
@@ -259,7 +283,8 @@ def test_an_account_of_an_earlier_release_is_marked_without_adopt(servers, engin
     privileges = 'PROCESS, REPLICATION CLIENT' if engine == 'mysql' else 'PROCESS, BINLOG MONITOR, SLAVE MONITOR'
     user = 'dbops_exporter'
     mysql_query(ip, "DROP USER IF EXISTS '%s'@'%%'" % user)
-    mysql_query(ip, "DROP ROLE IF EXISTS 'dbops.containers:monitoring:%s'" % user) if engine == 'mariadb' else None
+    if engine == 'mariadb':
+        mysql_query(ip, "DROP ROLE IF EXISTS 'dbops.containers:monitoring:%s'" % user)
     mysql_query(ip, "CREATE USER '%s'@'%%' IDENTIFIED BY 'Old;release-1' WITH MAX_USER_CONNECTIONS 3" % user)
     mysql_query(ip, "GRANT %s ON *.* TO '%s'@'%%'" % (privileges, user))
     mysql_query(ip, "GRANT SELECT ON performance_schema.* TO '%s'@'%%'" % user)

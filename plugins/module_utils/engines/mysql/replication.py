@@ -22,7 +22,10 @@ from ansible_collections.dbops.containers.plugins.module_utils.common.ownership 
 from ansible_collections.dbops.containers.plugins.module_utils.common.sql import execute, rows, scalar
 from ansible_collections.dbops.containers.plugins.module_utils.common.wait import wait_until
 from ansible_collections.dbops.containers.plugins.module_utils.engines import base
-from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import accounts, clone, replay
+from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import FileEntry
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import (
+    accounts, clone, replay, startup_config)
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.adapter import MySQLAdapter
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import (
     MariaDB, MySQL, flavor_named, flavor_of)
 
@@ -422,7 +425,7 @@ def configure_primary(conn, replication_user, replication_password, replica_host
         bool(exists) or bool(other_hosts), accounts.read_marker(conn, replication_user, replica_host_pattern, style)
         if exists else None, accounts.admin_rights(conn, replication_user), like_ours))
     actions.extend(owning)
-    if ADOPT_ACCOUNT in owning:
+    if ADOPT_ACCOUNT in owning and exists:
         # Taken over deliberately: nothing of what it had stays but the account itself.
         change('REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s@%s', account)
         change('ALTER USER %s@%s IDENTIFIED BY %s', account + (replication_password,))
@@ -431,7 +434,7 @@ def configure_primary(conn, replication_user, replication_password, replica_host
         change('CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s', account + (replication_password,))
         actions.append('create user')
     elif ADOPT_ACCOUNT in owning:
-        pass
+        pass    # its password was set above
     elif flavor.can_compare_password:
         same = scalar(conn, 'SELECT authentication_string = PASSWORD(%s) FROM mysql.user '
                             'WHERE User = %s AND Host = %s', (replication_password,) + account)
@@ -759,24 +762,46 @@ class Driver(base.ReplicationDriver):
     default_user = 'repl'
 
     def primary(self):
-        return configure_primary(
+        semi_sync = self.params.get('semi_sync') is not False
+        changed, actions = configure_primary(
             self.context.connect(), self.context.replication_user(self.default_user),
             self.context.replication_password(), replica_host_pattern=self.params.get('replica_host') or '%',
-            semi_sync=self.params.get('semi_sync') is not False,
+            semi_sync=semi_sync,
             semi_sync_timeout_ms=self.params.get('semi_sync_timeout') or 1000,
             reset_password=bool(self.params.get('reset_password')), dry_run=self.context.check_mode,
             ownership=self.context.account_ownership(replication_ownership))
+        return self._kept_at_start(changed, actions, startup_config.promoted_config(semi_sync))
 
     def replica(self):
         endpoint = self.context.primary_endpoint(3306)
         wait_timeout = self.params.get('wait_timeout') or 60
         # Cloning restarts the replica: only a replica db_replication reaches as a container is cloned.
         seed = clone.CloneSeed(self.context, wait_timeout) if self.context.target.container_id else None
-        return configure_replica(
+        changed, actions = configure_replica(
             self.context.connect(), endpoint.host, endpoint.port, self.context.replication_user(self.default_user),
             self.context.replication_password(), semi_sync=self.params.get('semi_sync') is not False,
             wait_timeout=wait_timeout, source_connect_host=endpoint.connect_host,
             source_connect_port=endpoint.connect_port, dry_run=self.context.check_mode, clone_seed=seed)
+        flavor = server_info(self.context.connect())['flavor']
+        return self._kept_at_start(changed, actions, startup_config.replica_config(flavor))
+
+    def _kept_at_start(self, changed, actions, content):
+        """(changed, actions) once the node's start-up file (startup_config.FENCE_FILE, in the configuration
+        volume of a container made by db_container) says what its role needs at its next start: the run-time
+        SET of read_only is lost by a restart. Servers reached by address only are left as they are."""
+        container = self.context.target.container
+        volume = _config_volume(container) if container else None
+        if volume is None:
+            return changed, actions
+        docker = self.context.docker
+        path = '%s/%s' % (CONFIG_DIR, startup_config.FENCE_FILE)
+        if docker.read_file(container['Id'], path) == content.encode('utf-8'):
+            return changed, actions
+        if not self.context.check_mode:
+            docker.write_to_mount(container['Config']['Image'], {'type': 'volume', 'source': volume},
+                                  [FileEntry(startup_config.FENCE_FILE, content.encode('utf-8'), 0o644, 0, 0)])
+        return True, list(actions) + ['write %s (%s at every start)' % (
+            startup_config.FENCE_FILE, 'read-only' if 'read_only = ON' in content else 'writable')]
 
     def replicaset(self):
         raise DbopsError('role replicaset is for MongoDB: MySQL and MariaDB use role primary and role replica',
@@ -784,3 +809,15 @@ class Driver(base.ReplicationDriver):
 
     def status(self):
         return status(self.context.connect(), expect_semi_sync=self.params.get('semi_sync'))
+
+
+# Where db_container mounts a MySQL or MariaDB container's configuration volume.
+CONFIG_DIR = MySQLAdapter.config_dir
+
+
+def _config_volume(inspect):
+    """The named volume mounted at CONFIG_DIR, or None (not a container made by db_container)."""
+    for mount in inspect.get('Mounts') or []:
+        if mount.get('Destination') == CONFIG_DIR and mount.get('Type') == 'volume':
+            return mount.get('Name')
+    return None
