@@ -399,16 +399,25 @@ class Driver(base.ReplicationDriver):
                              'container')
         actions = []
         wanted = passfile_line(user, password).encode('utf-8')
-        if context.docker.read_file(inspect['Id'], PASSFILE_PATH) != wanted:
-            # A new password (or primary) is proved before the standby's passfile gets it: a wrong one
-            # would break the streaming standby at its next reconnection.
+        new_password = context.docker.read_file(inspect['Id'], PASSFILE_PATH) != wanted
+        _same, planned = point_standby(conn, endpoint.host, endpoint.port, user, slot, dry_run=True)
+        if new_password or planned:
+            # A new password or primary is proved from the standby's network before the standby gets
+            # it: a wrong one (a typo in primary_host) would leave a streaming standby following nothing.
+            try:
+                network = self._network(endpoint)
+            except DbopsError:
+                # primary_host is no container alias here (a typo, or a host outside Docker): ask from
+                # the standby's own network, so the answer names what is wrong.
+                network = next(iter(inspect['NetworkSettings'].get('Networks') or {'bridge': None}))
             try:
                 primary_system_identifier(context.docker, inspect['Config']['Image'], inspect['Name'].lstrip('/'),
-                                          self._network(endpoint), endpoint.host, endpoint.port, user, wanted)
+                                          network, endpoint.host, endpoint.port, user, wanted)
             except DbopsError as exc:
                 if 'password authentication failed' in exc.message:
                     raise DbopsError('%s' % exc.message, 'replication_password')
                 raise
+        if new_password:
             actions.append('write_passfile')
             if not context.check_mode:
                 ensure_passfile(context.docker, inspect['Config']['Image'], inspect['Name'].lstrip('/'),
