@@ -36,7 +36,8 @@ from ansible.module_utils.six.moves import shlex_quote
 
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.versions import format_version
-from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import FileEntry
+from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import (
+    APIError, DockerException, FileEntry)
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import flavor_named
 
 _NOT_CHECKED = 'not checked by'
@@ -87,11 +88,14 @@ class _Run(object):
             self.binary, self.read_mode = 'mysqld', '--validate-config --log-error-verbosity=2'
 
     def run(self, script, config_text):
+        """(exit code, output) of script in a throw-away container; (None, why) when Docker cannot run it."""
         path = '%s/%s' % (self.adapter.config_dir, self.adapter.config_file)
-        code, output = self.docker.run_once(
-            self.image, ['sh', '-c', script], [], [], user=str(self.adapter.runtime_uid), timeout=TIMEOUT,
-            files=[FileEntry(path.lstrip('/'), config_text, mode=0o644)])
-        return code, output
+        try:
+            return self.docker.run_once(
+                self.image, ['sh', '-c', script], [], [], user=str(self.adapter.runtime_uid), timeout=TIMEOUT,
+                files=[FileEntry(path.lstrip('/'), config_text, mode=0o644)])
+        except (APIError, DockerException) as exc:
+            return None, 'docker: %s' % exc
 
     def read_command(self, extra=''):
         # The server's log lines go to stderr; --help's own text (stdout) is not needed here.
@@ -107,7 +111,7 @@ def check(adapter, docker, image, version, settings, config_text, user_settings)
     code, output = run.run('%s%s; echo "%s $?"' % (plugin_checks(run.binary, settings), run.read_command(), MARKER),
                            config_text)
     lines, status = split_status(output)
-    if status == 127 or (status is None and code not in (0, None)):
+    if status is None or status == 127:
         return ['the server of image %s could not be run to check the settings (%s): they were checked against '
                 'the catalog of %s only' % (image, ' / '.join(lines[-3:]) or 'exit code %s' % code, run.where)]
     names = user_names(adapter, user_settings, version)

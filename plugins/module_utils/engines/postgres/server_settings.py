@@ -35,7 +35,8 @@ from ansible.module_utils.six.moves import shlex_quote
 
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.versions import format_version
-from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import FileEntry
+from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import (
+    APIError, DockerException, FileEntry)
 
 MARKER = '@@dbops-server-check@@'
 TIMEOUT = 120
@@ -82,8 +83,8 @@ def script(config_path, settings=None):
             candidates = [shlex_quote(path)]
         else:
             candidates = ['"$libdir"/%s' % shlex_quote(path), '"$libdir"/%s' % shlex_quote(path + '.so')]
-        checks.append('{ %s; } || echo "%s "%s' % (' || '.join('[ -e %s ]' % candidate for candidate in candidates),
-                                                    MISSING, shlex_quote(library)))
+        found = ' || '.join('[ -e %s ]' % candidate for candidate in candidates)
+        checks.append('{ %s; } || echo "%s "%s' % (found, MISSING, shlex_quote(library)))
     libdir = 'libdir="$(dirname "$(readlink -f "$(command -v postgres)")")/../lib"; ' if checks else ''
     return ('{libdir}{checks}mkdir -p -m 700 {scratch} && postgres -D {scratch} -c config_file={config} '
             '-C data_directory 2>&1; echo "{marker} $?"; postgres --describe-config 2>/dev/null'
@@ -95,9 +96,13 @@ def check(adapter, docker, image, version, settings, config_text, user_settings)
     """Raise DbopsError naming the first setting the server refuses; returns warnings."""
     where = '%s %s' % (adapter.label, format_version(version))
     config_path = '%s/%s' % (adapter.config_dir, adapter.config_file)
-    code, output = docker.run_once(
-        image, ['sh', '-c', script(config_path, settings)], [], [], user=str(adapter.runtime_uid), timeout=TIMEOUT,
-        files=[FileEntry(config_path.lstrip('/'), config_text, mode=0o644)])
+    try:
+        code, output = docker.run_once(
+            image, ['sh', '-c', script(config_path, settings)], [], [], user=str(adapter.runtime_uid),
+            timeout=TIMEOUT, files=[FileEntry(config_path.lstrip('/'), config_text, mode=0o644)])
+    except (APIError, DockerException) as exc:
+        # An image without a shell, say: the check cannot run, the catalog's has.
+        code, output = None, 'docker: %s' % exc
     lines, status, catalogue_text = split_output(output)
     if status is None or status == 127:
         return ['the server of image %s could not be run to check the settings (%s): they were checked against '
