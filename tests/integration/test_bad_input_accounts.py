@@ -333,7 +333,8 @@ def test_a_closed_port_names_login_port_and_an_unanswering_address_login_host(se
 def test_the_container_label_tells_another_engine(servers, engine, wrong):
     name, ip = servers[engine]
     for result in (monitoring(name, 'exp2', engine=wrong),
-                   run_module('db_replication', dict(role='status', container=name, engine=wrong))):
+                   run_module('db_replication', dict(role='status', container=name, engine=wrong)),
+                   run_module('db_tune_report', dict(container=name, engine=wrong))):
         assert result.failed and result['parameter'] == 'engine', result
         assert 'runs %s (its dbops.engine label), not %s' % (engine, wrong) in result['msg'], result['msg']
         assert 'cannot connect' not in result['msg']
