@@ -165,11 +165,17 @@ CASES = [
      "settings.listen_addresses = '*'\\nport", ['a line break']),
     ('postgres preload library missing', 'postgres', '18', {'shared_preload_libraries': 'pg_stat_statement'},
      'settings.shared_preload_libraries', ['no library pg_stat_statement', 'would not start']),
+    # A setting under a preloaded library's prefix is a placeholder until the library loads, then dropped:
+    # judged by a throw-away cluster's single-user session.
+    ('postgres extension setting unknown', 'postgres', '18', {'pg_stat_statements.maxx': 5000},
+     'settings.pg_stat_statements.maxx', ['drops it at start', 'did you mean pg_stat_statements.max?']),
     # PostgreSQL 15: its own catalogue
     ('postgres 15 unknown name', 'postgres', '15', {'shared_bufers': '256MB'}, 'settings.shared_bufers',
      ['PostgreSQL 15', 'did you mean shared_buffers?']),
     ('postgres 15 out of range', 'postgres', '15', {'effective_io_concurrency': 5000},
      'settings.effective_io_concurrency', ['set a value from 0 to 1000']),
+    ('postgres 15 extension setting value', 'postgres', '15', {'pg_stat_statements.track': 'everything'},
+     'settings.pg_stat_statements.track', ['use one of none, top, all']),
 ]
 
 

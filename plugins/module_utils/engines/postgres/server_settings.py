@@ -20,9 +20,14 @@ catalogue is therefore read in the same container on every check rather than cac
 a cache would save nothing measurable, and a module that writes files on the Docker host in check mode
 would be a surprise.
 
-Not checked here: a name under an extension's prefix (``pg_stat_statements.max``) is a placeholder until
-the library loads at the real start (which then warns and drops an unknown one), and files the settings
-name (ssl_cert_file, hba_file) exist only in the real container.
+A name under the prefix of a library shared_preload_libraries loads (``pg_stat_statements.max``) is a
+placeholder until the library loads at the real start, which then drops an unknown one with a WARNING and
+starts: only when there is such a setting, a throw-away ``initdb`` and one single-user session with the
+rendered file judge them (seconds; check_extension_settings). The libraries the settings load must be in the
+server's $libdir (a missing shared_preload_libraries entry stops the server).
+
+Not checked here: a name under the prefix of a library that is not preloaded (a placeholder the server
+keeps), and files the settings name (ssl_cert_file, hba_file), which exist only in the real container.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -113,8 +118,8 @@ def check(adapter, docker, image, version, settings, config_text, user_settings)
         setting = next((setting for setting, written, _path in libraries(settings) if written == library),
                        'shared_preload_libraries')
         raise DbopsError('%s has no library %s in the image %s, and %s loads it (the server would not start); '
-                         'nothing was changed: correct the name or use an image that ships it' % (where, library, image, setting),
-                         'settings.%s' % names.get(setting, setting))
+                         'nothing was changed: correct the name or use an image that ships it'
+                         % (where, library, image, setting), 'settings.%s' % names.get(setting, setting))
     problems = parse_output(lines, config_text)
     for problem in problems:
         name = problem['name']
@@ -124,7 +129,56 @@ def check(adapter, docker, image, version, settings, config_text, user_settings)
         said = [text for level, text in (_split(line) for line in lines) if level in ('FATAL', 'ERROR')]
         raise DbopsError('%s refuses the configuration (%s); nothing was changed: correct the settings'
                          % (where, ' / '.join(said) or 'exit code %s' % status), 'settings')
+    if extension_settings(settings):
+        check_extension_settings(docker, image, adapter, where, config_path, config_text, settings, names)
     return []
+
+
+def extension_settings(settings):
+    """The settings under the prefix of a library shared_preload_libraries loads (pg_stat_statements.max)."""
+    prefixes = set(path.rsplit('/', 1)[-1].split('.so')[0] for setting, _library, path in libraries(settings)
+                   if setting == 'shared_preload_libraries')
+    return sorted(name for name in settings if '.' in name and name.split('.', 1)[0] in prefixes)
+
+
+def extension_script(config_path):
+    """A throw-away cluster, and one single-user session with the libraries loaded: the server reads the
+    settings of their prefixes only then (it drops an unknown one with a WARNING and starts)."""
+    return ('initdb -D {scratch} --no-sync -A trust -U postgres >/dev/null 2>&1 || echo "{marker} initdb failed"; '
+            'echo "SELECT name FROM pg_settings WHERE name LIKE \'%.%\';" | postgres --single -D {scratch} '
+            '-c config_file={config} -c shared_buffers=16MB -c huge_pages=off postgres 2>&1; echo "{marker} $?"'
+            .format(scratch=SCRATCH_DIR, config=config_path, marker=MARKER))
+
+
+_RESERVED = re.compile(r'invalid configuration parameter name "([^"]+)", removing it')
+_KNOWN = re.compile(r'\d+: name = "([^"]+)"')
+
+
+def check_extension_settings(docker, image, adapter, where, config_path, config_text, settings, names):
+    """Refuse a setting under a preloaded library's prefix that the library does not know (or whose value it
+    refuses): a throw-away initdb and single-user session, only when there are such settings (seconds)."""
+    try:
+        _code, output = docker.run_once(
+            image, ['sh', '-c', extension_script(config_path)], [], [], user=str(adapter.runtime_uid),
+            timeout=TIMEOUT, files=[FileEntry(config_path.lstrip('/'), config_text, mode=0o644)])
+    except (APIError, DockerException):
+        return
+    known = set(_KNOWN.findall(output))
+    for line in output.splitlines():
+        _level, text = _split(line)
+        match = _RESERVED.search(text)
+        if match:
+            name = match.group(1)
+            suggestion = closest(name, known)
+            raise DbopsError('%s has no setting %s: the library that owns its prefix does not know it and the '
+                             'server drops it at start (server: %s); nothing was changed: %s' % (
+                                 where, name, text, 'did you mean %s?' % suggestion if suggestion
+                                 else 'remove it or check its name in the extension\'s manual'),
+                             'settings.%s' % names.get(name, name))
+    for problem in parse_output(output.splitlines(), config_text):
+        if problem['name'] in settings and problem['kind'] != 'syntax':
+            raise DbopsError(message(problem, where, {}, problem['name'] in names, settings),
+                             'settings.%s' % names.get(problem['name'], problem['name']))
 
 
 def missing_libraries(lines):

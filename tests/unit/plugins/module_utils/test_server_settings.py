@@ -281,3 +281,23 @@ def test_mysql_plugins_from_plugin_load_add():
     assert mysql_check.plugin_checks('mysqld', {}) == ''
     lines = ['@@dbops-missing-plugin plugin_load_add nosuch.so', 'x']
     assert mysql_check.missing_plugins(lines) == [('plugin_load_add', 'nosuch.so')] and lines == ['x']
+
+
+def test_postgres_settings_under_a_preloaded_library_prefix():
+    settings = {'shared_preload_libraries': 'pg_stat_statements,$libdir/auto_explain.so',
+                'pg_stat_statements.max': 5000, 'auto_explain.log_min_duration': '1s', 'pg_trgm.x': 1,
+                'work_mem': '4MB'}
+    assert pg_check.extension_settings(settings) == ['auto_explain.log_min_duration', 'pg_stat_statements.max']
+    assert pg_check.extension_settings({'pg_stat_statements.max': 1}) == []
+
+
+def test_postgres_single_user_session_output_of_a_preloaded_library():
+    output = fixture('postgres-18-extension-single-user.txt')
+    reserved = [pg_check._RESERVED.search(pg_check._split(line)[1]) for line in output.splitlines()]
+    assert [match.group(1) for match in reserved if match] == ['pg_stat_statements.maxx']
+    known = set(pg_check._KNOWN.findall(output))
+    assert 'pg_stat_statements.max' in known
+    assert pg_check.closest('pg_stat_statements.maxx', known) == 'pg_stat_statements.max'
+    (problem,) = [p for p in pg_check.parse_output(output.splitlines(), fixture('pg_extension.conf'))
+                  if p['kind'] != 'syntax']
+    assert problem['name'] == 'pg_stat_statements.track' and problem['hint'] == 'Available values: none, top, all.'
