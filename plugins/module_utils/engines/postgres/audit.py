@@ -40,7 +40,11 @@ def version_from_num(version_num):
 
 def statements_sql(version_num, schema='public', limit=TOP_STATEMENTS):
     """Top statements by total time. PostgreSQL 13 renamed total_time/mean_time to
-    total_exec_time/mean_exec_time (planning time got its own columns)."""
+    total_exec_time/mean_exec_time (planning time got its own columns).
+
+    Neither the audit's own statements nor any statement that names a password: pg_stat_statements
+    keeps utility statements as written (CREATE ROLE ... PASSWORD 'x' with its literal, seen on a
+    db_container server), and a finding quotes the statement's text."""
     if int(version_num) >= 130000:
         total, mean = 'total_exec_time', 'mean_exec_time'
     else:
@@ -50,7 +54,7 @@ def statements_sql(version_num, schema='public', limit=TOP_STATEMENTS):
             "s.temp_blks_read, s.temp_blks_written "
             "FROM %(schema)s.pg_stat_statements s "
             "LEFT JOIN pg_database d ON d.oid = s.dbid LEFT JOIN pg_roles r ON r.oid = s.userid "
-            "WHERE s.query NOT LIKE '%(mark)s' "
+            "WHERE s.query NOT LIKE '%(mark)s' AND s.query !~* 'password' "
             "ORDER BY s.%(total)s DESC LIMIT %(limit)d"
             % {'total': total, 'mean': mean, 'schema': schema, 'limit': limit, 'mark': _mark_pattern()})
 

@@ -115,3 +115,8 @@ def test_earlier_runs_footprints_are_subtracted_from_the_database_counters():
     assert pg_audit.subtract_audit_runs(start, 1000, footprint)['blks_read'] == 0  # never below zero
     assert pg_audit.subtract_audit_runs(start, 0, footprint) == start
     assert pg_audit.subtract_audit_runs(start, None, footprint) == start
+
+
+def test_a_statement_that_names_a_password_is_never_read_into_a_report():
+    # pg_stat_statements keeps CREATE ROLE ... PASSWORD 'literal' as written.
+    assert "s.query !~* 'password'" in pg_audit.statements_sql(180000)
