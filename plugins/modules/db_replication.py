@@ -21,6 +21,10 @@ description:
     auto-positioning (C(CHANGE REPLICATION SOURCE TO) and C(START REPLICA) from 8.0.23); MariaDB uses
     C(CHANGE MASTER TO ... MASTER_USE_GTID=slave_pos). A replica that already replicates from the same primary
     is left alone. Its connection and relay log are kept, and the task reports no change.
+  - On MySQL and MariaDB containers made by M(dbops.containers.db_container), O(role=replica) and O(role=primary)
+    also write C(zzz-dbops-fenced.cnf) into the configuration volume, read after the container's own file. A
+    replica starts read-only (and C(super_read_only) on MySQL) after any restart, not only until one; a primary
+    starts writable. M(dbops.containers.db_failover) rewrites the file when it fences, promotes or rejoins a node.
   - On PostgreSQL, O(role=replica) fills the standby's empty data volume with C(pg_basebackup -R). The password
     comes from a passfile in the standby's secrets volume, so nothing prompts for it. The module then starts the
     standby and waits until C(pg_stat_wal_receiver) says C(streaming). A running standby is re-pointed with

@@ -151,6 +151,16 @@ def test_cluster_failover_rejoin_switchover(docker_client, cluster):
     recap = [line for line in output.splitlines() if line.startswith(cluster.prefix) and 'ok=' in line]
     assert len(recap) == 3 and all(' changed=0 ' in line for line in recap), recap
 
+    # A replica that restarts (a crash, a host reboot) comes back read-only by its own configuration,
+    # not writable until the role runs again, and replicates.
+    docker_client.api.restart(replica2, timeout=30)
+    wait_for(lambda: rows_on(docker_client, replica2) == 1, timeout=90)
+    assert query(address(docker_client, replica2), 'SELECT @@GLOBAL.read_only')[0][0] == 1
+    query(writer[0], 'INSERT INTO ledger.w VALUES (-1)', writer[1])
+    wait_for(lambda: rows_on(docker_client, replica2) == 2, timeout=30)
+    query(writer[0], 'DELETE FROM ledger.w WHERE id = -1', writer[1])
+    wait_for(lambda: rows_on(docker_client, replica2) == 1, timeout=30)
+
     # kill -9 of the primary under load: a replica takes over, no acknowledged write is lost.
     load = Writer(cluster.writer_port)
     load.start()
@@ -214,7 +224,7 @@ def test_cluster_failover_rejoin_switchover(docker_client, cluster):
 def rows_on(docker_client, name):
     try:
         return query(address(docker_client, name), 'SELECT COUNT(*) FROM ledger.w')[0][0]
-    except pymysql.MySQLError:
+    except (pymysql.MySQLError, StopIteration):
         return None     # the table has not arrived yet
 
 

@@ -34,56 +34,10 @@ from ansible_collections.dbops.containers.plugins.module_utils.docker.helper imp
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import clone
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import replication as repl
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import flavor_named
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.startup_config import (  # noqa: F401
+    FENCE_FILE, fence_config, promoted_config, rejoined_config, semi_sync_source_lines)
 from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import node_follows
 from ansible_collections.dbops.containers.plugins.module_utils.failover.sql_driver import SqlFailoverDriver
-
-FENCE_FILE = 'zzz-dbops-fenced.cnf'
-
-
-def semi_sync_source_lines(enabled):
-    """Source-side semi-sync on or off at start-up, under every name a server may have for it.
-
-    Off on a node that is not the primary: with no replica of its own, its first commits after a
-    start would each wait out the semi-sync timeout (wait_no_replica is ON by default), stalling its
-    applier. ``loose-``: the name a server does not have (MariaDB's master, MySQL's source, a plugin
-    not loaded yet at initialisation) is ignored instead of aborting the start."""
-    value = 'ON' if enabled else 'OFF'
-    return ['loose-rpl_semi_sync_source_enabled = %s' % value, 'loose-rpl_semi_sync_master_enabled = %s' % value]
-
-
-def fence_config(flavor):
-    """The configuration that keeps a fenced primary from taking writes when it starts again.
-
-    ``flavor``: the flavor's name (Flavor.name, which is the engine's)."""
-    lines = ['# Written by db_failover: this server was a primary that was failed over.',
-             '# It starts read-only with no replica threads; db_failover mode rejoin makes it a replica.',
-             '[mysqld]', 'read_only = ON', 'skip_slave_start = ON']
-    lines.extend(flavor_named(flavor).fence_settings)
-    lines.extend(semi_sync_source_lines(False))
-    return '\n'.join(lines) + '\n'
-
-
-def rejoined_config(flavor):
-    """The configuration of a fenced old primary once it replicates again: still read-only, source-side
-    semi-sync off, but without the fence's skip_slave_start, so a restart (a host reboot) starts its
-    replication threads again instead of leaving a replica that silently stopped replicating.
-
-    ``flavor``: the flavor's name (Flavor.name, which is the engine's)."""
-    lines = ['# Written by db_failover: this server was a primary that was failed over, and rejoined as a replica.',
-             '[mysqld]', 'read_only = ON']
-    lines.extend(flavor_named(flavor).fence_settings)
-    lines.extend(semi_sync_source_lines(False))
-    return '\n'.join(lines) + '\n'
-
-
-def promoted_config(semi_sync):
-    """The configuration of a promoted node: not fenced, and with semi-sync its source side on,
-    so a restart keeps the new primary waiting for a replica as the role set up the old one."""
-    lines = ['# Written by db_failover: this server was promoted; it is not fenced.']
-    if semi_sync:
-        lines.extend(['[mysqld]'] + semi_sync_source_lines(True))
-    return '\n'.join(lines) + '\n'
-
 
 def _replicating_from(conn):
     """The source host of a replica whose IO and SQL threads both run, else None."""
@@ -285,8 +239,10 @@ class FailoverDriver(SqlFailoverDriver):
         return None
 
     def demote(self, primary, new_primary):
-        """Switchover: the old primary (read-only, caught up) follows the new one."""
+        """Switchover: the old primary (read-only, caught up) follows the new one, and stays read-only
+        with its source-side semi-sync off after a restart (its own configuration still says primary)."""
         self.repoint(primary, new_primary)
+        self._write_fence(primary, rejoined_config(self.cluster.engine))
 
     # ------------------------------------------------------------------ rejoin
     def rejoin(self, node, primary):

@@ -170,11 +170,12 @@ def test_rejoined_config():
 def test_promoted_config():
     with_semi_sync = fmy.promoted_config(True)
     assert with_semi_sync.startswith('# ') and with_semi_sync.endswith('\n')
-    assert '[mysqld]\nloose-rpl_semi_sync_source_enabled = ON\nloose-rpl_semi_sync_master_enabled = ON\n' \
-        in with_semi_sync
-    # Not fenced: nothing that would start it read-only or without its threads.
-    assert 'read_only' not in with_semi_sync and 'skip_slave_start' not in with_semi_sync
-    assert fmy.promoted_config(False) == '# Written by db_failover: this server was promoted; it is not fenced.\n'
+    assert 'loose-rpl_semi_sync_source_enabled = ON\nloose-rpl_semi_sync_master_enabled = ON\n' in with_semi_sync
+    # Writable after a restart: it overrides the read_only = ON the role wrote when it was a replica.
+    assert '[mysqld]\nread_only = OFF\nloose-super_read_only = OFF\n' in with_semi_sync
+    assert 'skip_slave_start' not in with_semi_sync and 'read_only = ON' not in with_semi_sync
+    without = fmy.promoted_config(False)
+    assert 'read_only = OFF' in without and 'semi_sync' not in without
 
 
 def test_mysql_gtid_intervals():
