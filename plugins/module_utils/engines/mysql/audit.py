@@ -24,7 +24,7 @@ SYSTEM_ACCOUNTS = ('mariadb.sys', 'mysql.sys', 'mysql.session', 'mysql.infoschem
 # in the server's catalogue, not in the workload's tables, yet they raise the same status counters.
 METADATA_DIGEST = ("(digest_text LIKE 'SHOW %' OR digest_text LIKE '%information_schema%' "
                    "OR digest_text LIKE '%performance_schema%' OR digest_text LIKE '%`mysql` .%' "
-                   "OR digest_text LIKE 'SELECT VERSION ( )%')")
+                   "OR digest_text LIKE 'SELECT VERSION ( )%' OR digest_text LIKE 'SELECT `VERSION` ( )%')")
 # Status counter <- the statement digests' column that counts the same thing per statement. Every
 # counter a check reads that the audit's own statements raise is here (measured on MySQL 9.7 and
 # MariaDB 11.8: Select_full_join, Select_scan, Created_tmp_tables, Created_tmp_disk_tables, Sort_scan, and
