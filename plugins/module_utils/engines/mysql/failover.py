@@ -34,10 +34,11 @@ from ansible_collections.dbops.containers.plugins.module_utils.docker.helper imp
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import clone
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import replication as repl
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import flavor_named
-from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.startup_config import (  # noqa: F401
-    FENCE_FILE, fence_config, promoted_config, rejoined_config, semi_sync_source_lines)
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.startup_config import (
+    FENCE_FILE, fence_config, promoted_config, rejoined_config)
 from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import node_follows
 from ansible_collections.dbops.containers.plugins.module_utils.failover.sql_driver import SqlFailoverDriver
+
 
 def _replicating_from(conn):
     """The source host of a replica whose IO and SQL threads both run, else None."""
