@@ -163,3 +163,12 @@ def test_a_role_knows_its_own_names_and_its_longer_prefixed_siblings():
 def test_sentences():
     assert crv.sentence('did you mean x?') == 'did you mean x?'
     assert crv.sentence('out of range') == 'out of range.'
+
+
+def test_what_a_cluster_role_hands_its_nodes_role_is_known():
+    """mysql_cluster sets mysql_published_ports etc. for the mysql role (include_role vars): names it sets."""
+    found = crv._walk_names_in(os.path.join(ROLES, 'mysql_cluster'), 'mysql_', set())
+    assert 'mysql_published_ports' in found and 'mysql_settings' in found
+    # and every one of them is an option of the mysql role (a misspelled one would be silently ignored there)
+    mysql_options = crv.load_role(os.path.join(ROLES, 'mysql'))[1]
+    assert sorted(name for name in found if not name.startswith('mysql_cluster_') and name not in mysql_options) == []
