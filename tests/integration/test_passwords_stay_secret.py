@@ -54,3 +54,13 @@ def test_passwords_absent_from_vvv_output_logs_and_inspect(engine, tmp_path, doc
     for secret in (ROOT_PW, APP_PW):
         assert secret not in inspect
         assert secret not in logs
+    if engine == 'postgres':
+        # pg_stat_statements keeps utility statements as written: the role's CREATE must not be there,
+        # where every member of pg_read_all_stats (the monitoring exporter) could read the password.
+        code, output = docker_client.containers.get(name).exec_run(
+            ['psql', '-X', '-d', 'app', '-tAc', "SELECT count(*) FROM pg_stat_statements WHERE query ILIKE '%password%'"],
+            user='postgres')
+        assert code == 0 and output.decode().strip() == '0', output
+        code, output = docker_client.containers.get(name).exec_run(
+            ['sh', '-c', 'cat /var/log/postgresql/* 2>/dev/null || true'])
+        assert APP_PW.encode() not in output

@@ -12,6 +12,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql imp
 from ansible_collections.dbops.containers.plugins.module_utils.engines.base import (
     EngineAdapter, ROOT_PASSWORD_FILE, USER_PASSWORD_FILE, introduced, removed, renamed)
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.common import login_errors
 
 _QUERY_CACHE_ADVICE = ("MySQL 8.0 removed the query cache; delete the setting "
                        "(cache in the application or in a proxy)")
@@ -143,17 +144,18 @@ def mysql_connect(host, port, user, password, database, timeout, purpose='admin'
         raise DbopsError("the Python library PyMySQL is required on the host that runs the module "
                          "(pip install PyMySQL)", 'login_host')
     try:
-        return pymysql.connect(host=host, port=int(port), user=user, password=password or '',
-                               database=database or None, connect_timeout=timeout, read_timeout=60,
-                               autocommit=True)
-    except pymysql.err.OperationalError as exc:
-        code = exc.args[0] if exc.args else None
-        if code == 1045:
-            raise DbopsError('access denied for %r at %s:%s: check login_user and login_password'
-                             % (user, host, port), 'login_password')
-        raise DbopsError('cannot connect to MySQL/MariaDB at %s:%s (%s): check login_host and login_port, '
-                         'and that the server runs' % (host, port, exc.args[-1] if exc.args else exc),
-                         'login_host')
+        # The greeting is read within the connect timeout: a server of another engine never greets
+        # (PostgreSQL waits for the client), so waiting the whole read timeout would only delay the error.
+        connection = pymysql.connect(host=host, port=int(port), user=user, password=password or '',
+                                     database=database or None, connect_timeout=timeout,
+                                     read_timeout=max(int(timeout or 10), 1), autocommit=True)
+    except pymysql.err.MySQLError as exc:
+        cause, detail = login_errors.mysql_cause(exc)
+        raise login_errors.connect_failure(cause, detail, host, port, user, 'MySQL/MariaDB', bool(password),
+                                           database, same_family=('mysql', 'mariadb'))
+    # Queries get the full minute (PyMySQL reads _read_timeout before each read; it has no setter).
+    connection._read_timeout = 60
+    return connection
 
 
 def _audit_hooks():
@@ -166,6 +168,12 @@ def _audit_hooks():
 def _failover_driver():
     from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import failover as failover_mysql
     return failover_mysql.FailoverDriver
+
+
+def _server_settings():
+    # Imported here: only db_container asks the image's server to judge its settings.
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import server_settings
+    return server_settings
 
 
 def _replication_driver():
@@ -199,6 +207,18 @@ class MySQLAdapter(EngineAdapter):
     client = 'mysql'
     env_prefix = 'MYSQL'
     max_user_length = 32  # MySQL manual: user names are up to 32 characters
+
+    # my.cnf as mysqld reads it (checked with my_print_defaults on MySQL 9.7, MariaDB 10.11 and 11.8):
+    # "#" outside quotes starts a comment anywhere on a line, ";" only at its start.
+    config_value_forbidden = (
+        ('#', 'my.cnf starts a comment at "#", so the server would read the value cut short there'),
+        ('\\', 'my.cnf reads a backslash as an escape (\\n is a line break, \\s a space), so the server '
+               'would read another value'),
+    )
+
+    def check_settings_on_server(self, docker, image, image_id, version, settings, config_text, user_settings):
+        # mysqld --validate-config (MySQL) or mariadbd --verbose --help (MariaDB) in a throw-away container.
+        return _server_settings().check(self, docker, image, version, settings, config_text, user_settings)
 
     def normalize_name(self, setting):
         # mysqld treats dashes and underscores in option names alike.

@@ -14,6 +14,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres 
 from ansible_collections.dbops.containers.plugins.module_utils.engines.base import (
     EngineAdapter, ROOT_PASSWORD_FILE, USER_PASSWORD_FILE, introduced, removed, renamed)
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.common import login_errors
 from ansible_collections.dbops.containers.plugins.module_utils.common.versions import at_least
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.identifiers import check_identifier
 
@@ -80,17 +81,10 @@ def open_session(host, port, user, password, database, timeout, purpose='admin')
             host=host, port=int(port), user=user, password=password or '', dbname=database or 'postgres',
             connect_timeout=int(timeout), application_name='dbops-tune-report', options=SESSION_OPTIONS[purpose])
     except psycopg2.OperationalError as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-        # "no password supplied": the server wants one and none was given.
-        if 'password authentication failed' in detail or 'no password supplied' in detail:
-            raise DbopsError('password authentication failed for %r at %s:%s: check login_user and login_password'
-                             '%s' % (user, host, port, '' if password else ' (no password was given)'),
-                             'login_password')
-        if 'database "%s" does not exist' % (database or 'postgres') in detail:
-            raise DbopsError('PostgreSQL at %s:%s has no database %r: check login_db' % (host, port, database),
-                             'login_db')
-        raise DbopsError('cannot connect to PostgreSQL at %s:%s (%s): check login_host and login_port, '
-                         'and that the server runs' % (host, port, detail), 'login_host')
+        # "no password supplied" (the server wants one and none was given) counts as a wrong password.
+        cause, detail = login_errors.postgres_cause(exc)
+        raise login_errors.connect_failure(cause, detail, host, port, user, 'PostgreSQL', bool(password),
+                                           database or 'postgres', same_family=('postgres',))
     connection.autocommit = True
     return connection
 
@@ -110,6 +104,12 @@ def _failover_driver():
 def _replication_driver():
     from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.replication import Driver
     return Driver
+
+
+def _server_settings():
+    # Only db_container asks the image's server to judge its settings.
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import server_settings
+    return server_settings
 
 
 class PostgresAdapter(EngineAdapter):
@@ -141,8 +141,19 @@ class PostgresAdapter(EngineAdapter):
         # shared memory segment"). A quarter of memory, as in the seed (1g of 4g).
         return max(64 * sizes.MIB, sizes.round_down(memory // 4, sizes.MIB))
 
+    # render_config quotes every value that is not a number and doubles a quote inside it; postgresql.conf
+    # reads a backslash in a quoted value as an escape: before the closing quote it breaks the file.
+    config_value_forbidden = (
+        ('\\', 'postgresql.conf reads a backslash in a quoted value as an escape (\\n is a line break, and '
+               'before the closing quote it breaks the file)'),
+    )
+
     def normalize_name(self, setting):
         return setting.strip().lower()
+
+    def check_settings_on_server(self, docker, image, image_id, version, settings, config_text, user_settings):
+        # postgres -C with the rendered file, and --describe-config, in a throw-away container.
+        return _server_settings().check(self, docker, image, version, settings, config_text, user_settings)
 
     def check_upgrade(self, old, new):
         super(PostgresAdapter, self).check_upgrade(old, new)
@@ -245,6 +256,10 @@ class PostgresAdapter(EngineAdapter):
             'psql -v ON_ERROR_STOP=1 --no-psqlrc --username "$POSTGRES_USER" --dbname "${POSTGRES_DB:-postgres}" '
             '--set app_user=%s --set app_db="${POSTGRES_DB:-postgres}" <<\'SQL\'\n'
             '\\set app_password `cat %s`\n'
+            # pg_stat_statements keeps a utility statement's text as written, password literal included,
+            # for every member of pg_read_all_stats (the monitoring exporter) to read: not this one.
+            'SET pg_stat_statements.track_utility = off;\n'
+            'SET log_statement = none;\n'
             'CREATE ROLE :"app_user" LOGIN PASSWORD :\'app_password\';\n'
             '%s'
             'SQL\n' % (user, USER_PASSWORD_FILE, owner))
