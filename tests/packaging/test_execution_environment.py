@@ -102,7 +102,8 @@ def test_the_installed_collection_carries_its_requirements(installed):
 
 def test_python_requirements_are_the_modules_runtime_needs(introspected):
     names = sorted(line.split('>=')[0].split()[0].lower() for line in introspected['python'])
-    assert names == ['docker', 'psycopg2-binary', 'pymongo', 'pymysql']
+    # cryptography: PyMySQL's caching_sha2_password login without TLS (MySQL 8.0+ default accounts).
+    assert names == ['cryptography', 'docker', 'psycopg2-binary', 'pymongo', 'pymysql']
     assert not [line for line in introspected['python'] if any(tool in line.lower() for tool in TEST_TOOLS)]
 
 
