@@ -60,8 +60,12 @@ def normalise(files):
     return result
 
 
-def check_volume(helper, volume, existing):
-    """Refuse a volume name Docker would refuse, and a volume that holds another container's files."""
+def check_volume(helper, volume, existing, image=None):
+    """Refuse a volume name Docker would refuse, and a volume that holds another container's files.
+
+    A volume this module created carries OWN_LABEL. One made before the label existed (an earlier release of
+    the roles) is still accepted when every container that mounts it runs ``image``, the image the task
+    names to carry the files: the same service's volume, not a stranger's."""
     if not VOLUME_NAME_RE.match(volume or ''):
         raise DbopsError('%r is not a valid volume name (letters, digits, and _ . - after the first character)'
                          % volume, 'volume')
@@ -79,7 +83,7 @@ def check_volume(helper, volume, existing):
             raise DbopsError('volume %s is mounted by the database container %s: writing files into it could '
                              'overwrite the server\'s own; give a volume of its own. Nothing was changed'
                              % (volume, name), 'volume')
-        if labels.get(OWN_LABEL) != 'true':
+        if labels.get(OWN_LABEL) != 'true' and (image is None or inspect.get('Config', {}).get('Image') != image):
             raise DbopsError('volume %s was not created by db_volume_files and is mounted by the container %s: its '
                              'files are that container\'s; give a volume of its own (or remove %s first). Nothing '
                              'was changed' % (volume, name, name), 'volume')
@@ -124,7 +128,7 @@ def sync(helper, volume, image, files, labels, check_mode):
     Everything is checked before the volume is created: a refusal leaves nothing behind."""
     wanted = normalise(files)
     existing = helper.volume(volume)
-    check_volume(helper, volume, existing)
+    check_volume(helper, volume, existing, image)
     if helper.image(image) is None:
         raise DbopsError('image %s is not on the Docker host: it carries the files into the volume (name an image '
                          'the host has, usually the one that mounts the volume). Nothing was changed' % image, 'image')

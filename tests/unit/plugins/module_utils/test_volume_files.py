@@ -50,7 +50,7 @@ class _Docker(object):
         return [(name, True) for name in self.mounted_by]
 
     def container(self, name):
-        return {'Config': {'Labels': self.mounted_by[name]}}
+        return {'Config': {'Labels': self.mounted_by[name], 'Image': 'img-of-%s' % name}}
 
 
 @pytest.mark.parametrize('name,existing,mounted_by,words', [
@@ -74,3 +74,12 @@ def test_volumes_that_are_not_ours(name, existing, mounted_by, words):
 ])
 def test_volumes_it_may_write(existing, mounted_by):
     volume_files.check_volume(_Docker(mounted_by), 'vol', existing)
+
+
+def test_a_volume_of_an_earlier_release_mounted_by_its_own_service():
+    # Made by db_volume_files before it labelled its volumes: mounted by a container of the image the task
+    # names (its own service), it is accepted; a stranger's container still is not.
+    volume_files.check_volume(_Docker({'haproxy': {}}), 'lb-config', {'Labels': {}}, image='img-of-haproxy')
+    with pytest.raises(DbopsError):
+        volume_files.check_volume(_Docker({'haproxy': {}, 'app': {}}), 'lb-config', {'Labels': {}},
+                                  image='img-of-haproxy')
