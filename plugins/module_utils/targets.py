@@ -176,7 +176,8 @@ def connect(target, timeout=10, purpose=None, docker=None):
     """A connection to target through its engine's adapter; a failure says its real cause (DbopsError).
 
     For a container, a server that does not answer yet while Docker reports its health check as still
-    starting (or the container restarting) is "not ready yet", not "unreachable" or "refused".
+    starting (or the container restarting) is "not ready yet", not "unreachable" or "refused"; a paused
+    container is named as such (its kernel accepts the connection, its server never answers).
     """
     adapter = get_adapter(target.engine)
     arguments = (target.host, target.port, target.user, target.password, target.database, timeout)
@@ -185,11 +186,17 @@ def connect(target, timeout=10, purpose=None, docker=None):
             return adapter.connect(*arguments, purpose=purpose)
         return adapter.connect(*arguments)
     except DbopsError as exc:
-        if target.container is None or exc.parameter not in ('login_host', 'login_port'):
+        if target.container is None or exc.parameter not in ('login_host', 'login_port', 'engine'):
             raise
         inspect = target.container
         if docker is not None:
             inspect = docker.container(target.container['Id']) or inspect
+        if (inspect.get('State') or {}).get('Paused'):
+            # The kernel still accepts the connection; the frozen server never answers it.
+            raise DbopsError('container %r is paused: its server cannot answer; unpause it (docker unpause %s) and run '
+                             'again' % (target.name, target.name), 'container')
+        if exc.parameter == 'engine' or getattr(exc, 'cause', None) == login_errors.NOT_READY:
+            raise     # another engine, or the server itself said it is not ready: its own words are best
         health, restarting = health_of(inspect)
         if health == 'starting' or restarting:
             raise DbopsError('container %r is not ready yet (Docker reports it %s): its server is still starting '

@@ -357,15 +357,38 @@ def test_the_servers_first_answer_tells_another_engine(servers):
     assert time.time() - started < 30
 
 
-def test_a_server_in_offline_mode_is_not_ready(servers):
-    """MySQL's offline mode turns every client without CONNECTION_ADMIN away: 'not ready', not 'cannot connect'."""
+def wait_healthy(docker_client, name, timeout=300):
+    deadline = time.time() + timeout
+    while docker_client.api.inspect_container(name)['State']['Health']['Status'] != 'healthy':
+        assert time.time() < deadline, '%s did not become healthy' % name
+        time.sleep(2)
+
+
+def test_a_server_in_offline_mode_is_not_ready(servers, docker_client):
+    """MySQL's offline mode turns every client without CONNECTION_ADMIN away: 'not ready', not 'cannot connect'.
+    The server's own words are the message (its container is healthy)."""
     name, ip = servers['mysql']
+    wait_healthy(docker_client, name)
     mysql_query(ip, 'SET GLOBAL offline_mode = ON')
     try:
         result = monitoring(name, 'exp2', login_user='app', login_password='app-Pa55')
         assert_refused(result, 'login_host', 'not ready yet', 'offline mode')
     finally:
         mysql_query(ip, 'SET GLOBAL offline_mode = OFF')
+
+
+def test_a_paused_container_is_named_paused(servers, docker_client):
+    """A paused container's kernel accepts the connection and its server never answers: 'paused', naming
+    container, not a wrong engine or 'cannot connect'."""
+    name, ip = servers['mariadb']
+    container = docker_client.containers.get(name)
+    container.pause()
+    try:
+        result = monitoring(name, 'exp2', connect_timeout=3)
+        assert_refused(result, 'container', 'is paused', 'docker unpause')
+    finally:
+        container.unpause()
+    assert superuser_logs_in('mariadb', ip)
 
 
 def test_a_starting_container_is_not_ready_yet(docker_client, container_name, local_images):
@@ -378,8 +401,5 @@ def test_a_starting_container_is_not_ready_yet(docker_client, container_name, lo
     assert result.failed and result['parameter'] == 'container', result
     assert 'is not ready yet' in result['msg'] and 'health' in result['msg'], result['msg']
     assert result['msg'].endswith('nothing was changed')
-    deadline = time.time() + 300
-    while docker_client.api.inspect_container(name)['State']['Health']['Status'] != 'healthy':
-        assert time.time() < deadline, 'the server did not become healthy'
-        time.sleep(2)
+    wait_healthy(docker_client, name)
     assert not monitoring(name, 'exp2').failed

@@ -248,8 +248,14 @@ def login_error(cause, detail, host, port, user, label, password_given=True, fou
 
 def connect_failure(cause, detail, host, port, user, label, password_given=True, database=None, same_family=(),
                     probe=probe_engine):
-    """login_error, asking the server which engine it is when the driver could not tell (``probe``)."""
+    """login_error, asking the server which engine it is when the driver could not tell (``probe``).
+
+    The error carries ``cause`` (WRONG_ENGINE when the probe found another engine), for callers that
+    add what they know (targets.connect: the container's health).
+    """
     found = None
     if cause in (PROTOCOL, OTHER) and probe is not None:
         found = probe(host, port)
-    return login_error(cause, detail, host, port, user, label, password_given, found, database, same_family)
+    error = login_error(cause, detail, host, port, user, label, password_given, found, database, same_family)
+    error.cause = WRONG_ENGINE if error.parameter == 'engine' and found else cause
+    return error

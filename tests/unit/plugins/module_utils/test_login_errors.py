@@ -144,10 +144,11 @@ def test_connect_failure_probes_only_when_the_driver_cannot_tell():
         asked.append((host, port))
         return 'postgres'
     error = le.connect_failure(le.WRONG_PASSWORD, 'x', 'h', 5432, 'u', 'PostgreSQL', probe=probe)
-    assert error.parameter == 'login_password' and asked == []
+    assert error.parameter == 'login_password' and asked == [] and error.cause == le.WRONG_PASSWORD
     error = le.connect_failure(le.PROTOCOL, 'x', 'h', 5432, 'root', 'MySQL/MariaDB', probe=probe,
                                same_family=('mysql', 'mariadb'))
     assert error.parameter == 'engine' and 'is PostgreSQL' in error.message and asked == [('h', 5432)]
+    assert error.cause == le.WRONG_ENGINE
 
 
 def test_unchanged_is_said_once():
