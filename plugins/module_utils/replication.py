@@ -53,11 +53,25 @@ class Context(object):
     def connect(self, target=None):
         """A connection to target (default: the login target), closed by close()."""
         target = target or self.target
-        adapter = get_adapter(target.engine)
-        connection = adapter.connect(target.host, target.port, target.user, target.password, target.database,
-                                     self.params.get('connect_timeout') or 10)
+        # targets.connect tells a server still starting in its container from one that is not there.
+        connection = targets.connect(target, self.params.get('connect_timeout') or 10,
+                                     docker=self._docker if target.container else None)
         self._connections.append(connection)
         return connection
+
+    def account_ownership(self, rules_for):
+        """The ownership rules (common/ownership.py) of the account this run creates: ``rules_for(reserved,
+        adopt)`` gets the names never to touch - the login user and the container's application user."""
+        target = self.target
+        adapter = get_adapter(target.engine)
+        reserved = {adapter.superuser: 'the superuser of %s (what root_password logs in as)' % adapter.label}
+        if target.user and target.user not in reserved:
+            reserved[target.user] = 'the account this module logs in as (login_user)'
+        if target.container is not None:
+            app_user = targets.application_user(self.docker, target.container)
+            if app_user and app_user not in reserved:
+                reserved[app_user] = 'the application user db_container created in container %r' % target.name
+        return rules_for(reserved, bool(self.params.get('adopt_replication_user')))
 
     def close(self):
         for connection in self._connections:
