@@ -152,7 +152,9 @@ def test_volume_files_refuse_bad_paths(files):
 # (https://www.mongodb.com/docs/manual/reference/command/usersInfo/, .../command/hello/).
 EXPORTER_INFO = {'_id': 'admin.dbops_exporter', 'userId': 'x', 'user': 'dbops_exporter', 'db': 'admin',
                  'roles': [{'role': 'read', 'db': 'local'}, {'role': 'clusterMonitor', 'db': 'admin'}],
-                 'mechanisms': ['SCRAM-SHA-1', 'SCRAM-SHA-256']}
+                 'mechanisms': ['SCRAM-SHA-1', 'SCRAM-SHA-256'],
+                 # The mark db_monitoring_user leaves on the user it creates (common/ownership.py).
+                 'customData': {'dbops_containers': 'monitoring'}}
 
 
 class _Admin(object):
@@ -215,7 +217,8 @@ def test_mongodb_creates_the_user_on_the_primary():
     changed, actions = mongodb_users.ensure(client, adapter, '10.0.0.2', 27017, 'dbops_exporter', 'pw-1', False)
     assert changed and actions == ['create user']
     assert admin.ran == [{'createUser': 'dbops_exporter', 'pwd': 'pw-1',
-                          'roles': [{'role': 'clusterMonitor', 'db': 'admin'}, {'role': 'read', 'db': 'local'}]}]
+                          'roles': [{'role': 'clusterMonitor', 'db': 'admin'}, {'role': 'read', 'db': 'local'}],
+                          'customData': {'dbops_containers': 'monitoring'}}]
     assert adapter.logins == []  # no user: no login attempt
 
 
