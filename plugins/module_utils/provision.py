@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import re
 import socket
 from collections import namedtuple
 
@@ -29,6 +30,8 @@ from ansible_collections.dbops.containers.plugins.module_utils.tuning import Res
 from ansible_collections.dbops.containers.plugins.module_utils.common.versions import format_version, parse_version
 
 INIT_DIR = '/docker-entrypoint-initdb.d'
+# engine_version as users write it: digits and dots, nothing else.
+_PLAIN_VERSION = re.compile(r'^[0-9]+(\.[0-9]+){0,2}$')
 # A container being replaced waits under this name until its successor is healthy.
 SET_ASIDE_INFIX = '-dbops-previous-'
 
@@ -229,14 +232,22 @@ class Provisioner(object):
         return settings
 
     def _resolve_version(self, adapter, image, image_info):
-        if self.params.get('engine_version'):
-            version = parse_version(self.params['engine_version'])
-            if version is None:
-                raise DbopsError('%r is not a version (e.g. 8.4 or 15.8)' % self.params['engine_version'],
-                                 'engine_version')
-            return version
         env = ((image_info or {}).get('Config') or {}).get('Env') or []
-        version = adapter.version_of_image(image, env)
+        image_version = adapter.version_of_image(image, env)
+        given = self.params.get('engine_version')
+        if given:
+            version = parse_version(given) if _PLAIN_VERSION.match(str(given).strip()) else None
+            if version is None:
+                raise DbopsError('%r is not a version: give digits and dots only (e.g. 8.4 or 15.8)' % given,
+                                 'engine_version')
+            # The version is written on the data volume: a wrong one would later refuse the right image
+            # as a downgrade. It must agree with what the image says of itself, as far as both go.
+            if image_version and tuple(image_version[:len(version)]) != tuple(version[:len(image_version)]):
+                raise DbopsError('engine_version %s disagrees with image %s, which is %s %s: leave engine_version '
+                                 'out or give the image\'s version; nothing was changed'
+                                 % (given, image, adapter.label, format_version(image_version)), 'engine_version')
+            return version
+        version = image_version
         if version is None:
             raise DbopsError('cannot tell the %s version of image %s (no version in its environment or tag); '
                              'settings are checked per version: use a versioned tag or set engine_version'

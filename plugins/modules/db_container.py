@@ -127,6 +127,12 @@ options:
       - Engine settings that override the derived ones, by their configuration-file name
         (C(innodb_buffer_pool_size), C(shared_buffers), C(storage.wiredTiger.engineConfig.cacheSizeGB)).
       - Sizes accept V(4g), V(512M) or V(2GiB).
+      - Before any change, in check mode too, the image's own server judges the configuration (MySQL
+        C(mysqld --validate-config), MariaDB C(mariadbd --verbose --help), PostgreSQL C(postgres -C) and
+        C(--describe-config), in a throw-away container). Unknown names, wrong types, units, choices and values out
+        of the server's range are refused naming the setting. MongoDB settings are checked against the catalog only.
+      - Names and values that could escape their line in the configuration file are refused (control characters,
+        C(#) and backslashes for MySQL and MariaDB, backslashes for PostgreSQL).
     type: dict
     default: {}
   root_password:

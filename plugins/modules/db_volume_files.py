@@ -18,8 +18,8 @@ description:
     do not.
   - Refuses, before anything is created or written, a volume of a database container made by
     M(dbops.containers.db_container), and an existing volume that another container mounts unless this module
-    created it (it labels its volumes C(dbops.volume_files=true)) or every container that mounts it runs O(image)
-    (a volume of the same service made by an earlier release).
+    created it (it labels its volumes C(dbops.volume_files=true)) or every container that mounts it is one
+    of the roles' components running O(image) (a volume of the same service made by an earlier release).
   - Paths are relative to the volume's root; an absolute path, a path that leaves the volume (C(..)) and a mode
     outside 0000-7777 are refused.
   - Used by the C(dbops.containers.monitoring) role for Prometheus's configuration and the exporters' credentials,

@@ -161,11 +161,6 @@ def report_in(*parts):
 MARIADB = [MP, MR]
 POSTGRES = [PP, PS]
 
-# Bugs found by these cases in files this suite's author does not own; reported, and expected to fail
-# (strict: the mark must go when they are fixed).
-AUDIT_DEST_BUG = ('reported: db_tune_report writes dest without checking it, so a directory or an unwritable '
-                  'path ends in a Python traceback (audit/auditor.py write_report)')
-
 # (case id, (module, args(files)), the parameter to fix, words the message must hold[, a reported bug])
 CASES = [
     # ---------------------------------------------------------------- db_replication, MariaDB
@@ -272,13 +267,12 @@ CASES = [
                                                         dest=report_in('no-such-dir', 'r.md')),
      'dest', ['no-such-dir', 'directory']),
     ('tune report: dest is a directory', module('db_tune_report', container=PP, dest=report_in()), 'dest',
-     ['directory'], AUDIT_DEST_BUG),
+     ['directory']),
     ('tune report: dest not writable', module('db_tune_report', container=MP, dest='/proc/dbops-report.md'),
-     'dest', ['/proc'], AUDIT_DEST_BUG),
+     'dest', ['/proc']),
     ('tune report: memory with junk', module('db_tune_report', container=MP, memory='4gb?'), 'memory',
      ['4gb?']),
-    ('tune report: zero CPUs', module('db_tune_report', container=MP, cpus=0), 'cpus', ['cpus'],
-     'reported: db_tune_report takes cpus 0 (and negative cpus) as "not given" and reports on the cgroup\'s CPUs'),
+    ('tune report: zero CPUs', module('db_tune_report', container=MP, cpus=0), 'cpus', ['cpus']),
     ('tune report: negative memory', module('db_tune_report', container=PP, memory='-2g'), 'memory', ['-2g']),
     ('tune report: an unknown profile', module('db_tune_report', container=PP, profile='olap'), 'profile',
      ['oltp']),
@@ -389,10 +383,7 @@ def test_the_snapshot_sees_a_change(docker_client, cluster):
 
 
 REPOINT_CASES = [
-    pytest.param(MR, MP, id='MariaDB replica', marks=pytest.mark.xfail(strict=True, reason=(
-        'reported: the MariaDB replica is re-pointed (CHANGE MASTER) before anything proves the replica can reach '
-        'primary_host; after wait_timeout it is left following the typo with both threads stopped '
-        '(engines/mysql/replication.py configure_replica)'))),
+    pytest.param(MR, MP, id='MariaDB replica'),
     pytest.param(PS, PP, id='PostgreSQL standby'),
 ]
 

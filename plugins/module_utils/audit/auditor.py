@@ -93,6 +93,9 @@ class Auditor(object):
     def _target(self):
         """(Target, limits): limits declared by memory/cpus, else read from the container's cgroup."""
         params = self.params
+        if params.get('cpus') is not None and params['cpus'] <= 0:
+            raise DbopsError('cpus=%s: give the CPUs the server may use (more than 0, e.g. 2 or 0.5), or leave it '
+                             'out to read the container\'s limit; nothing was read' % params['cpus'], 'cpus')
         docker = []
 
         def docker_factory():
@@ -137,17 +140,28 @@ def write_report(report, fmt, dest, check_mode=False):
     text = render(report, fmt)
     directory = os.path.dirname(os.path.abspath(dest))
     if not os.path.isdir(directory):
-        raise DbopsError('directory %s does not exist' % directory, 'dest')
+        raise DbopsError('directory %s does not exist: create it or give dest in an existing directory; the '
+                         'report was not written' % directory, 'dest')
+    if os.path.isdir(dest):
+        raise DbopsError('%s is a directory: give dest a file name in it (e.g. %s/report.%s); the report was not '
+                         'written' % (dest, dest.rstrip('/'), {'markdown': 'md'}.get(fmt, fmt)), 'dest')
     changed = True
     if os.path.exists(dest):
-        with open(dest) as handle:
-            old = handle.read()
+        try:
+            with open(dest) as handle:
+                old = handle.read()
+        except (IOError, OSError, UnicodeDecodeError) as exc:
+            raise DbopsError('cannot read %s to compare it (%s): give dest a writable text file; the report was not '
+                             'written' % (dest, exc), 'dest')
         old_print = fingerprint_of_text(old, fmt)
         if old_print is not None:
             changed = old_print != fingerprint(report, fmt)
         else:
             changed = old != text
     if changed and not check_mode:
-        with open(dest, 'w') as handle:
-            handle.write(text)
+        try:
+            with open(dest, 'w') as handle:
+                handle.write(text)
+        except (IOError, OSError) as exc:
+            raise DbopsError('cannot write %s (%s): give dest a file this user may write' % (dest, exc), 'dest')
     return changed

@@ -360,9 +360,14 @@ class DockerHelper(object):
                 self.api.start(probe['Id'])
             except APIError as exc:
                 cpus = resources['cpu_quota'] / 100000.0
+                explanation = str(exc.explanation or exc)
+                # The engine names what it could not apply: a security option (a seccomp profile or an
+                # AppArmor profile that does not exist) is not a memory problem.
+                blamed = 'security_opts' if any(word in explanation.lower() for word in (
+                    'seccomp', 'apparmor', 'security', 'selinux', 'no-new-privileges')) else 'memory'
                 raise DbopsError('the Docker engine cannot start a container with memory=%s, cpus=%s and '
                                  'security_opts=%s: %s' % (resources['memory'], cpus, security_opt,
-                                                           exc.explanation or exc), 'memory')
+                                                           explanation), blamed)
             self.api.wait(probe['Id'], timeout=60)
             output = self.api.logs(probe['Id']).decode('utf-8', 'replace').strip()
         finally:

@@ -64,8 +64,9 @@ def check_volume(helper, volume, existing, image=None):
     """Refuse a volume name Docker would refuse, and a volume that holds another container's files.
 
     A volume this module created carries OWN_LABEL. One made before the label existed (an earlier release of
-    the roles) is still accepted when every container that mounts it runs ``image``, the image the task
-    names to carry the files: the same service's volume, not a stranger's."""
+    the roles) is still accepted when every container that mounts it is one of the collection's components
+    (the roles label them dbops_cluster, dbops_watcher, dbops.component, dbops.monitors) and runs ``image``,
+    the image the task names to carry the files: the same service's volume, not a stranger's."""
     if not VOLUME_NAME_RE.match(volume or ''):
         raise DbopsError('%r is not a valid volume name (letters, digits, and _ . - after the first character)'
                          % volume, 'volume')
@@ -83,10 +84,21 @@ def check_volume(helper, volume, existing, image=None):
             raise DbopsError('volume %s is mounted by the database container %s: writing files into it could '
                              'overwrite the server\'s own; give a volume of its own. Nothing was changed'
                              % (volume, name), 'volume')
-        if labels.get(OWN_LABEL) != 'true' and (image is None or inspect.get('Config', {}).get('Image') != image):
+        if labels.get(OWN_LABEL) != 'true' and not _component_of_ours(inspect, image):
             raise DbopsError('volume %s was not created by db_volume_files and is mounted by the container %s: its '
                              'files are that container\'s; give a volume of its own (or remove %s first). Nothing '
                              'was changed' % (volume, name, name), 'volume')
+
+
+# Labels the roles put on the containers they run next to the databases.
+COMPONENT_LABELS = ('dbops_cluster', 'dbops_watcher', 'dbops.component', 'dbops.monitors')
+
+
+def _component_of_ours(inspect, image):
+    config = inspect.get('Config') or {}
+    container_labels = config.get('Labels') or {}
+    return (image is not None and config.get('Image') == image
+            and any(label in container_labels for label in COMPONENT_LABELS))
 
 
 def current_state(archive_chunks):

@@ -20,8 +20,11 @@ from ansible_collections.dbops.containers.plugins.doc_fragments import docker as
 from ansible_collections.dbops.containers.plugins.doc_fragments import login as login_fragment
 from ansible_collections.dbops.containers.plugins.module_utils.common import options as shared_options
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+# A module file that only documents an action plugin of the same name (check_role_variables runs on the
+# controller, talks to no Docker engine nor database) is not a member of the group.
 MODULES = sorted(name[:-3] for name in os.listdir(os.path.join(ROOT, 'plugins', 'modules'))
-                 if name.endswith('.py') and not name.startswith('_'))
+                 if name.endswith('.py') and not name.startswith('_')
+                 and not os.path.exists(os.path.join(ROOT, 'plugins', 'action', name)))
 FRAGMENT_OPTIONS = {}
 for _fragment in (docker_fragment, login_fragment):
     FRAGMENT_OPTIONS.update(yaml.safe_load(_fragment.ModuleDocFragment.DOCUMENTATION)['options'])

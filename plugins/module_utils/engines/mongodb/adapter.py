@@ -126,6 +126,9 @@ def _replication_driver():
 
 
 class MongoDBAdapter(EngineAdapter):
+    # check_settings_on_server stays the base's (no check): mongod has no documented mode that reads a configuration
+    # and stops without starting (--outputConfig may come close; no MongoDB image here to verify it), so the
+    # settings are checked against the catalog only, as db_container's documentation says.
     # db_tune_report: how to connect, and the engine's audit (collector and checks).
     connect = staticmethod(mongodb_connect)
     audit_hooks = staticmethod(_audit_hooks)

@@ -777,6 +777,7 @@ class Driver(base.ReplicationDriver):
         wait_timeout = self.params.get('wait_timeout') or 60
         # Cloning restarts the replica: only a replica db_replication reaches as a container is cloned.
         seed = clone.CloneSeed(self.context, wait_timeout) if self.context.target.container_id else None
+        self._prove_new_source(endpoint)
         changed, actions = configure_replica(
             self.context.connect(), endpoint.host, endpoint.port, self.context.replication_user(self.default_user),
             self.context.replication_password(), semi_sync=self.params.get('semi_sync') is not False,
@@ -784,6 +785,29 @@ class Driver(base.ReplicationDriver):
             source_connect_port=endpoint.connect_port, dry_run=self.context.check_mode, clone_seed=seed)
         flavor = server_info(self.context.connect())['flavor']
         return self._kept_at_start(changed, actions, startup_config.replica_config(flavor))
+
+    def _prove_new_source(self, endpoint):
+        """A replica about to be re-pointed at another host must reach a server there from its own container
+        first: CHANGE MASTER to a typo would leave it following nothing (both threads stopped) after the
+        wait. Replicas reached by address only, and first configurations, are not asked."""
+        container = self.context.target.container
+        if not container:
+            return
+        status = replica_status(self.context.connect())
+        if not status or not status['source_host'] or status['source_host'] == endpoint.host:
+            return
+        from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import (
+            ProbeExchange, shell_probe)
+        command = shell_probe(endpoint.host, endpoint.port, 3, ProbeExchange(b'', 4))
+        try:
+            _code, output = self.context.docker.exec_shell(container['Id'], command)
+        except Exception:  # noqa: BLE001 - the container stopped: the replica is not touched either way
+            output = ''
+        if 'answer:ok' not in output:
+            raise DbopsError('the replica %s cannot reach a MySQL/MariaDB server at %s:%s from its container (it '
+                             'follows %s now): check primary_host and primary_port, as the replica resolves them. '
+                             'Nothing was changed' % (container['Name'].lstrip('/'), endpoint.host, endpoint.port,
+                                                      status['source_host']), 'primary_host')
 
     def _kept_at_start(self, changed, actions, content):
         """(changed, actions) once the node's start-up file (startup_config.FENCE_FILE, in the configuration

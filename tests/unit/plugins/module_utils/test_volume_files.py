@@ -77,9 +77,11 @@ def test_volumes_it_may_write(existing, mounted_by):
 
 
 def test_a_volume_of_an_earlier_release_mounted_by_its_own_service():
-    # Made by db_volume_files before it labelled its volumes: mounted by a container of the image the task
-    # names (its own service), it is accepted; a stranger's container still is not.
-    volume_files.check_volume(_Docker({'haproxy': {}}), 'lb-config', {'Labels': {}}, image='img-of-haproxy')
-    with pytest.raises(DbopsError):
-        volume_files.check_volume(_Docker({'haproxy': {}, 'app': {}}), 'lb-config', {'Labels': {}},
-                                  image='img-of-haproxy')
+    # Made by db_volume_files before it labelled its volumes: mounted by one of the roles' components
+    # running the image the task names, it is accepted; a stranger's container (even of that image) is not.
+    volume_files.check_volume(_Docker({'lb': {'dbops_cluster': 'c1'}}), 'lb-config', {'Labels': {}}, image='img-of-lb')
+    for mounted_by, image in (({'lb': {}}, 'img-of-lb'),                           # not a component
+                              ({'lb': {'dbops_cluster': 'c1'}}, 'another-image'),  # another service
+                              ({'lb': {'dbops_cluster': 'c1'}, 'app': {}}, 'img-of-lb')):
+        with pytest.raises(DbopsError):
+            volume_files.check_volume(_Docker(mounted_by), 'lb-config', {'Labels': {}}, image=image)
