@@ -34,7 +34,8 @@ OWN_OPTIONS = {
 
 
 def test_one_group_block_sets_docker_and_login_options_for_every_module(tmp_path):
-    modules = sorted(name[:-3] for name in os.listdir(MODULES) if name.endswith('.py'))
+    # check_role_variables documents the roles' own first task (an action plugin), not a group member.
+    modules = sorted(name[:-3] for name in os.listdir(MODULES) if name.endswith('.py') and name.startswith('db_'))
     assert sorted(OWN_OPTIONS) == modules, 'add the new module to OWN_OPTIONS'
     socket = 'unix:///tmp/dbops-nope-%s.sock' % uuid.uuid4().hex[:8]
     password_file = tmp_path / 'login.pass'

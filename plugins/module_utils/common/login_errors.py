@@ -247,15 +247,26 @@ def login_error(cause, detail, host, port, user, label, password_given=True, fou
 
 
 def connect_failure(cause, detail, host, port, user, label, password_given=True, database=None, same_family=(),
-                    probe=probe_engine):
-    """login_error, asking the server which engine it is when the driver could not tell (``probe``).
+                    probe=probe_engine, timeout=None):
+    """login_error, asking the server which engine it is when the driver could not tell (``probe``, within
+    the caller's connect ``timeout`` when given: a frozen server must cost a failover probe no more).
 
-    The error carries ``cause`` (WRONG_ENGINE when the probe found another engine), for callers that
-    add what they know (targets.connect: the container's health).
+    The error carries ``cause`` (WRONG_ENGINE when the probe found another engine) and ``detail``, for
+    callers that add what they know (targets.connect: the container's health) or decide on them (a
+    saturated server is alive).
     """
     found = None
     if cause in (PROTOCOL, OTHER) and probe is not None:
-        found = probe(host, port)
+        found = probe(host, port, timeout) if timeout else probe(host, port)
     error = login_error(cause, detail, host, port, user, label, password_given, found, database, same_family)
     error.cause = WRONG_ENGINE if error.parameter == 'engine' and found else cause
+    error.detail = detail
     return error
+
+
+def saturated(error):
+    """True when a failed login shows a server that answers but has no connection slot left (too many
+    connections, slots reserved): alive and busy, not dead. Pure."""
+    detail = (getattr(error, 'detail', None) or '').lower()
+    return getattr(error, 'cause', None) == NOT_READY and (
+        'too many' in detail or 'reserved' in detail or '1040' in detail)

@@ -167,7 +167,9 @@ class Cluster(object):
                                         self.superuser_password(node), self.params.get('login_db'),
                                         timeout or self.params.get('probe_timeout') or 1, purpose='admin')
         except DbopsError as exc:
-            raise DbopsError('%s: %s' % (node.name, exc.message), exc.parameter)
+            error = DbopsError('%s: %s' % (node.name, exc.message), exc.parameter)
+            error.cause, error.detail = getattr(exc, 'cause', None), getattr(exc, 'detail', None)
+            raise error
 
     def tcp_probe_from(self, observer, target, exchange=None):
         """Does ``target``'s server answer ``exchange`` (a ProbeExchange; a bare connect when None) from

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import abc
 
+from ansible_collections.dbops.containers.plugins.module_utils.common import login_errors
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.sql import scalar
 from ansible_collections.dbops.containers.plugins.module_utils.engines.base import FailoverDriver
@@ -115,7 +116,9 @@ class SqlFailoverDriver(FailoverDriver):
         try:
             conn = self._conn(primary, timeout)
         except DbopsError as exc:
-            return exc.parameter == 'login_password'  # it answered, only the login failed: alive
+            # It answered, only the login failed, or it has no connection slot left: alive (a failover
+            # would not give the clients more connections, and would lose what the busy primary holds).
+            return exc.parameter == 'login_password' or login_errors.saturated(exc)
         try:
             scalar(conn, 'SELECT 1')
             return True

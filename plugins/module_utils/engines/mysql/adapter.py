@@ -152,7 +152,7 @@ def mysql_connect(host, port, user, password, database, timeout, purpose='admin'
     except pymysql.err.MySQLError as exc:
         cause, detail = login_errors.mysql_cause(exc)
         raise login_errors.connect_failure(cause, detail, host, port, user, 'MySQL/MariaDB', bool(password),
-                                           database, same_family=('mysql', 'mariadb'))
+                                           database, same_family=('mysql', 'mariadb'), timeout=timeout)
     # Queries get the full minute (PyMySQL reads _read_timeout before each read; it has no setter).
     connection._read_timeout = 60
     return connection

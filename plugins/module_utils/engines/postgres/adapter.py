@@ -84,7 +84,7 @@ def open_session(host, port, user, password, database, timeout, purpose='admin')
         # "no password supplied" (the server wants one and none was given) counts as a wrong password.
         cause, detail = login_errors.postgres_cause(exc)
         raise login_errors.connect_failure(cause, detail, host, port, user, 'PostgreSQL', bool(password),
-                                           database or 'postgres', same_family=('postgres',))
+                                           database or 'postgres', same_family=('postgres',), timeout=timeout)
     connection.autocommit = True
     return connection
 

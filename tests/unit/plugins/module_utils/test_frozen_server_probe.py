@@ -43,7 +43,7 @@ class Listener(object):
     def _serve(self):
         while True:
             try:
-                conn, _ = self.sock.accept()
+                conn = self.sock.accept()[0]
             except OSError:
                 return
             if self.behaviour == 'greet':

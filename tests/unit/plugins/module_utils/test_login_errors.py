@@ -216,3 +216,24 @@ def test_probe_of_a_closed_port_is_none():
     port = sock.getsockname()[1]
     sock.close()
     assert le.probe_engine('127.0.0.1', port, 1) is None
+
+
+def test_the_probe_honours_the_callers_timeout():
+    # A frozen server never greets: asking it which engine it is must not cost a failover probe more
+    # than the connect timeout it was given.
+    asked = []
+    le.connect_failure(le.PROTOCOL, 'timed out', 'h', 3306, 'root', 'MySQL/MariaDB',
+                       probe=lambda host, port, timeout=3.0: asked.append(timeout), timeout=1)
+    assert asked == [1]
+
+
+def test_a_saturated_server_is_told_apart_from_one_not_ready():
+    too_many = le.connect_failure(le.NOT_READY, '(1040, "Too many connections")', 'h', 3306, 'root', 'MySQL',
+                                  probe=None)
+    slots = le.connect_failure(le.NOT_READY, 'FATAL:  sorry, too many clients already', 'h', 5432, 'postgres',
+                               'PostgreSQL', probe=None)
+    starting = le.connect_failure(le.NOT_READY, 'FATAL:  the database system is starting up', 'h', 5432,
+                                  'postgres', 'PostgreSQL', probe=None)
+    wrong = le.connect_failure(le.WRONG_PASSWORD, 'Access denied', 'h', 3306, 'root', 'MySQL', probe=None)
+    assert le.saturated(too_many) and le.saturated(slots)
+    assert not le.saturated(starting) and not le.saturated(wrong)
