@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 """Write docs/reference/<module or role>.md from the modules' DOCUMENTATION and the roles'
 meta/argument_specs.yml, as ansible-doc reads them (doc fragments merged), so the reference is the
