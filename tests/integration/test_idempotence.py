@@ -11,6 +11,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import difflib
 import json
 import os
 import re
@@ -119,11 +120,11 @@ def changed_tasks(output):
     return found
 
 
-def assert_nothing_changed(output, what):
+def assert_nothing_changed(output, what, detail=''):
     hosts = recap(output)
     assert hosts, '%s: no play recap\n%s' % (what, output[-3000:])
     changed = dict((host, counts) for host, counts in hosts.items() if counts[1] or counts[2] or counts[3])
-    assert not changed, '%s, second run: %s\n%s' % (what, changed, '\n'.join(changed_tasks(output)))
+    assert not changed, '%s, second run: %s\n%s\n%s' % (what, changed, '\n'.join(changed_tasks(output)), detail)
 
 
 @pytest.fixture
@@ -227,7 +228,11 @@ def test_make_demo_twice_changes_nothing_the_second_time(local_images, docker_cl
         for playbook in playbooks:
             code, output = ansible_playbook_here(['-i', inventory, playbook] + extra)
             assert code == 0, '%s, second run:\n%s' % (playbook, output[-4000:])
-            assert_nothing_changed(output, os.path.basename(playbook))
+            rewritten = dict((p.name, p.read_text()) for p in (tmp_path / 'reports').iterdir())
+            differences = ['%s:\n%s' % (name, '\n'.join(difflib.unified_diff(
+                reports[name].splitlines(), rewritten[name].splitlines(), lineterm='', n=0)))
+                for name in sorted(reports) if rewritten.get(name) != reports[name]]
+            assert_nothing_changed(output, os.path.basename(playbook), '\n'.join(differences)[-6000:])
         assert dict((p.name, p.read_text()) for p in (tmp_path / 'reports').iterdir()) == reports
     finally:
         code, output = ansible_playbook_here(['-i', inventory, playbooks[0], '-e', 'demo_state=absent'] + extra)

@@ -102,7 +102,7 @@ def test_network_target_without_limits_says_so(misconfigured, docker_client):
 
 BAD = [
     ('unreachable host', {'login_host': '10.255.255.1', 'login_port': 3306, 'connect_timeout': 2}, 'login_host'),
-    ('nothing listening', {'login_host': '127.0.0.1', 'login_port': 1, 'engine': 'mysql'}, 'login_host'),
+    ('nothing listening', {'login_host': '127.0.0.1', 'login_port': 1, 'engine': 'mysql'}, 'login_port'),
     ('wrong password', {'login_password': 'wrong'}, 'login_password'),
     ('no such container', {'container': 'dbt-no-such-container'}, 'container'),
     ('engine not detectable', {'login_host': '127.0.0.1', 'login_port': 1234}, 'engine'),
