@@ -15,11 +15,6 @@ from ansible_collections.dbops.containers.plugins.module_utils.common.errors imp
 from ansible_collections.dbops.containers.plugins.module_utils.engines.registry import get_adapter
 
 
-def tcp_reachable(host, port, timeout):
-    """Does host:port accept a TCP connection within timeout seconds?"""
-    return server_answers(host, port, timeout, ProbeExchange(b'', 0))
-
-
 # What a live server of the engine says when a client connects: ``request`` is sent first (b'' for
 # none), then ``answer_bytes`` bytes must arrive. A frozen server's kernel still completes the TCP
 # handshake, so a bare connect calls a paused server alive; its server process no longer answers.

@@ -130,11 +130,10 @@ class FailoverDriver(SqlFailoverDriver):
         return flavor_named(self.cluster.engine)
 
     def _config_volume(self, node):
-        directory = self.cluster.adapter.config_dir
-        for mount in node.inspect.get('Mounts') or []:
-            if mount.get('Destination') == directory and mount.get('Type') == 'volume':
-                return mount['Name']
-        raise DbopsError('container %s has no configuration volume at %s' % (node.name, directory), 'nodes')
+        volume = repl.config_volume(node.inspect)
+        if volume is None:
+            raise DbopsError('container %s has no configuration volume at %s' % (node.name, repl.CONFIG_DIR), 'nodes')
+        return volume
 
     def _write_fence(self, node, content):
         self.cluster.docker.write_to_mount(node.inspect['Config']['Image'],

@@ -814,7 +814,7 @@ class Driver(base.ReplicationDriver):
         volume of a container made by db_container) says what its role needs at its next start: the run-time
         SET of read_only is lost by a restart. Servers reached by address only are left as they are."""
         container = self.context.target.container
-        volume = _config_volume(container) if container else None
+        volume = config_volume(container) if container else None
         if volume is None:
             return changed, actions
         docker = self.context.docker
@@ -839,7 +839,7 @@ class Driver(base.ReplicationDriver):
 CONFIG_DIR = MySQLAdapter.config_dir
 
 
-def _config_volume(inspect):
+def config_volume(inspect):
     """The named volume mounted at CONFIG_DIR, or None (not a container made by db_container)."""
     for mount in inspect.get('Mounts') or []:
         if mount.get('Destination') == CONFIG_DIR and mount.get('Type') == 'volume':

@@ -26,6 +26,7 @@ import binascii
 import os
 import time
 
+from ansible_collections.dbops.containers.plugins.module_utils.common import login_errors
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.sql import execute, rows, scalar
 from ansible_collections.dbops.containers.plugins.module_utils.common.wait import wait_until
@@ -66,7 +67,7 @@ class FailoverDriver(SqlFailoverDriver):
     tcp_check_before_login = True
     # An SSLRequest (length 8, code 80877103): a live postmaster answers one byte, S or N, before any
     # login and logs nothing when the client then hangs up; a frozen one never answers.
-    probe_request = b'\x00\x00\x00\x08\x04\xd2\x16\x2f'
+    probe_request = login_errors.SSL_REQUEST
     probe_answer_bytes = 1
 
     # ------------------------------------------------------------------ helpers
