@@ -172,9 +172,24 @@ options:
     type: bool
     default: true
   semi_sync_timeout:
-    description: MySQL and MariaDB. The new primary's semi-sync timeout in milliseconds.
+    description:
+      - MySQL and MariaDB. The new primary's semi-sync timeout in milliseconds, after which it commits
+        asynchronously. Used with O(durability=preferred) only; with V(required) the new primary never falls back.
     type: int
     default: 1000
+  durability:
+    description:
+      - V(required) never promotes a replica that may lack a commit a client was told succeeded. Every replica
+        that may have acknowledged a commit (all but fenced old primaries) must be read, and the most advanced is
+        chosen. A primary last seen committing asynchronously (the watcher reads it every round) is not replaced.
+        Such a failover is refused, naming why, and nothing changes; O(force) overrides it, accepting the loss. On
+        MySQL and MariaDB the new primary's semi-sync never falls back to asynchronous commits, so its writes wait
+        while no replica can acknowledge them.
+      - V(preferred) promotes the most advanced replica that answers, and the new primary falls back to
+        asynchronous commits after O(semi_sync_timeout). Commits acknowledged during a fallback can be lost.
+    type: str
+    choices: [required, preferred]
+    default: required
   synchronous:
     description:
       - PostgreSQL. Turns synchronous replication back on for the new primary once it has a streaming standby.
@@ -266,6 +281,19 @@ reseeded:
   description: O(mode=rejoin). Whether the old primary had to be rebuilt from the new primary (O(force)).
   returned: mode is rejoin
   type: bool
+kept_data_volume:
+  description:
+    - O(mode=rejoin). The Docker volume holding a copy of the old primary's data, taken before its diverged
+      history was rewound or rebuilt. Nothing a client may have been told is committed is deleted; remove the
+      volume once its contents are no longer needed.
+  returned: mode is rejoin and the old primary had diverged
+  type: str
+repoint_failed:
+  description:
+    - Replicas that could not follow the new primary in time (frozen or gone), with why. The endpoint was moved
+      anyway; the watcher re-points them once they answer, or run the failover again.
+  returned: mode is failover or switchover and a replica could not be re-pointed
+  type: dict
 timeline:
   description: The steps with their time in seconds from the start (checked, detected, fenced, promoted, repointed, endpoint_moved, notified).
   returned: mode is failover, switchover or rejoin
@@ -318,6 +346,7 @@ def argument_spec():
         replication_password=dict(type='str', no_log=True),
         semi_sync=dict(type='bool', default=True),
         semi_sync_timeout=dict(type='int', default=1000),
+        durability=dict(type='str', default='required', choices=['required', 'preferred']),
         synchronous=dict(type='bool', default=False),
         notify_url=dict(type='str'),
         wait_timeout=dict(type='int', default=60),
@@ -332,6 +361,8 @@ def main():
         result = run(module.params, check_mode=module.check_mode)
     except DbopsError as exc:
         module.fail_json(msg=str(exc), parameter=exc.parameter, changed=False)
+    for name, why in sorted((result.get('repoint_failed') or {}).items()):
+        module.warn('replica %s does not follow %s yet: %s' % (name, result.get('new_primary'), why))
     module.exit_json(**result)
 
 

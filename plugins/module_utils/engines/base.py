@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import abc
+import time
 import re
 import unicodedata
 from collections import namedtuple
@@ -372,6 +373,9 @@ class FailoverDriver(AbstractBase):
     ack_needs_replica = False
     # Set by rejoin(): True when the node's data had to be discarded and copied again.
     last_rejoin_reseeded = False
+    # Set by rejoin(): the volume the node's diverged data was copied into before it was rewound or
+    # rebuilt (no automatic step deletes commits a client may have been told of), else None.
+    last_rejoin_kept = None
     # How an observer tells a live server from a frozen one whose kernel still accepts connections:
     # send probe_request, then probe_answer_bytes bytes must come back within probe_timeout.
     # The base (0 bytes) is a bare TCP connect, for an engine whose server waits for the client's
@@ -394,26 +398,54 @@ class FailoverDriver(AbstractBase):
 
     # Seconds allowed to open a session to a candidate while reading positions.
     position_connect_timeout = 3
+    # Seconds a candidate's whole position read may take (session and queries): a frozen replica
+    # costs this once, not its client library's own read timeouts.
+    position_read_timeout = 5
+
+    # What the controller's probe last learnt of the primary's commits: (time, True when a commit is
+    # acknowledged only once a replica holds it, False when it commits asynchronously, None unknown).
+    synchronous_seen = None
 
     def positions(self, nodes):
-        """One row per node: {name, priority, healthy, position, why?, ...} (compared by choose_candidate)."""
-        found = []
-        for node in nodes:
-            row = {'name': node.name, 'priority': node.priority, 'healthy': False, 'position': None}
-            found.append(row)
-            if not node.running:
-                row['why'] = 'container not running'
-                continue
-            try:
-                session = self.cluster.connect(node, self.position_connect_timeout)
-            except DbopsError as exc:
-                row['why'] = str(exc)
-                continue
-            try:
-                self.read_position(session, node, row)
-            finally:
-                session.close()
-        return found
+        """One row per node: {name, priority, healthy, position, why?, ...} (compared by choose_candidate).
+
+        Read from every node at once, and a node that has not answered by the deadline is a row whose
+        ``why`` says so: a frozen replica must not hold the failover back."""
+        from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+        rows = [{'name': node.name, 'priority': node.priority, 'healthy': False, 'position': None}
+                for node in nodes]
+        if not nodes:
+            return rows
+        deadline = time.time() + self.position_read_timeout
+        pool = ThreadPoolExecutor(max_workers=len(nodes))
+        try:
+            futures = [pool.submit(self._read_one_position, node, dict(row)) for node, row in zip(nodes, rows)]
+            for index, future in enumerate(futures):
+                try:
+                    rows[index] = future.result(timeout=max(0.0, deadline - time.time()))
+                except FutureTimeout:
+                    rows[index]['why'] = 'did not answer within %s s (frozen or overloaded)' % self.position_read_timeout
+        finally:
+            pool.shutdown(wait=False)
+        return rows
+
+    def _read_one_position(self, node, row):
+        if not node.running:
+            row['why'] = 'container not running'
+            return row
+        try:
+            session = self.cluster.connect(node, self.position_connect_timeout)
+        except DbopsError as exc:
+            row['why'] = str(exc)
+            return row
+        try:
+            self.read_position(session, node, row)
+        except Exception as exc:  # noqa: BLE001 - one unreadable node is one unusable candidate
+            row['healthy'] = False
+            row['why'] = 'its position could not be read: %s' % exc
+        finally:
+            session.close()
+        return row
 
     @abc.abstractmethod
     def read_position(self, session, node, row):

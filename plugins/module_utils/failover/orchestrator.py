@@ -20,7 +20,8 @@ import time
 
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import FileEntry
-from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import Cluster, ProbeExchange, Timeline
+from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import (
+    Cluster, ProbeExchange, Timeline, restart_policy)
 from ansible_collections.dbops.containers.plugins.module_utils.failover.decisions import (
     CHANGING_STEPS, choose_candidate, describe_round, primary_dead, round_says_dead)
 from ansible_collections.dbops.containers.plugins.module_utils.failover.endpoints import ENDPOINTS
@@ -39,6 +40,7 @@ class Failover(object):
         self.cluster = cluster or Cluster(params)
         self.driver = self.cluster.driver
         self.timeline = Timeline()
+        self.repoint_failed = {}    # {node: why} of the last failover or switchover
 
     # ---------------------------------------------------------------- discovery
     def current_primary(self):
@@ -128,6 +130,7 @@ class Failover(object):
         positions = self.driver.positions([n for n in self.cluster.nodes if n is not primary])
         candidate_row = self._candidate_row(positions, None)
         candidate = self.cluster.by_name[candidate_row['name']]
+        self._refuse_unproven_candidate(primary, candidate, positions)
         result = {'old_primary': primary.name, 'new_primary': candidate.name, 'positions': positions,
                   'check': health, 'changed': True}
         # In check mode the driver only reads: a stopped SQL thread or paused replay stays as it is.
@@ -188,6 +191,33 @@ class Failover(object):
                              'candidate' if target else 'nodes')
         return row
 
+    def _refuse_unproven_candidate(self, primary, candidate, positions):
+        """durability required: promote only a candidate that holds every commit a client was told of.
+
+        A commit was acknowledged once one replica held it (semi-sync, synchronous_standby_names ANY 1),
+        not necessarily this one: the most advanced of ALL replicas holds every acknowledged commit, so
+        every replica that may have acknowledged one must have been read. A fenced node (an earlier
+        primary) acknowledged nothing to this primary. And a primary last seen committing asynchronously
+        may have acknowledged commits no replica has at all. force decides otherwise, knowingly."""
+        if self.params.get('force') or (self.params.get('durability') or 'required') != 'required':
+            return
+        seen = self.driver.synchronous_seen
+        if seen is not None and seen[1] is False:
+            raise DbopsError(
+                'the primary %s was committing asynchronously when last seen (%.0f s before it died): it may '
+                'have acknowledged commits no replica holds, and durability is required. Nothing was changed. '
+                'Bring %s back, or fail over with force accepting the loss'
+                % (primary.name, max(0.0, time.time() - seen[0]), primary.name), 'durability')
+        unread = [row for row in positions if row.get('position') is None and row['name'] != candidate.name
+                  and restart_policy(self.cluster.by_name[row['name']]) != 'no']
+        if unread:
+            raise DbopsError(
+                'cannot prove %s holds every acknowledged commit: %s could not be read, and a commit may have been '
+                'acknowledged by it alone (durability is required). Nothing was changed. Bring it back (the '
+                'failover is tried again), or fail over with force accepting the loss'
+                % (candidate.name, '; '.join('%s (%s)' % (row['name'], row.get('why') or 'unknown') for row in unread)),
+                'durability')
+
     def _others(self, primary, candidate):
         return [n for n in self.cluster.nodes if n is not primary and n is not candidate]
 
@@ -204,16 +234,20 @@ class Failover(object):
         running = [n for n in others if n.running]
         if self.driver.ack_needs_replica:
             # Semi-sync: a commit on the new primary waits for a replica's acknowledgement (up to the
-            # semi-sync timeout, then it silently falls back to async). Replicas connect first, so the
+            # semi-sync timeout, or for ever under durability required). Replicas connect first, so the
             # clients' first commits are acknowledged at once, and by a replica.
-            repointed = self._repoint(running, candidate, also)
+            repointed, failed = self._repoint(running, candidate, also)
             self._move_endpoint_now(endpoint_plan)
         else:
             # Clients first: the endpoint moves as soon as the new primary takes writes; the other
             # replicas are re-pointed after (they only serve reads meanwhile).
             self._move_endpoint_now(endpoint_plan)
-            repointed = self._repoint(running, candidate, also)
+            repointed, failed = self._repoint(running, candidate, also)
         self.driver.after_promote(candidate)
+        if failed:
+            # The clients already write to the new primary: a replica that could not follow now (frozen,
+            # gone) is re-pointed by the watcher's repair once it answers, or by a rerun.
+            self.repoint_failed.update(failed)
         return repointed
 
     def _move_endpoint_now(self, endpoint_plan):
@@ -221,23 +255,42 @@ class Failover(object):
 
     def _repoint(self, nodes, candidate, also=None):
         """Re-point nodes (and demote also) at the candidate, at the same time: each waits for its own
-        replication to start, and a switchover's pause must not be the sum of those waits."""
+        replication to start, and a switchover's pause must not be the sum of those waits.
+
+        Returns (names re-pointed, {name: why} for the others). A node that has not finished within
+        wait_timeout (frozen) is left behind: after the promotion, nothing may keep the endpoint from
+        moving."""
         jobs = [(self.driver.repoint, node) for node in nodes]
         if also is not None:
             jobs.append((self.driver.demote, also))
+        done, failed = [], {}
         if jobs:
-            from concurrent.futures import ThreadPoolExecutor
-            with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-                futures = [pool.submit(action, node, candidate) for action, node in jobs]
-            for future in futures:
-                future.result()     # the first failure is raised, after every job has ended
-        names = [node.name for node in nodes]
+            from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+            deadline = time.time() + (self.params.get('wait_timeout') or 60)
+            pool = ThreadPoolExecutor(max_workers=len(jobs))
+            try:
+                futures = [(node, pool.submit(action, node, candidate)) for action, node in jobs]
+                for node, future in futures:
+                    try:
+                        future.result(timeout=max(0.0, deadline - time.time()))
+                        done.append(node.name)
+                    except FutureTimeout:
+                        failed[node.name] = 'did not follow %s within wait_timeout' % candidate.name
+                    except Exception as exc:  # noqa: BLE001 - reported; the others go on
+                        failed[node.name] = str(getattr(exc, 'message', None) or exc)
+            finally:
+                pool.shutdown(wait=False)
+        names = [name for name in done if also is None or name != also.name]
         self.timeline.mark('repointed', nodes=names)
-        if also is not None:
+        if also is not None and also.name in done:
             self.timeline.mark('old_primary_follows', node=also.name)
-        return names
+        if failed:
+            self.timeline.mark('repoint_failed', nodes=sorted(failed))
+        return names, failed
 
     def _finish(self, result, primary, candidate, planned):
+        if self.repoint_failed:
+            result['repoint_failed'] = dict(self.repoint_failed)
         notified = self.notify('%s %s: %s is the new primary (was %s)' % (
             self.cluster.engine, 'switchover' if planned else 'failover', candidate.name, primary.name))
         if notified:
@@ -291,7 +344,11 @@ class Failover(object):
     # ---------------------------------------------------------------- rejoin
     def rejoin(self):
         """Make a fenced old primary (params node) a replica of the current primary."""
-        name = self.params.get('node')
+        return self.rejoin_node(self.params.get('node'))
+
+    def rejoin_node(self, name):
+        """Make the node ``name`` (a fenced old primary) a replica of the current primary. The watcher
+        calls it after a failover, so that a cluster of two can fail over again; never with force."""
         if not name or name not in self.cluster.by_name:
             raise DbopsError('set node to the old primary to rejoin (one of the nodes)', 'node')
         node = self.cluster.by_name[name]
@@ -303,11 +360,16 @@ class Failover(object):
             return {'changed': False, 'node': name, 'primary': primary.name, 'reseeded': False, 'timeline': []}
         if self.check_mode:
             return {'changed': True, 'node': name, 'primary': primary.name, 'check_mode': True}
+        self.driver.last_rejoin_kept = None
         self.driver.rejoin(node, primary)
         reseeded = bool(self.driver.last_rejoin_reseeded)
+        result = {'changed': True, 'node': name, 'primary': primary.name, 'reseeded': reseeded}
+        if self.driver.last_rejoin_kept:
+            # Its diverged data, copied aside before anything was rewound or rebuilt.
+            result['kept_data_volume'] = self.driver.last_rejoin_kept
         self.timeline.mark('rejoined', node=name, primary=primary.name, reseeded=reseeded)
-        return {'changed': True, 'node': name, 'primary': primary.name, 'reseeded': reseeded,
-                'timeline': self.timeline.events}
+        result['timeline'] = self.timeline.events
+        return result
 
     # ---------------------------------------------------------------- endpoint
     def plan_endpoint(self, new_primary, replicas):
@@ -428,6 +490,9 @@ def check_options(params):
         value = params.get(name)
         if value is not None and value < lowest:
             raise DbopsError('%s %s: give the %s. Nothing was changed' % (name, value, what), name)
+    if params.get('durability') not in (None, 'required', 'preferred'):
+        raise DbopsError('durability %r: give required (never promote a replica that may lack an acknowledged '
+                         'commit) or preferred. Nothing was changed' % params.get('durability'), 'durability')
 
 
 def run(params, check_mode=False):

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import abc
+import time
 
 from ansible_collections.dbops.containers.plugins.module_utils.common import login_errors
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
@@ -121,8 +122,20 @@ class SqlFailoverDriver(FailoverDriver):
             return exc.parameter == 'login_password' or login_errors.saturated(exc)
         try:
             scalar(conn, 'SELECT 1')
-            return True
         except Exception:  # noqa: BLE001 - any failure of the round trip
+            conn.close()
             return False
+        try:
+            # Read every round while the primary lives: a primary that went asynchronous may have
+            # acknowledged commits no replica has, which the failover must know once it is dead.
+            self.synchronous_seen = (time.time(), self.synchronous_commits(conn))
+        except Exception:  # noqa: BLE001 - an unreadable state is unknown, and the primary answered
+            self.synchronous_seen = (time.time(), None)
         finally:
             conn.close()
+        return True
+
+    def synchronous_commits(self, conn):
+        """From the primary's session: True when a commit is acknowledged only once a replica holds it,
+        False when the primary commits asynchronously, None when unknown (the engine's driver says)."""
+        return None

@@ -175,12 +175,93 @@ def test_failover_fences_before_promoting_and_repoints_the_others():
     assert 'demote' not in order                        # a dead primary is fenced, not demoted
 
 
-def test_a_failed_repoint_is_reported_with_what_was_done():
-    cluster = FakeCluster(True, 'repoint')
+def test_a_failed_repoint_after_the_promotion_still_moves_the_endpoint():
+    # Promoted: the clients must reach the new primary although one replica could not follow it.
+    steps, result = run('failover', fail_at='repoint')
+    order = names(steps)
+    assert order.index('promote') < order.index('endpoint')
+    assert result['repoint_failed'] == {'db2': 'repoint failed'}
+    assert result['repointed'] == []
+    assert 'unfreeze' not in order
+
+
+def test_a_replica_that_never_finishes_following_costs_wait_timeout_not_the_failover():
+    cluster = FakeCluster(True)
+    cluster.params['wait_timeout'] = 0.2
+    release = threading.Event()
+    cluster.driver.repoint = lambda node, new_primary: release.wait(5)
     failover = orchestrator.Failover(cluster.params, cluster=cluster)
-    with pytest.raises(DbopsError, match='already done: frozen, promoted'):
-        orchestrator.with_progress(failover.switchover, failover.timeline)
+    failover.apply_endpoint = lambda plan: cluster.driver._record('endpoint', plan['new_primary']) or 'x'
+    try:
+        result = failover.failover(health={'primary_dead': True, 'rounds': [{}]})
+    finally:
+        release.set()
+    assert 'endpoint' in names(cluster.driver.steps)
+    assert 'within wait_timeout' in result['repoint_failed']['db2']
+
+
+def test_a_failed_demote_in_a_switchover_is_reported_and_the_old_primary_stays_read_only():
+    cluster = FakeCluster(True, 'demote')
+    failover = orchestrator.Failover(cluster.params, cluster=cluster)
+    failover.apply_endpoint = lambda plan: cluster.driver._record('endpoint', plan['new_primary']) or 'x'
+    result = failover.switchover()
+    assert result['repoint_failed'] == {'db1': 'demote failed'}
     assert 'unfreeze' not in names(cluster.driver.steps)     # promoted: the old primary stays read-only
+
+
+def durability_run(seen=None, positions=None, fenced=(), **params):
+    cluster = FakeCluster(True)
+    cluster.params.update(params)
+    for name in fenced:
+        cluster.by_name[name].inspect['HostConfig'] = {'RestartPolicy': {'Name': 'no'}}
+    cluster.driver.synchronous_seen = seen
+    if positions is not None:
+        cluster.driver.positions = lambda nodes: [dict(row) for row in positions]
+    failover = orchestrator.Failover(cluster.params, cluster=cluster)
+    failover.apply_endpoint = lambda plan: cluster.driver._record('endpoint', plan['new_primary']) or 'x'
+    return cluster, lambda: failover.failover(health={'primary_dead': True, 'rounds': [{}]})
+
+
+UNREAD_DB2 = [{'name': 'db2', 'healthy': False, 'position': None, 'why': 'did not answer within 5 s'},
+              {'name': 'db3', 'healthy': True, 'position': 7, 'priority': 0}]
+
+
+def test_required_refuses_a_candidate_while_another_replica_could_not_be_read():
+    cluster, failover = durability_run(positions=UNREAD_DB2)
+    with pytest.raises(DbopsError, match='db2 .did not answer within 5 s.') as caught:
+        failover()
+    assert caught.value.parameter == 'durability'
+    assert not set(names(cluster.driver.steps)) & {'fence', 'promote', 'repoint', 'endpoint'}
+
+
+@pytest.mark.parametrize('params', [{'durability': 'preferred'}, {'force': True}])
+def test_preferred_or_force_promote_the_best_replica_that_answers(params):
+    cluster, failover = durability_run(positions=UNREAD_DB2, **params)
+    assert failover()['new_primary'] == 'db3'
+
+
+def test_a_fenced_earlier_primary_acknowledged_nothing_and_does_not_block_the_failover():
+    _cluster, failover = durability_run(positions=UNREAD_DB2, fenced=('db2',))
+    assert failover()['new_primary'] == 'db3'
+
+
+def test_required_refuses_when_the_primary_was_last_seen_committing_asynchronously():
+    cluster, failover = durability_run(seen=(0.0, False))
+    with pytest.raises(DbopsError, match='committing asynchronously when last seen'):
+        failover()
+    assert 'fence' not in names(cluster.driver.steps)
+
+
+@pytest.mark.parametrize('seen', [None, (0.0, True), (0.0, None)])
+def test_required_fails_over_a_primary_seen_synchronous_or_never_seen(seen):
+    _cluster, failover = durability_run(seen=seen)
+    assert failover()['new_primary'] == 'db3'
+
+
+def test_durability_outside_its_choices_is_refused_by_name():
+    with pytest.raises(DbopsError, match='durability .always.: give required') as caught:
+        orchestrator.check_options({'durability': 'always'})
+    assert caught.value.parameter == 'durability'
 
 
 def test_failover_check_mode_asks_the_driver_to_only_read_and_changes_nothing():
@@ -219,3 +300,46 @@ def test_rejoin_check_mode_predicts_a_change_without_making_it():
 def test_rejoin_of_a_fenced_node_rejoins_it():
     steps, result = rejoin(False)
     assert result['changed'] is True and ('rejoin', 'db2', 'db1') in steps
+
+
+class StuckSession(object):
+    def close(self):
+        pass
+
+
+class PositionsDriver(FailoverDriver):
+    """The base positions(): a frozen node's session never answers its queries."""
+    position_read_timeout = 0.3
+
+    def __init__(self, cluster, frozen):
+        super(PositionsDriver, self).__init__(cluster)
+        self.frozen, self.release = frozen, threading.Event()
+
+    def read_position(self, session, node, row):
+        if node.name in self.frozen:
+            self.release.wait(5)
+        elif node.name == 'broken':
+            raise RuntimeError('server has gone away')
+        row.update(position=3, healthy=True)
+
+    discover_primary = controller_probe = ensure_caught_up = follows = fence = promote = repoint = None
+    prepare_switchover = freeze = unfreeze = wait_replicas_caught_up = before_promote = demote = rejoin = None
+
+
+def test_positions_are_read_at_once_and_a_frozen_node_costs_one_timeout():
+    import time
+    fake = FakeCluster(True)
+    fake.connect = lambda node, timeout: StuckSession()
+    fake.nodes.append(cluster.Node('broken', inspect={'State': {'Running': True}}))
+    fake.nodes.append(cluster.Node('stopped', inspect={'State': {'Running': False}}))
+    driver = PositionsDriver(fake, frozen=('db2', 'db3'))
+    started = time.time()
+    try:
+        rows = dict((row['name'], row) for row in driver.positions(fake.nodes))
+    finally:
+        driver.release.set()
+    assert time.time() - started < 2              # two frozen nodes: one deadline, not two
+    assert rows['db1']['position'] == 3 and rows['db1']['healthy']
+    assert 'did not answer within 0.3 s' in rows['db2']['why'] and rows['db3']['position'] is None
+    assert 'server has gone away' in rows['broken']['why'] and not rows['broken']['healthy']
+    assert rows['stopped']['why'] == 'container not running'
