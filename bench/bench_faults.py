@@ -1,0 +1,801 @@
+#!/usr/bin/env python
+"""The fault suite: what the failover does with the faults real clusters meet, on real servers.
+
+Per engine, a cluster built like bench-failover's (bench/inventory/faults-<engine>.yml: the same shape
+under bft-* names and ports; playbooks/cluster.yml, playbooks/watcher.yml). In every run two clients
+write one row per autocommit transaction and keep a ledger of the ids acknowledged:
+
+- the endpoint client, through HAProxy / PgBouncer (bench_failover.Load);
+- the direct client, straight to the primary from the host. The primary is plugged into a side
+  network of its own (<cluster>-side, a Docker bridge nobody else of the cluster is on; the host
+  reaches every bridge) before the fault, and the client connects to its address there: when the
+  primary is cut off from the cluster network it stays on the client's side of the partition.
+
+While a run lasts, every node's read-only state is read from the host every 0.5 s (a SELECT, never a
+write: a probe write would itself give a replica errant transactions).
+
+Faults (one function each, FAULTS below):
+  kill9                        docker kill of the primary
+  pause                        docker pause of the primary 20 s, then unpause
+  partition_primary            the primary disconnected from the cluster network 30 s, then reconnected;
+                               the direct client keeps writing to it on the side network
+  partition_asymmetric         the primary cut off from the cluster network 30 s, but one replica is
+                               plugged into the side network too: the replica's lookups of the
+                               primary's name (replication's host, the watcher's probe from inside the
+                               replica) resolve to its side-network address, so that replica alone
+                               still reaches it; the watcher, the endpoint and the other replica do not
+  partition_replica            one replica disconnected 30 s (no failover expected)
+  watcher_killed_after_detect  the primary killed; the watcher killed when its log (docker logs -f)
+                               says primary_dead; started again 2 s later
+  watcher_killed_after_promote the same, killed when a promotion shows: a 'promoted' event in its log,
+                               or (the watcher logs none today) a node other than the old primary
+                               answering as writable, polled every 0.1 s
+  double_fault                 the primary killed, then 1 s later the replica expected to be chosen
+                               (most rows of the run, then the name, as choose_candidate ranks them)
+  replicas_down_then_kill      every replica stopped 30 s under load, started, and the primary killed
+                               0.5 s after they run again
+  slow_primary                 docker update --cpus 0.05 of the primary for 30 s (no failover expected)
+  cycles                       CYCLES (10) kill / failover / rejoin cycles under load, then a checksum of
+                               the ledger table compared on every node
+
+After each run every fault is healed (networks, pause, CPU, the watcher), the cluster settles (one
+writable node), the ledger is read from that final primary, then every other node is re-joined
+(db_failover mode rejoin, force) and the next run starts from a healthy cluster (rebuilt when it
+cannot be made healthy).
+
+Figures per engine and fault, in bench/results/faults.json (RESULTS_DIR= another directory):
+  runs, acked (acknowledged to either client), acked_lost (acknowledged ids missing from the final
+  primary, warned commits apart), acked_lost_with_warning (PostgreSQL commits that came back with the
+  "canceling wait for synchronous replication" warning, lost), two_writable_s (seconds with two
+  writable nodes), unavailable_s_p50 / _max (the longest gap between writes acknowledged through the
+  endpoint, per run), failovers (the watcher's failover events), false_failovers (failovers in the
+  faults where the primary keeps serving). The runs themselves: faults-runs.json.
+
+    make bench-faults [ENGINES=mysql,mariadb,postgres] [FAULTS=kill9,pause,...] [RUNS=3] [CYCLES=10]
+                      [QUICK=1] [MYSQL_IMAGE=...] [MARIADB_IMAGE=...] [POSTGRES_IMAGE=...]
+
+QUICK=1: one run of kill9 and partition_replica (FAULTS= chooses others), 3 cycles: the CI mode.
+Clusters are removed after each engine, also on failure or SIGTERM.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+
+import docker
+import psycopg2
+import pymysql
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import bench_failover as fo  # noqa: E402
+import failover_stats as fs  # noqa: E402
+import faults_stats as fst  # noqa: E402
+
+DOCKER = fo.DOCKER
+TABLE = fo.TABLE
+log = fo.log
+
+PAUSE_S = 20
+PARTITION_S = 30
+REPLICAS_DOWN_S = 30
+SLOW_S = 30
+SLOW_CPUS = '0.05'
+OBSERVE_S = 75          # after a fault is healed, how long the endpoint client is given to write again
+DIRECT_BASE = 1000000000    # the direct client's ids: far above the endpoint client's
+
+
+def _cluster(engine, nodes, port):
+    base = fo.CLUSTERS[engine]
+    name = 'bft-%s' % engine
+    return dict(base, inventory='faults-%s.yml' % engine, nodes=nodes, network=name + '-net',
+                endpoint={'type': base['endpoint']['type'], 'container': '%s-%s' % (name, base['endpoint']['type'])},
+                watcher=name + '-watcher', port=port, side=name + '-side')
+
+
+CLUSTERS = {
+    'mysql': _cluster('mysql', ['bft-my1', 'bft-my2', 'bft-my3'], 17556),
+    'mariadb': _cluster('mariadb', ['bft-db1', 'bft-db2', 'bft-db3'], 17546),
+    'postgres': _cluster('postgres', ['bft-pg1', 'bft-pg2'], 17532),
+}
+
+
+# ------------------------------------------------------------------ docker: networks, states
+def networks_of(name):
+    return (fo.inspect(name)['NetworkSettings'].get('Networks') or {})
+
+
+def ensure_network(name):
+    if not DOCKER.networks.list(names=[name]):
+        DOCKER.networks.create(name, driver='bridge', labels={'bench.dbops': 'true'})
+
+
+def remove_network(name):
+    for network in DOCKER.networks.list(names=[name]):
+        network.reload()
+        for container in network.containers:
+            try:
+                network.disconnect(container, force=True)
+            except docker.errors.APIError:
+                pass
+        network.remove()
+
+
+def plug(name, network):
+    """Connect a container to a network under its own name (a no-op when it is on it already)."""
+    if network not in networks_of(name):
+        DOCKER.api.connect_container_to_network(name, network, aliases=[name])
+
+
+def unplug(name, network):
+    if network in networks_of(name):
+        DOCKER.api.disconnect_container_from_network(name, network)
+
+
+def reachable_address(cluster, name):
+    """The node's address from the host: on the cluster network, else on the side network."""
+    found = networks_of(name)
+    for network in (cluster['network'], cluster['side']):
+        address = (found.get(network) or {}).get('IPAddress')
+        if address:
+            return address
+    return None
+
+
+def state(name):
+    try:
+        return fo.inspect(name)['State']
+    except docker.errors.NotFound:
+        return {}
+
+
+def server_id(cluster, name):
+    """What the endpoint client records as the server of a write (bench_failover.Load): MySQL's
+    @@hostname (the container's hostname), PostgreSQL's inet_server_addr()."""
+    if fo.is_mysql_family(cluster):
+        return fo.inspect(name)['Config']['Hostname']
+    return fo.address(name, cluster['network'])
+
+
+# ------------------------------------------------------------------ SQL from the host, short timeouts
+def connect_node(cluster, host, timeout=2, user='root'):
+    if fo.is_mysql_family(cluster):
+        password = fo.secret('%s-%s' % (cluster['secret'], 'root' if user == 'root' else 'app'))
+        return pymysql.connect(host=host, port=3306, user=user, password=password, database='production',
+                               autocommit=True, connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout)
+    login = 'postgres' if user == 'root' else user
+    conn = psycopg2.connect(host=host, port=5432, user=login, password=fo.secret('postgres-%s' % (
+        'root' if user == 'root' else 'app')), dbname='production', connect_timeout=max(2, int(timeout)),
+        options='-c statement_timeout=%d' % int(timeout * 1000))
+    conn.autocommit = True
+    return conn
+
+
+def node_writable(cluster, name):
+    """True: the node takes writes (read_only off / not in recovery); False: read-only or not running;
+    None: not reached in time (a paused server, a node off every network the host reaches)."""
+    current = state(name)
+    if not current.get('Running'):
+        return False
+    host = reachable_address(cluster, name)
+    if not host or current.get('Paused'):
+        return None
+    try:
+        conn = connect_node(cluster, host, timeout=1)
+    except Exception:  # noqa: BLE001 - not reached
+        return None
+    try:
+        with conn.cursor() as cur:
+            if fo.is_mysql_family(cluster):
+                cur.execute('SELECT @@GLOBAL.read_only')
+                return not int(cur.fetchone()[0])
+            cur.execute('SELECT pg_is_in_recovery()')
+            return not cur.fetchone()[0]
+    except Exception:  # noqa: BLE001
+        return None
+    finally:
+        conn.close()
+
+
+class WritableSampler(object):
+    """Every node's writable state every ``interval`` seconds, each node asked at the same time; a node
+    whose previous answer is still pending counts as not reached (None) and is not asked twice."""
+
+    def __init__(self, cluster, interval=0.5):
+        self.cluster, self.interval = cluster, interval
+        self.samples = []
+        self.stop_flag = threading.Event()
+        self.thread = threading.Thread(target=self._run, name='sampler')
+        self.thread.daemon = True
+
+    def _run(self):
+        pool = ThreadPoolExecutor(max_workers=4 * len(self.cluster['nodes']))
+        pending = {}
+        try:
+            while not self.stop_flag.is_set():
+                at = time.time()
+                for name in self.cluster['nodes']:
+                    if name not in pending or pending[name].done():
+                        pending[name] = pool.submit(node_writable, self.cluster, name)
+                states = {}
+                for name, future in pending.items():
+                    try:
+                        states[name] = future.result(timeout=max(0.0, at + 1.2 - time.time()))
+                    except Exception:  # noqa: BLE001 - a slow answer is no answer
+                        states[name] = None
+                self.samples.append((at, states))
+                self.stop_flag.wait(max(0.0, self.interval - (time.time() - at)))
+        finally:
+            pool.shutdown(wait=False)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.stop_flag.set()
+        self.thread.join(10)
+        return time.time()
+
+
+# ------------------------------------------------------------------ the two clients
+class Client(fo.Load):
+    """bench_failover's ledger client, through the endpoint (host None) or straight to a node's address
+    (the direct client). PostgreSQL: a commit that came back with the warning that its wait for the
+    synchronous standby was cancelled (committed locally only) is acknowledged but noted in ``warned``."""
+
+    def __init__(self, cluster, trial, first_id, host=None):
+        fo.Load.__init__(self, cluster, trial, first_id)
+        self.host = host
+        self.warned = []
+        self.thread.name = 'direct' if host else 'endpoint'
+        self.thread.daemon = True
+
+    def _connect(self):
+        if self.host is None:
+            return fo.Load._connect(self)
+        # A client that waits for its commit longer than the semi-sync / synchronous wait: it sees the
+        # acknowledgement a primary gives once it stops waiting for a replica.
+        conn = connect_node(self.cluster, self.host, timeout=15, user='appuser')
+        return conn, 'direct:%s' % self.host
+
+    def _run(self):
+        conn, server = None, None
+        sql = 'INSERT INTO %s (id, trial, at) VALUES (%%s, %%s, %%s)' % TABLE
+        while not self.stop_flag.is_set():
+            try:
+                if conn is None:
+                    conn, server = self._connect()
+                row_id = self.next_id
+                self.next_id += 1      # an id whose outcome is unknown is never reused
+                with conn.cursor() as cur:
+                    cur.execute(sql, (row_id, self.trial, time.time()))
+                self.acks.append((row_id, time.time(), server))
+                notices = getattr(conn, 'notices', None)     # psycopg2 only
+                if notices:
+                    if any('synchronous replication' in notice for notice in notices):
+                        self.warned.append(row_id)
+                    del notices[:]
+            except Exception as exc:  # noqa: BLE001 - every failure: reconnect after a short backoff
+                self.errors.append((time.time(), type(exc).__name__, str(exc)[:160]))
+                try:
+                    if conn is not None:
+                        conn.close()
+                except Exception:  # noqa: BLE001
+                    pass
+                conn = None
+                time.sleep(0.05 if self.host is None else 0.2)
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+
+def wait_for_ack(client, after, timeout, not_servers=()):
+    """The first write the client had acknowledged after ``after`` by a server not in not_servers."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for _id, at, server in list(client.acks):
+            if at > after and server not in not_servers:
+                return at
+        time.sleep(0.1)
+    return None
+
+
+# ------------------------------------------------------------------ the watcher
+class WatcherLog(object):
+    """docker logs -f of the watcher (from now): ``wait(predicate)`` returns the first event that
+    matches. The stream ends when the watcher stops."""
+
+    def __init__(self, cluster):
+        self.events = []
+        self.changed = threading.Condition()
+        stream = DOCKER.api.logs(cluster['watcher'], stdout=True, stderr=True, stream=True, follow=True,
+                                 since=int(time.time()))
+        self.thread = threading.Thread(target=self._read, args=(stream,), name='watcher-log')
+        self.thread.daemon = True
+        self.thread.start()
+
+    def _read(self, stream):
+        pending = b''
+        for chunk in stream:
+            pending += chunk
+            while b'\n' in pending:
+                line, pending = pending.split(b'\n', 1)
+                parsed = fs.parse_watcher_log(line.decode('utf-8', 'replace'))
+                if parsed:
+                    with self.changed:
+                        self.events.extend(parsed)
+                        self.changed.notify_all()
+
+    def first(self, predicate):
+        with self.changed:
+            found = [e for e in self.events if predicate(e)]
+            return found[0] if found else None
+
+
+def kill_watcher_then_start(cluster):
+    DOCKER.api.kill(cluster['watcher'])
+    killed = time.time()
+    time.sleep(2.0)
+    if not state(cluster['watcher']).get('Running'):
+        DOCKER.api.start(cluster['watcher'])
+    return killed
+
+
+# ------------------------------------------------------------------ faults
+def fault_kill9(bench, primary, _clients):
+    DOCKER.api.kill(primary)
+    return {'healed_at': time.time(), 'not_servers': [bench.server_ids[primary]]}
+
+
+def fault_pause(_bench, primary, _clients):
+    DOCKER.api.pause(primary)
+    time.sleep(PAUSE_S)
+    try:
+        DOCKER.api.unpause(primary)
+    except docker.errors.APIError as exc:     # fenced (killed) while paused
+        return {'healed_at': time.time(), 'unpause': str(exc)[:120]}
+    return {'healed_at': time.time()}
+
+
+def fault_partition_primary(bench, primary, _clients):
+    unplug(primary, bench.cluster['network'])
+    time.sleep(PARTITION_S)
+    return {'healed_at': bench.reconnect(primary)}
+
+
+def fault_partition_asymmetric(bench, primary, _clients):
+    cluster = bench.cluster
+    seer = sorted(n for n in cluster['nodes'] if n != primary)[0]
+    plug(seer, cluster['side'])        # the primary is on it already (the direct client's network)
+    unplug(primary, cluster['network'])
+    time.sleep(PARTITION_S)
+    healed = bench.reconnect(primary)
+    unplug(seer, cluster['side'])
+    return {'healed_at': healed, 'still_seen_by': seer}
+
+
+def fault_partition_replica(bench, primary, _clients):
+    replica = sorted(n for n in bench.cluster['nodes'] if n != primary)[-1]
+    unplug(replica, bench.cluster['network'])
+    time.sleep(PARTITION_S)
+    return {'healed_at': bench.reconnect(replica), 'cut_off': replica}
+
+
+def _kill_watcher_when(bench, primary, step):
+    cluster = bench.cluster
+    watch = WatcherLog(cluster)
+    DOCKER.api.kill(primary)
+    killed_primary = time.time()
+    others = [n for n in cluster['nodes'] if n != primary]
+    deadline = killed_primary + 60
+    seen = None
+    while time.time() < deadline and seen is None:
+        if step == 'detect':
+            if watch.first(lambda e: e.get('event') == 'primary_dead'):
+                seen = 'log'
+        else:
+            if watch.first(lambda e: e.get('event') == 'promoted' or e.get('step') == 'promoted'):
+                seen = 'log'
+            elif any(node_writable(cluster, n) for n in others):
+                seen = 'state'
+            elif watch.first(lambda e: e.get('event') == 'failover'):
+                seen = 'too_late'      # the whole failover happened between two polls
+        if seen is None:
+            time.sleep(0.1)
+    record = {'not_servers': [bench.server_ids[primary]], 'watcher_kill_trigger': seen}
+    if seen is None:
+        record['healed_at'] = time.time()
+        return record
+    record['watcher_killed_after_s'] = round(time.time() - killed_primary, 2)
+    kill_watcher_then_start(cluster)
+    record['healed_at'] = time.time()
+    return record
+
+
+def fault_watcher_killed_after_detect(bench, primary, _clients):
+    return _kill_watcher_when(bench, primary, 'detect')
+
+
+def fault_watcher_killed_after_promote(bench, primary, _clients):
+    return _kill_watcher_when(bench, primary, 'promote')
+
+
+def fault_double_fault(bench, primary, _clients):
+    cluster = bench.cluster
+    others = sorted(n for n in cluster['nodes'] if n != primary)
+    rows = {}
+    for name in others:
+        try:
+            rows[name] = fo.node_rows(cluster, name, 'SELECT COUNT(*) FROM %s WHERE trial = %%s' % TABLE,
+                                      (bench.trial,))[0][0]
+        except Exception:  # noqa: BLE001
+            rows[name] = -1
+    # choose_candidate's order: the most data, then (equal priorities) the alphabetically first name.
+    candidate = sorted(others, key=lambda n: (-rows[n], n))[0]
+    DOCKER.api.kill(primary)
+    time.sleep(1.0)
+    DOCKER.api.kill(candidate)
+    return {'healed_at': time.time(), 'candidate_killed': candidate,
+            'not_servers': [bench.server_ids[primary], bench.server_ids[candidate]]}
+
+
+def fault_replicas_down_then_kill(bench, primary, _clients):
+    replicas = [n for n in bench.cluster['nodes'] if n != primary]
+    for name in replicas:
+        DOCKER.api.stop(name, timeout=10)
+    time.sleep(REPLICAS_DOWN_S)
+    for name in replicas:
+        DOCKER.api.start(name)
+    time.sleep(0.5)
+    DOCKER.api.kill(primary)
+    return {'healed_at': time.time(), 'not_servers': [bench.server_ids[primary]]}
+
+
+def docker_cpus(name, cpus):
+    subprocess.run(['docker', 'update', '--cpus', str(cpus), name], check=True, capture_output=True)
+
+
+def fault_slow_primary(bench, primary, _clients):
+    nano = fo.inspect(primary)['HostConfig'].get('NanoCpus') or 0
+    bench.cpus_to_restore[primary] = (nano / 1e9) if nano else 0
+    docker_cpus(primary, SLOW_CPUS)
+    time.sleep(SLOW_S)
+    bench.restore_cpus()
+    return {'healed_at': time.time()}
+
+
+def ledger_checksum(cluster, name):
+    if fo.is_mysql_family(cluster):
+        sql = "SELECT COUNT(*), SUM(CRC32(CONCAT_WS(':', id, trial, at))) FROM %s" % TABLE
+    else:
+        sql = "SELECT COUNT(*), md5(string_agg(id || ':' || trial || ':' || at, ',' ORDER BY id)) FROM %s" % TABLE
+    row = fo.node_rows(cluster, name, sql)[0]
+    return '%s/%s' % (row[0], row[1])
+
+
+def fault_cycles(bench, primary, clients):
+    cluster = bench.cluster
+    cycles = []
+    last_kill = None
+    not_servers = []
+    for number in range(bench.cycles):
+        fo.wait_healthy(cluster, primary, sync=True, timeout=60)
+        last_kill = time.time()
+        DOCKER.api.kill(primary)
+        not_servers = [bench.server_ids[primary]]
+        new_primary = None
+        deadline = last_kill + 60
+        while time.time() < deadline and new_primary is None:
+            done = fs.events_named(fo.watcher_events(cluster, last_kill), 'failover')
+            new_primary = done[0]['new_primary'] if done else None
+            time.sleep(0.2)
+        first = wait_for_ack(clients['endpoint'], last_kill, 30, not_servers)
+        cycle = {'cycle': number + 1, 'killed': primary, 'new_primary': new_primary,
+                 'write_back_s': round(first - last_kill, 2) if first else None}
+        cycles.append(cycle)
+        if new_primary is None:
+            break
+        cycle['rejoin'] = bench.rejoin(primary, new_primary)
+        primary = new_primary
+    record = {'healed_at': last_kill, 'not_servers': not_servers, 'cycles': cycles}
+    fo.wait_healthy(cluster, primary, sync=True, timeout=60)
+    time.sleep(2.0)
+    record['checksums'] = {}
+    for name in cluster['nodes']:
+        try:
+            record['checksums'][name] = ledger_checksum(cluster, name)
+        except Exception as exc:  # noqa: BLE001 - reported as unequal
+            record['checksums'][name] = 'unreadable: %s' % str(exc)[:80]
+    record['checksums_equal'] = len(set(record['checksums'].values())) == 1
+    return record
+
+
+FAULTS = {
+    'kill9': fault_kill9,
+    'pause': fault_pause,
+    'partition_primary': fault_partition_primary,
+    'partition_asymmetric': fault_partition_asymmetric,
+    'partition_replica': fault_partition_replica,
+    'watcher_killed_after_detect': fault_watcher_killed_after_detect,
+    'watcher_killed_after_promote': fault_watcher_killed_after_promote,
+    'double_fault': fault_double_fault,
+    'replicas_down_then_kill': fault_replicas_down_then_kill,
+    'slow_primary': fault_slow_primary,
+    'cycles': fault_cycles,
+}
+assert tuple(sorted(FAULTS)) == tuple(sorted(fst.FAULT_ORDER))
+
+
+# ------------------------------------------------------------------ one engine's bench
+class Bench(object):
+    def __init__(self, cluster, cycles):
+        self.cluster = cluster
+        self.cycles = cycles
+        self.primary = cluster['nodes'][0]
+        self.trial = 0
+        self.next_id = 1
+        self.cpus_to_restore = {}
+        self.server_ids = {}
+        self.kept_volumes = []
+        self.rebuilds = 0
+
+    # ---------------------------------------------------------------- cluster life
+    def build(self):
+        fo.teardown(self.cluster)
+        remove_network(self.cluster['side'])
+        took = {'cluster': fo.playbook(self.cluster, 'cluster.yml'), 'watcher': fo.playbook(self.cluster, 'watcher.yml')}
+        ensure_network(self.cluster['side'])
+        self.primary = self.cluster['nodes'][0]
+        fo.create_table(self.cluster, self.primary)
+        return took
+
+    def remove(self):
+        fo.teardown(self.cluster)
+        try:
+            remove_network(self.cluster['side'])
+        except Exception as exc:  # noqa: BLE001
+            log('cleanup: %s' % exc)
+        for volume in self.kept_volumes:
+            try:
+                DOCKER.api.remove_volume(volume, force=True)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+
+    # ---------------------------------------------------------------- healing
+    def reconnect(self, name):
+        plug(name, self.cluster['network'])
+        return time.time()
+
+    def restore_cpus(self):
+        for name, cpus in list(self.cpus_to_restore.items()):
+            try:
+                docker_cpus(name, cpus)
+            except subprocess.CalledProcessError as exc:
+                log('  restoring the CPUs of %s: %s' % (name, exc.stderr))
+            del self.cpus_to_restore[name]
+
+    def heal(self):
+        """Undo every fault: unpaused, CPUs back, on the cluster network, off the side network, the
+        watcher running. Stopped nodes stay stopped: re-joining them is restore's job."""
+        cluster = self.cluster
+        self.restore_cpus()
+        for name in cluster['nodes']:
+            current = state(name)
+            if current.get('Paused'):
+                DOCKER.api.unpause(name)
+            if current.get('Running'):
+                self.reconnect(name)
+            unplug(name, cluster['side'])
+        if not state(cluster['watcher']).get('Running'):
+            DOCKER.api.start(cluster['watcher'])
+
+    def settle(self, expected, timeout=60):
+        """The one writable running node, waited for. None when there is none or more than one."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            found = fo.primary_of(self.cluster)
+            if found:
+                return found
+            time.sleep(1.0)
+        return None if expected is None else (expected if node_writable(self.cluster, expected) else None)
+
+    def rejoin(self, node, primary):
+        try:
+            result = fo.failover_run(self.cluster, mode='rejoin', node=node, primary=primary, force=True)
+        except Exception as exc:  # noqa: BLE001 - reported; restore rebuilds when the cluster stays broken
+            return {'error': str(exc)[:300]}
+        if result.get('kept_data_volume'):
+            self.kept_volumes.append(result['kept_data_volume'])
+        return {'changed': result.get('changed'), 'reseeded': result.get('reseeded'),
+                'kept_data_volume': result.get('kept_data_volume')}
+
+    def nudge_replication(self, primary):
+        """A replica cut off and reconnected waits its connect retry (60 s) before it tries again."""
+        if not fo.is_mysql_family(self.cluster):
+            return
+        for name in self.cluster['nodes']:
+            if name != primary and state(name).get('Running'):
+                try:
+                    fo.node_rows(self.cluster, name, fo.words(self.cluster)['stop'])
+                    fo.node_rows(self.cluster, name, fo.words(self.cluster)['start'])
+                except Exception:  # noqa: BLE001
+                    pass
+
+    def restore(self, primary):
+        """A healthy cluster around ``primary`` (every other node re-joined), else a rebuilt one."""
+        notes = {}
+        if primary is not None:
+            for name in self.cluster['nodes']:
+                if name != primary:
+                    notes[name] = self.rejoin(name, primary)
+            if not fo.wait_healthy(self.cluster, primary, sync=True, timeout=10):
+                self.nudge_replication(primary)
+                if not fo.wait_healthy(self.cluster, primary, sync=True, timeout=60):
+                    primary = None
+        if primary is None:
+            log('  %s: the cluster did not recover: rebuilt' % self.cluster['engine'])
+            self.rebuilds += 1
+            self.build()
+            notes['rebuilt'] = True
+            return notes
+        # The watcher learns the nodes' state as it probes; a restart makes it start from the cluster as it is.
+        fo.restart_watcher(self.cluster, primary)
+        self.primary = primary
+        return notes
+
+    def ensure_ready(self):
+        if not fo.wait_healthy(self.cluster, self.primary, sync=True, timeout=45):
+            self.restore(fo.primary_of(self.cluster))
+        self.server_ids = dict((n, server_id(self.cluster, n)) for n in self.cluster['nodes'])
+        return self.primary
+
+    # ---------------------------------------------------------------- one run
+    def run(self, fault):
+        cluster = self.cluster
+        primary = self.ensure_ready()
+        self.trial += 1
+        trial = self.trial
+        plug(primary, cluster['side'])
+        direct_host = fo.address(primary, cluster['side'])
+        clients = {'endpoint': Client(cluster, trial, self.next_id).start(),
+                   'direct': Client(cluster, trial, DIRECT_BASE + trial * 1000000, host=direct_host).start()}
+        sampler = WritableSampler(cluster).start()
+        time.sleep(3.0)
+        started = time.time()
+        record = {'fault': fault, 'trial': trial, 'primary_before': primary}
+        try:
+            record.update(FAULTS[fault](self, primary, clients) or {})
+            healed = record.get('healed_at') or time.time()
+            back = wait_for_ack(clients['endpoint'], healed, OBSERVE_S, record.get('not_servers') or ())
+            record['endpoint_back_s'] = round(back - healed, 2) if back else None
+            time.sleep(2.0)
+        except Exception:  # noqa: BLE001 - reported with the run; the cluster is healed below
+            record['error'] = traceback.format_exc()[-2000:]
+            log(record['error'])
+        finally:
+            stopped = time.time()
+            for client in clients.values():
+                client.stop()
+            sampler_end = sampler.stop()
+            self.heal()
+        self.next_id = clients['endpoint'].next_id + 1
+        events = fo.watcher_events(cluster, started)
+        failover_events = fs.events_named(events, 'failover')
+        record['failovers'] = len(failover_events)
+        record['failover_to'] = [e.get('new_primary') for e in failover_events]
+        record['watcher_errors'] = [e.get('error') for e in fs.events_named(events, 'error')][:5]
+        record['partial_views'] = len(fs.events_named(events, 'partial_view'))
+        record['two_writable_s'] = fst.two_writable_seconds(sampler.samples, sampler_end)
+        endpoint_times = [a[1] for a in clients['endpoint'].acks]
+        record['unavailable_s'] = round(fs.max_gap(endpoint_times, started, stopped, stopped), 3)
+        acked = [a[0] for c in clients.values() for a in c.acks]
+        warned = [i for c in clients.values() for i in c.warned]
+        record.update({'acked': len(acked), 'acked_endpoint': len(clients['endpoint'].acks),
+                       'acked_direct': len(clients['direct'].acks), 'acked_with_warning': len(warned),
+                       'client_errors': sorted(set(e[2][:90] for c in clients.values() for e in c.errors))[:4]})
+        expected = failover_events[-1].get('new_primary') if failover_events else primary
+        final = self.settle(expected)
+        record['final_primary'] = final
+        if final is None:
+            record['acked_lost'] = record['acked_lost_with_warning'] = None
+        else:
+            try:
+                present = fo.present_ids(cluster, final, trial)
+                lost, lost_warned = fst.ledger_loss(acked, warned, present)
+                record['acked_lost'], record['acked_lost_with_warning'] = len(lost), len(lost_warned)
+                record['lost_ids'] = (lost + lost_warned)[:20]
+            except Exception as exc:  # noqa: BLE001
+                record['acked_lost'] = record['acked_lost_with_warning'] = None
+                record['ledger_error'] = str(exc)[:200]
+        record['restore'] = self.restore(final)
+        log('  %s %s #%d: %s -> %s, acked %d (direct %d), lost %s (+%s warned), failovers %d, two writable %s s, '
+            'unavailable %s s%s' % (cluster['engine'], fault, trial, primary, final, record['acked'],
+                                    record['acked_direct'], record['acked_lost'], record['acked_lost_with_warning'],
+                                    record['failovers'], record['two_writable_s'], record['unavailable_s'],
+                                    ', ERROR' if record.get('error') else ''))
+        return record
+
+
+def run_engine(cluster, faults, runs, cycles):
+    bench = Bench(cluster, cycles)
+    result, records = {}, {'image': cluster['image'], 'label': fs.engine_label(cluster['engine'], cluster['image']),
+                           'runs': []}
+    started = time.time()
+    try:
+        records['build_s'] = bench.build()
+        for fault in faults:
+            if not fst.applicable(fault, len(cluster['nodes'])):
+                result[fault] = dict((key, None) for key in fst.RESULT_KEYS)
+                result[fault].update(runs=0, skipped='needs three nodes (this cluster has %d)' % len(cluster['nodes']))
+                continue
+            fault_runs = []
+            for _number in range(1 if fault == 'cycles' and runs > 1 and cycles > 3 else runs):
+                record = bench.run(fault)
+                fault_runs.append(record)
+                records['runs'].append(record)
+            result[fault] = fst.summarize_fault(fault, fault_runs)
+            if fault == 'cycles':
+                result[fault]['checksums_equal'] = all(r.get('checksums_equal') for r in fault_runs)
+    except Exception:  # noqa: BLE001 - the figures so far are kept; the error is reported
+        records['error'] = traceback.format_exc()[-3000:]
+        log(records['error'])
+    finally:
+        log('%s: cleaning up' % records['label'])
+        bench.remove()
+    records['rebuilds'] = bench.rebuilds
+    records['engine_s'] = round(time.time() - started, 1)
+    return result, records
+
+
+def _stop(_signum, _frame):
+    raise SystemExit('stopped by a signal: cleaning up')
+
+
+def main():
+    signal.signal(signal.SIGTERM, _stop)
+    quick = os.environ.get('QUICK') == '1'
+    try:
+        engines = fs.select_engines(os.environ.get('ENGINES'))
+        images = fs.engine_images(engines, os.environ)
+        faults = fst.select_faults(os.environ.get('FAULTS'), quick)
+    except ValueError as exc:
+        raise SystemExit(str(exc))
+    runs = 1 if quick else int(os.environ.get('RUNS') or 3)
+    cycles = int(os.environ.get('CYCLES') or (3 if quick else 10))
+    results_dir = os.environ.get('RESULTS_DIR') or os.path.join(HERE, 'results')
+    meta = {'command': 'make bench-faults ENGINES=%s FAULTS=%s RUNS=%d CYCLES=%d%s' % (
+        ','.join(engines), ','.join(faults), runs, cycles, ' QUICK=1' if quick else ''),
+        'started': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
+        'host': {'cpus': os.cpu_count(), 'load_average_at_start': list(os.getloadavg())},
+        'images': images, 'engines': {}}
+    results = {}
+    for engine in engines:
+        cluster = dict(CLUSTERS[engine], image=images[engine])
+        results[engine], meta['engines'][engine] = run_engine(cluster, faults, runs, cycles)
+    meta['finished'] = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
+    meta['host']['load_average_at_end'] = list(os.getloadavg())
+    if not os.path.isdir(results_dir):
+        os.makedirs(results_dir)
+    with open(os.path.join(results_dir, 'faults.json'), 'w') as handle:
+        json.dump(results, handle, indent=2, sort_keys=False)
+    with open(os.path.join(results_dir, 'faults-runs.json'), 'w') as handle:
+        json.dump(meta, handle, indent=2, default=str)
+    print(json.dumps(results, indent=2))
+    if [e for e in engines if meta['engines'][e].get('error')]:
+        raise SystemExit(1)
+
+
+if __name__ == '__main__':
+    main()
