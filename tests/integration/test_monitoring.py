@@ -293,9 +293,13 @@ def test_prometheus_scrapes_exporters_and_alerts(docker_client, local_images, co
                      'pg_stat_user_tables_last_autovacuum', 'pg_settings_autovacuum_vacuum_threshold',
                      'pg_stat_database_deadlocks', 'pg_txid_current', 'pg_locks_count', 'pg_stat_activity_count'):
             assert query(base, name), name
+        # A lone primary without synchronous_standby_names: commits do not wait, nothing is blocked.
+        synchronous = dict((r['metric']['__name__'], r['value'][1])
+                           for r in query(base, '{__name__=~"pg_synchronous_.*"}'))
+        assert synchronous == {'pg_synchronous_required': '0', 'pg_synchronous_standbys': '0'}, synchronous
         rules = http_json(base + '/api/v1/rules')['data']['groups']
         alerts = dict((r['name'], r) for g in rules for r in g['rules'])
-        assert len(alerts) == 14 + 20 + 7 + 4
+        assert len(alerts) == 14 + 20 + 7 + 6
         assert alerts['PostgresqlDown']['duration'] == DOWN_FOR and alerts['MongodbDown']['duration'] == 60
         # Nothing fires on healthy servers among the rules this test breaks below.
         watched = {('PostgresqlDown', pg), ('MysqlSlaveSqlThreadNotRunning', replica),
