@@ -86,14 +86,22 @@ class Node(object):
 
 
 class Timeline(object):
-    def __init__(self, started=None):
+    """The steps of one failover, switchover or rejoin, in seconds from its start.
+
+    on_mark(entry, timeline): called after every step is recorded (the watcher writes its durable intent
+    record there); what it raises is the caller's to handle, it never undoes the step."""
+
+    def __init__(self, started=None, on_mark=None):
         self.started = started or time.time()
         self.events = []
+        self.on_mark = on_mark
 
     def mark(self, event, **details):
         entry = {'event': event, 'at': round(time.time() - self.started, 3)}
         entry.update(details)
         self.events.append(entry)
+        if self.on_mark is not None:
+            self.on_mark(entry, self)
         return entry
 
     def as_dict(self):

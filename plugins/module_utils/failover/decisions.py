@@ -3,11 +3,18 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The failover's pure decisions: when a primary is dead, which replica replaces it.
 
-A primary is declared dead only when every observer that can be asked agrees,
-over ``probes`` consecutive rounds: the controller (this process, a SQL round
-trip) and every replica (a TCP connect to the primary from inside the replica's
-container, i.e. from where replication runs). One observer that cannot reach the
-primary is a network partition, not a dead primary: no failover."""
+A primary is declared dead when, over ``probes`` consecutive rounds, a strict majority of the
+observers that could be asked say they cannot reach it, at least two of them, the controller
+among them. The observers are the controller (the process that decides: the watcher, or the
+module's host, standing where the clients' endpoint stands; a SQL round trip) and every replica
+(the server's answer to a connection from inside the replica's container, i.e. from where
+replication runs). So one replica that loses the primary is a partition, not a dead primary (it is
+outvoted); a primary cut off from the controller and from most replicas is replaced even while
+one replica still sees it (that replica alone no longer vetoes: a cut-off primary stalls every
+client behind the endpoint). The controller must be among the dead votes: replicas that lose the
+primary while the controller still reaches it are a replication problem, not a failover.
+
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -17,12 +24,10 @@ CHANGING_STEPS = ('frozen', 'fenced', 'promoted', 'repointed', 'endpoint_moved',
 
 
 def primary_dead(rounds, probes):
-    """True when the last ``probes`` rounds all say dead.
+    """True when the last ``probes`` rounds all say dead (round_says_dead).
 
     A round is {observer: True (reaches the primary), False (does not), None (could
-    not be asked)}. A round says dead when at least two observers answered and all
-    of them answered False: the controller alone never decides, and one replica
-    that lost its link to the primary is outvoted by any observer that still sees it.
+    not be asked)}; the controller's key is ``'controller'``.
     """
     if probes < 1 or len(rounds) < probes:
         return False
@@ -30,8 +35,15 @@ def primary_dead(rounds, probes):
 
 
 def round_says_dead(views):
+    """One round's verdict: more than half of the observers that answered say the primary is unreachable,
+    at least two of them, and the controller is one of them.
+
+    2 observers answered: both must say unreachable; 3: two (the controller and one replica); 4: three.
+    An observer that could not be asked (None) is not counted either way.
+    """
     answered = [alive for alive in views.values() if alive is not None]
-    return len(answered) >= 2 and not any(answered)
+    unreachable = sum(1 for alive in answered if alive is False)
+    return views.get('controller') is False and unreachable >= 2 and 2 * unreachable > len(answered)
 
 
 def choose_candidate(candidates):

@@ -14,7 +14,7 @@ import sys
 import time
 
 from ansible_collections.dbops.containers.plugins.module_utils.failover.orchestrator import Failover
-from ansible_collections.dbops.containers.plugins.module_utils.failover.watcher import Watcher
+from ansible_collections.dbops.containers.plugins.module_utils.failover.watcher import Watcher, docker_events
 
 
 def log(event):
@@ -28,9 +28,12 @@ def main(path):
     with open(path) as handle:
         params = json.load(handle)
     params.setdefault('mode', 'failover')
-    watcher = Watcher(params, log)
+    # The Docker event stream of the node containers wakes the probe rounds at once (a hint, never a verdict).
+    watcher = Watcher(params, log, events=docker_events(params))
     log({'event': 'started', 'engine': params['engine'], 'nodes': [n['name'] for n in params['nodes']],
-         'probe_interval': params.get('probe_interval'), 'probes': params.get('probes')})
+         'probe_interval': params.get('probe_interval'), 'probes': params.get('probes'),
+         'durability': params.get('durability'), 'rejoin': params.get('rejoin'),
+         'state_file': params.get('state_file')})
     watcher.run(lambda: Failover(params))
 
 

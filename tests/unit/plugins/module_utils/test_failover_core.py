@@ -4,6 +4,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import pytest
 
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import gtid
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import lsn
@@ -16,16 +17,37 @@ U2 = '4f2ab6c0-aaaa-11ee-bbbb-0242ac120002'
 
 
 # ------------------------------------------------------------------ primary_dead / round_says_dead
-def test_round_dead_only_when_every_answer_is_false():
-    assert decisions.round_says_dead({'controller': False, 'r1': False, 'r2': False})
-    assert not decisions.round_says_dead({'controller': False, 'r1': True, 'r2': False})   # one partitioned observer
-    assert not decisions.round_says_dead({'controller': True, 'r1': False})
+# (views, dead?): a strict majority of the observers that answered (None: could not be asked) say
+# unreachable, at least two of them, the controller among them.
+ROUND_CASES = [
+    # two observers (a PostgreSQL primary and one standby): both must say so
+    ({'controller': False, 'r1': False}, True),
+    ({'controller': False, 'r1': True}, False),
+    ({'controller': True, 'r1': False}, False),
+    ({'controller': False, 'r1': None}, False),             # the controller alone never decides
+    ({'controller': False}, False),
+    # three observers
+    ({'controller': False, 'r1': False, 'r2': False}, True),
+    ({'controller': False, 'r1': False, 'r2': True}, True),  # asymmetric partition: one replica still sees it
+    ({'controller': True, 'r1': False, 'r2': True}, False),   # one replica partitioned: no failover
+    ({'controller': True, 'r1': False, 'r2': False}, False),  # the controller reaches it: replication trouble
+    ({'controller': False, 'r1': True, 'r2': True}, False),   # only the controller lost it
+    ({'controller': False, 'r1': False, 'r2': None}, True),   # 2 of the 2 that answered
+    ({'controller': False, 'r1': None, 'r2': None}, False),
+    ({'controller': False, 'r1': True, 'r2': None}, False),   # 1 of 2 is no majority
+    # four observers: three must say so
+    ({'controller': False, 'r1': False, 'r2': False, 'r3': True}, True),
+    ({'controller': False, 'r1': False, 'r2': True, 'r3': True}, False),   # 2 of 4 is no strict majority
+    ({'controller': True, 'r1': False, 'r2': False, 'r3': False}, False),
+    ({'controller': False, 'r1': False, 'r2': True, 'r3': None}, True),    # 2 of the 3 that answered
+    ({'controller': False, 'r1': False, 'r2': False, 'r3': False}, True),
+    ({'r1': False, 'r2': False}, False),                      # no controller's answer: never
+]
 
 
-def test_controller_alone_never_decides():
-    assert not decisions.round_says_dead({'controller': False})
-    assert not decisions.round_says_dead({'controller': False, 'r1': None, 'r2': None})
-    assert decisions.round_says_dead({'controller': False, 'r1': False, 'r2': None})
+@pytest.mark.parametrize('views, dead', ROUND_CASES, ids=[decisions.describe_round(v) for v, _d in ROUND_CASES])
+def test_round_says_dead_by_strict_majority_with_the_controller(views, dead):
+    assert decisions.round_says_dead(views) is dead
 
 
 def test_primary_dead_needs_consecutive_rounds():

@@ -1,8 +1,13 @@
 # -*- coding: utf-8 -*-
-"""The watcher's loop (failover.Watcher) on scripted probe rounds: when it fails over, when it must not."""
+"""The watcher's loop (failover.Watcher) on scripted probe rounds: when it fails over, when it must not, the
+Docker event hint, the durable failover record and its resumption, the second writable node, the rejoin."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
+
+import json
+import threading
+import time
 
 from ansible_collections.dbops.containers.plugins.module_utils.failover import watcher as watcher_loop
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
@@ -11,6 +16,15 @@ from ansible_collections.dbops.containers.plugins.module_utils.common.errors imp
 class Node(object):
     def __init__(self, name):
         self.name = name
+        self.running = True
+
+
+class Conn(object):
+    def __init__(self, node):
+        self.node = node
+
+    def close(self):
+        pass
 
 
 class FakeCluster(object):
@@ -18,61 +32,139 @@ class FakeCluster(object):
         self.nodes = [Node(name) for name in names]
         self.by_name = dict((node.name, node) for node in self.nodes)
         self.refreshed = []
+        self.logins = []
 
     def refresh(self, node):
         self.refreshed.append(node.name)
         return node
 
+    def connect(self, node, timeout=None):
+        self.logins.append(node.name)
+        return Conn(node)
+
+
+class FakeDriver(object):
+    """What the SQL drivers answer: each node's source and whether it takes writes, set by the test."""
+
+    def __init__(self, failover):
+        self.failover = failover
+        self.writable = set()
+        self.fenced = []
+        self.followed = None
+
+    def configured_source(self, conn):
+        if conn.node.name == self.failover.primary or conn.node.name in self.writable:
+            return None
+        return self.failover.primary
+
+    def takes_writes(self, conn):
+        return conn.node.name == self.failover.primary or conn.node.name in self.writable
+
+    def discover_primary(self):
+        return self.failover.cluster.by_name[self.followed or self.failover.primary]
+
+    def fence(self, node):
+        self.fenced.append(node.name)
+        self.writable.discard(node.name)
+
 
 class FakeFailover(object):
-    """Answers observe() from a script of rounds; failover() promotes db2."""
+    """Answers observe() from a script of rounds; failover() marks the orchestrator's steps and promotes db2."""
+
+    STEPS = (('checked', {}), ('detected', {}), ('candidate_caught_up', {'candidate': 'db2'}),
+             ('fenced', {'node': 'db1'}), ('promoted', {'node': 'db2'}), ('repointed', {'nodes': ['db3']}),
+             ('endpoint_moved', {'endpoint': 'haproxy -> db2'}))
 
     def __init__(self, rounds, primary='db1'):
         self.cluster = FakeCluster(['db1', 'db2', 'db3'])
+        self.driver = FakeDriver(self)
+        self.params = {}
         self.rounds = list(rounds)
         self.primary = primary
         self.failed_over = []
         self.timeline = None
+        self.repairs = []
+        self.leftovers = {}     # what repair() finds left over from an interrupted failover, per primary
+        self.fail_after = None  # a step after which failover() raises
+        self.seen_at_step = {}  # step -> callback(step) run right after it is marked
+        self.rejoins = []
+        self.rejoin_error = None
 
     def current_primary(self):
-        return self.cluster.by_name[self.primary]
+        return self.driver.discover_primary()
 
     def observe(self, primary):
-        return self.rounds.pop(0)
+        views = self.rounds.pop(0)
+        return views(self) if callable(views) else views
 
     def failover(self, primary, health):
         self.failed_over.append((primary.name, len(health['rounds'])))
-        self.primary = 'db2'
-        return {'old_primary': primary.name, 'new_primary': 'db2', 'timeline': []}
-
-    # What repair() would find left over from an interrupted failover, once per primary seen.
-    leftovers = {}
-    repairs = []
+        for step, details in self.STEPS:
+            self.timeline.mark(step, **details)
+            if step in self.seen_at_step:
+                self.seen_at_step[step](step)
+            if step == 'promoted':
+                self.primary = 'db2'
+            if step == self.fail_after:
+                raise DbopsError('db3: cannot re-point it', 'nodes')
+        return {'old_primary': primary.name, 'new_primary': 'db2', 'timeline': self.timeline.events}
 
     def repair(self, primary):
         self.repairs.append(primary.name)
         return self.leftovers.pop(primary.name, [])
+
+    def rejoin(self):
+        self.rejoins.append((self.params.get('node'), self.params.get('force')))
+        if self.rejoin_error:
+            raise DbopsError(self.rejoin_error, 'force')
+        return {'changed': True, 'node': self.params['node'], 'primary': self.primary, 'reseeded': False}
 
 
 ALIVE = {'controller': True, 'db2': True, 'db3': True}
 DEAD = {'controller': False, 'db2': False, 'db3': False}
 PARTITION = {'controller': True, 'db2': True, 'db3': False}
 CONTROLLER_ONLY = {'controller': False, 'db2': None, 'db3': None}
+# The primary cut off from the controller and db3, still seen by db2: a strict majority says dead.
+ASYMMETRIC = {'controller': False, 'db2': True, 'db3': False}
+ALIVE_AFTER = {'controller': True, 'db1': None, 'db3': True}     # db2 primary, db1 fenced
 
 
-def run(rounds, probes=3):
+class Clock(object):
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def make_watcher(params=None, sleeps=None, clock=None):
     events = []
-    fake = FakeFailover(rounds)
-    watcher = watcher_loop.Watcher({'probes': probes, 'probe_interval': 0}, events.append, sleep=lambda seconds: None)
-    watcher.run(lambda: fake, rounds=len(rounds))
+    settings = {'probes': 3, 'probe_interval': 0}
+    settings.update(params or {})
+    sleeps = sleeps if sleeps is not None else []
+    watcher = watcher_loop.Watcher(settings, events.append, clock=clock or Clock(), sleep=sleeps.append)
+    return watcher, events
+
+
+def run(rounds, probes=3, fake=None, params=None):
+    fake = fake or FakeFailover(rounds)
+    settings = {'probes': probes}
+    settings.update(params or {})
+    watcher, events = make_watcher(settings)
+    watcher.run(lambda: fake, rounds=len(fake.rounds))
     return fake, watcher, events
 
 
+def names(events):
+    return [e['event'] for e in events]
+
+
+# ------------------------------------------------------------------ the decision
 def test_three_dead_rounds_fail_over_once_and_watch_the_new_primary():
-    fake, watcher, events = run([ALIVE, DEAD, DEAD, DEAD, ALIVE])
+    fake, watcher, events = run([ALIVE, DEAD, DEAD, DEAD, ALIVE_AFTER])
     assert fake.failed_over == [('db1', 3)]
-    assert watcher.primary.name == 'db2' and watcher.rounds == [ALIVE]
-    assert [e['event'] for e in events] == ['watching', 'primary_dead', 'failover']
+    assert watcher.primary.name == 'db2' and watcher.rounds == [ALIVE_AFTER]
+    assert names(events) == ['watching', 'primary_dead', 'failover']
 
 
 def test_two_dead_rounds_then_alive_is_no_failover():
@@ -80,15 +172,29 @@ def test_two_dead_rounds_then_alive_is_no_failover():
     assert fake.failed_over == []
 
 
-def test_one_replica_cut_off_is_a_partial_view_not_a_failover():
-    fake, watcher, events = run([PARTITION] * 6)
+def test_an_asymmetric_partition_fails_over_although_one_replica_sees_the_primary():
+    fake, watcher, events = run([ASYMMETRIC] * 3)
+    assert fake.failed_over == [('db1', 3)]
+
+
+def test_one_replica_cut_off_is_a_partial_view_logged_once_not_a_failover():
+    fake, watcher, events = run([PARTITION] * 6 + [ALIVE] * 2 + [PARTITION])
     assert fake.failed_over == []
-    assert [e['event'] for e in events].count('partial_view') == 6
+    assert names(events) == ['watching', 'partial_view', 'full_view', 'partial_view']
+    assert events[1]['views'] == PARTITION
 
 
 def test_the_controller_alone_never_decides():
     fake, watcher, events = run([CONTROLLER_ONLY] * 5)
     assert fake.failed_over == []
+
+
+def test_a_healthy_cluster_logs_nothing_per_round():
+    fake, watcher, events = run([ALIVE] * 40, params={'rejoin': True})
+    assert names(events) == ['watching']
+    # The look for a second writable node logs in on the other nodes now and then, not every round.
+    assert 0 < fake.cluster.logins.count('db2') <= 40 // watcher_loop.WRITABLE_CHECK_EVERY
+    assert fake.driver.fenced == [] and fake.rejoins == []
 
 
 def test_every_node_is_refreshed_every_round():
@@ -113,14 +219,11 @@ def test_an_error_is_logged_and_the_loop_goes_on():
 
 
 def test_a_watcher_started_after_a_crash_finishes_the_failover_first():
-    # Killed after promoting db2 and before moving the endpoint: started again, it finds db2 the
-    # writable primary, sees it alive, and moves the endpoint before it watches on.
-    events = []
+    # Killed after promoting db2 and before moving the endpoint (no record kept): started again, it finds db2
+    # the writable primary, sees it alive, and moves the endpoint before it watches on.
     fake = FakeFailover([ALIVE, ALIVE, ALIVE], primary='db2')
     fake.leftovers = {'db2': ['endpoint haproxy moved from db1 to db2']}
-    fake.repairs = []
-    watcher = watcher_loop.Watcher({'probes': 3, 'probe_interval': 0}, events.append, sleep=lambda seconds: None)
-    watcher.run(lambda: fake, rounds=3)
+    fake, watcher, events = run(None, fake=fake)
     repaired = [e for e in events if e['event'] == 'repaired']
     assert repaired == [{'event': 'repaired', 'primary': 'db2', 'repaired': ['endpoint haproxy moved from db1 to db2']}]
     assert fake.repairs == ['db2']          # once, when the primary was found, not every round
@@ -128,9 +231,305 @@ def test_a_watcher_started_after_a_crash_finishes_the_failover_first():
 
 
 def test_no_repair_is_tried_on_a_primary_that_does_not_answer():
-    events = []
-    fake = FakeFailover([DEAD, ALIVE], primary='db1')
-    fake.repairs = []
-    watcher = watcher_loop.Watcher({'probes': 3, 'probe_interval': 0}, events.append, sleep=lambda seconds: None)
-    watcher.run(lambda: fake, rounds=2)
+    fake, watcher, events = run([DEAD, ALIVE])
     assert fake.repairs == []
+
+
+# ------------------------------------------------------------------ the Docker event hint
+def test_an_event_of_the_primary_runs_the_confirmation_rounds_back_to_back():
+    order = []
+    watcher, events = make_watcher({'probe_interval': 1}, order)
+
+    def observed(views, event=None):
+        def answer(_fake):
+            order.append(views['controller'] and 'alive' or 'dead')
+            if event:
+                watcher.on_docker_event('db1', event)      # the event thread, while this round ran
+            return views
+        return answer
+    fake = FakeFailover([observed(ALIVE), observed(ALIVE, 'die'), observed(DEAD), observed(DEAD), observed(DEAD),
+                         observed(ALIVE_AFTER), observed(ALIVE_AFTER)])
+    watcher.run(lambda: fake, rounds=7)
+    assert fake.failed_over == [('db1', 3)]
+    # The wait after the event's round ends at once (the hint is set); none between the dead rounds; after the
+    # failover, the interval again.
+    assert order == ['alive', 1, 'alive', 1, 'dead', 'dead', 'dead', 1, 'alive', 1, 'alive'], order
+    dead = [e for e in events if e['event'] == 'primary_dead'][0]
+    assert dead['docker_event'] == 'die' and 'since_docker_event_s' in dead
+    assert not watcher.confirming and not watcher.hint.is_set()
+
+
+def test_an_event_alone_decides_nothing():
+    sleeps = []
+    watcher, events = make_watcher({'probe_interval': 1}, sleeps)
+
+    def paused_and_resumed(fake):
+        watcher.on_docker_event('db1', 'pause')
+        return ALIVE
+    fake = FakeFailover([paused_and_resumed, ALIVE, ALIVE, ALIVE])
+    watcher.run(lambda: fake, rounds=4)
+    assert fake.failed_over == []
+    assert not watcher.confirming and len(sleeps) == 3
+
+
+def test_an_event_of_a_replica_does_not_wake_the_loop():
+    watcher, events = make_watcher()
+    fake = FakeFailover([ALIVE])
+    watcher.run(lambda: fake, rounds=1)
+    watcher.on_docker_event('db3', 'die')
+    assert not watcher.hint.is_set()
+    watcher.on_docker_event('db1', 'oom')
+    assert watcher.hint.is_set()
+
+
+def test_the_event_wakes_a_real_wait_at_once():
+    """probe_interval 5 s; the primary's container dies 0.2 s into the first wait: the next round starts
+    then, not 5 s later."""
+    stamps = []
+    events = []
+
+    def open_stream(names_, actions):
+        assert 'die' in actions and names_ == ['db1', 'db2', 'db3']
+        time.sleep(0.2)
+        yield {'Action': 'die', 'Actor': {'Attributes': {'name': 'db1'}}}
+        time.sleep(30)
+
+    def views(_fake):
+        stamps.append(time.time())
+        return ALIVE
+    fake = FakeFailover([views, views])
+    params = {'probes': 3, 'probe_interval': 5, 'nodes': [{'name': 'db1'}, {'name': 'db2'}, {'name': 'db3'}]}
+    watcher = watcher_loop.Watcher(params, events.append, events=open_stream)
+    started = time.time()
+    watcher.run(lambda: fake, rounds=2)
+    watcher.hint_thread.stop()
+    assert stamps[1] - stamps[0] < 2, stamps
+    assert time.time() - started < 4
+
+
+def test_a_broken_event_stream_is_opened_again_and_logged_once():
+    events, seen, pauses = [], [], []
+    opened = []
+
+    def open_stream(names_, actions):
+        opened.append(1)
+        if len(opened) <= 3:
+            raise IOError('socket closed')
+        return iter([{'Action': 'kill', 'Actor': {'Attributes': {'name': 'db1'}}}])
+
+    hint = watcher_loop.EventHint(open_stream, ['db1'], lambda name, action: seen.append((name, action)),
+                                  events.append, sleep=pauses.append)
+
+    def stop_after_the_event(name, action):
+        seen.append((name, action))
+        hint.stopped = True
+    hint.on_event = stop_after_the_event
+    hint.follow()
+    assert seen == [('db1', 'kill')]
+    assert names(events) == ['event_stream_lost', 'event_stream_back']
+    assert pauses == [1, 2, 4]
+
+
+# ------------------------------------------------------------------ the durable record
+def test_the_failover_record_holds_the_intent_before_the_fence_and_every_step(tmp_path):
+    state = tmp_path / 'failover.json'
+    watcher, events = make_watcher({'state_file': str(state), 'rejoin': True})
+    fake = FakeFailover([DEAD, DEAD, DEAD])
+    seen = {}
+    fake.seen_at_step = {'candidate_caught_up': lambda step: seen.update({step: json.loads(state.read_text())})}
+    watcher.run(lambda: fake, rounds=3)
+    before_fence = seen['candidate_caught_up']
+    assert before_fence['old_primary'] == 'db1' and before_fence['candidate'] == 'db2'
+    assert before_fence['finished'] is False
+    assert [s['step'] for s in before_fence['steps']] == ['checked', 'detected', 'candidate_caught_up']
+    record = json.loads(state.read_text())
+    assert record['finished'] is True and record['outcome'] == 'failed_over' and record['new_primary'] == 'db2'
+    assert [s['step'] for s in record['steps']][-3:] == ['promoted', 'repointed', 'endpoint_moved']
+    assert record['rejoin'] == 'pending'
+    assert [p.name for p in tmp_path.iterdir()] == ['failover.json']       # no temporary file left
+
+
+def unfinished(steps, candidate='db2'):
+    return {'kind': 'failover', 'old_primary': 'db1', 'candidate': candidate, 'finished': False,
+            'steps': [{'step': step, 'at': 0.1, 'time': 1.0} for step in steps]}
+
+
+def test_a_record_of_a_failover_killed_after_promoting_is_resumed(tmp_path):
+    state = tmp_path / 'failover.json'
+    state.write_text(json.dumps(unfinished(['checked', 'detected', 'candidate_caught_up', 'fenced', 'promoted'])))
+    fake = FakeFailover([ALIVE_AFTER, ALIVE_AFTER], primary='db2')
+    fake.leftovers = {'db2': ['endpoint haproxy moved from db1 to db2']}
+    fake, watcher, events = run(None, fake=fake, params={'state_file': str(state)})
+    assert names(events)[:2] == ['resuming', 'repaired']
+    assert events[0]['candidate'] == 'db2' and events[0]['steps'][-1] == 'promoted'
+    assert events[1]['repaired'] == ['endpoint haproxy moved from db1 to db2'] and events[1]['resumed']
+    assert fake.repairs[0] == 'db2' and fake.failed_over == []
+    record = json.loads(state.read_text())
+    assert record['finished'] is True and record['outcome'] == 'resumed' and record['new_primary'] == 'db2'
+    assert watcher.primary.name == 'db2'
+
+
+def test_a_recorded_candidate_that_takes_no_writes_is_not_trusted(tmp_path):
+    # Killed after the fence, before the promotion: db2 is still a replica. The loop re-learns the primary
+    # (the fenced db1, which the replicas follow) and fails over again.
+    state = tmp_path / 'failover.json'
+    state.write_text(json.dumps(unfinished(['checked', 'detected', 'candidate_caught_up', 'fenced'])))
+    fake = FakeFailover([DEAD, DEAD, DEAD])
+    fake, watcher, events = run(None, fake=fake, params={'state_file': str(state)})
+    assert names(events) == ['resuming', 'watching', 'primary_dead', 'failover']
+    assert fake.repairs == [] and fake.failed_over == [('db1', 3)]
+    assert json.loads(state.read_text())['outcome'] == 'failed_over'
+
+
+def test_a_record_with_nothing_changed_is_closed_and_the_probes_decide(tmp_path):
+    state = tmp_path / 'failover.json'
+    state.write_text(json.dumps(unfinished(['checked', 'detected'], candidate=None)))
+    fake, watcher, events = run([ALIVE, ALIVE], params={'state_file': str(state)})
+    assert names(events) == ['resuming', 'watching']
+    assert json.loads(state.read_text())['outcome'] == 'nothing_changed'
+
+
+def test_a_failover_that_fails_after_the_promotion_is_repaired_by_the_next_round(tmp_path):
+    state = tmp_path / 'failover.json'
+    fake = FakeFailover([DEAD, DEAD, DEAD, ALIVE_AFTER])
+    fake.fail_after = 'promoted'
+    fake, watcher, events = run(None, fake=fake, params={'state_file': str(state)})
+    assert names(events) == ['watching', 'primary_dead', 'error', 'resuming', 'repaired']
+    assert fake.repairs == ['db2']
+    assert json.loads(state.read_text())['outcome'] == 'resumed'
+
+
+def test_an_unreadable_record_is_reported_and_ignored(tmp_path):
+    state = tmp_path / 'failover.json'
+    state.write_text('{"kind": "failover", ')
+    fake, watcher, events = run([ALIVE], params={'state_file': str(state)})
+    assert events[0]['event'] == 'error' and events[0]['parameter'] == 'state_file'
+    assert names(events)[1:] == ['watching']
+
+
+def test_a_record_that_cannot_be_written_does_not_stop_the_failover(tmp_path):
+    fake, watcher, events = run([DEAD, DEAD, DEAD], params={'state_file': str(tmp_path / 'missing' / 'f.json')})
+    assert fake.failed_over == [('db1', 3)]
+    errors = [e for e in events if e['event'] == 'error']
+    assert len(errors) == 1 and errors[0]['parameter'] == 'state_file'     # once, not once per step
+    assert names(events)[-1] == 'failover'
+
+
+# ------------------------------------------------------------------ two writable nodes
+def test_a_second_writable_node_is_fenced_and_the_watcher_acts_on():
+    rounds = watcher_loop.WRITABLE_CHECK_EVERY
+    fake = FakeFailover([ALIVE] * rounds + [DEAD] * 3)
+    fake.driver.writable.add('db3')
+    fake, watcher, events = run(None, fake=fake)
+    incidents = [e for e in events if e['event'] == 'incident']
+    assert incidents == [{'event': 'incident', 'incident': 'two_writable_nodes', 'primary': 'db1', 'node': 'db3',
+                          'action': 'fenced'}]
+    assert fake.driver.fenced == ['db3']
+    assert fake.failed_over == [('db1', 3)]         # still acting
+
+
+def test_the_recorded_primary_is_not_fenced_when_the_replicas_follow_the_other():
+    # Someone switched over by hand to db3 while the watcher ran, and db1 still takes writes.
+    rounds = watcher_loop.WRITABLE_CHECK_EVERY
+
+    def switched_over(fake):
+        fake.driver.writable.add('db3')
+        fake.driver.followed = 'db3'
+        return ALIVE
+    fake = FakeFailover([switched_over] + [ALIVE] * rounds)
+    fake, watcher, events = run(None, fake=fake)
+    assert fake.driver.fenced == []
+    incident = [e for e in events if e['event'] == 'incident'][0]
+    assert 'the replicas follow db3' in incident['action']
+    assert names(events)[-1] == 'watching' and watcher.primary.name == 'db3'
+
+
+def test_a_fence_that_fails_is_logged_and_the_loop_goes_on():
+    rounds = watcher_loop.WRITABLE_CHECK_EVERY
+    fake = FakeFailover([ALIVE] * (rounds + 2))
+    fake.driver.writable.add('db3')
+
+    def broken(node):
+        raise RuntimeError('docker: no such container')
+    fake.driver.fence = broken
+    fake, watcher, events = run(None, fake=fake)
+    incident = [e for e in events if e['event'] == 'incident'][0]
+    assert incident['action'] == 'fence failed' and 'no such container' in incident['error']
+    assert watcher.ticks == rounds + 2
+
+
+# ------------------------------------------------------------------ rejoin
+def test_the_old_primary_is_rejoined_a_few_rounds_after_the_failover():
+    after = watcher_loop.REJOIN_FIRST_AFTER
+    fake = FakeFailover([DEAD] * 3 + [ALIVE_AFTER] * (after + 2))
+    fake, watcher, events = run(None, fake=fake, params={'rejoin': True})
+    assert fake.rejoins == [('db1', False)]         # once, never with force
+    rejoined = [e for e in events if e['event'] == 'rejoined']
+    assert rejoined == [{'event': 'rejoined', 'node': 'db1', 'primary': 'db2', 'changed': True, 'reseeded': False}]
+    assert 'node' not in fake.params and 'force' not in fake.params
+
+
+def test_no_rejoin_unless_asked():
+    fake = FakeFailover([DEAD] * 3 + [ALIVE_AFTER] * 10)
+    fake, watcher, events = run(None, fake=fake)
+    assert fake.rejoins == []
+
+
+def test_a_refused_rejoin_is_logged_once_and_tried_again_later_not_every_round():
+    after, every = watcher_loop.REJOIN_FIRST_AFTER, watcher_loop.REJOIN_EVERY
+    fake = FakeFailover([DEAD] * 3 + [ALIVE_AFTER] * (after + 3 * every + 2))
+    fake.rejoin_error = 'db1 has transactions its source does not have: use force to re-seed it'
+    fake.params['force'] = True     # even when the options say force, the watcher never uses it
+    fake, watcher, events = run(None, fake=fake, params={'rejoin': True})
+    assert len(fake.rejoins) == 3, fake.rejoins     # at +3, then 30 and 60 rounds later
+    assert set(force for _node, force in fake.rejoins) == {False}
+    refused = [e for e in events if e['event'] == 'rejoin_refused']
+    assert len(refused) == 1 and 'use force' in refused[0]['reason']
+    assert fake.params['force'] is True
+
+
+def test_rejoin_node_is_used_when_the_orchestrator_has_it():
+    calls = []
+
+    class WithRejoinNode(FakeFailover):
+        def rejoin_node(self, name):
+            calls.append((name, self.params.get('force')))
+            return {'changed': True, 'primary': 'db2', 'reseeded': False}
+    after = watcher_loop.REJOIN_FIRST_AFTER
+    fake = WithRejoinNode([DEAD] * 3 + [ALIVE_AFTER] * (after + 2))
+    fake, watcher, events = run(None, fake=fake, params={'rejoin': True})
+    assert calls == [('db1', False)] and fake.rejoins == []
+
+
+def test_a_pending_rejoin_survives_a_restart(tmp_path):
+    state = tmp_path / 'failover.json'
+    record = unfinished(['fenced', 'promoted', 'endpoint_moved'])
+    record.update({'finished': True, 'outcome': 'failed_over', 'new_primary': 'db2', 'rejoin': 'pending'})
+    state.write_text(json.dumps(record))
+    after = watcher_loop.REJOIN_FIRST_AFTER
+    fake = FakeFailover([ALIVE_AFTER] * (after + 1), primary='db2')
+    fake, watcher, events = run(None, fake=fake, params={'rejoin': True, 'state_file': str(state)})
+    assert fake.rejoins == [('db1', False)]
+    assert json.loads(state.read_text())['rejoin'] == 'done'
+
+
+def test_intent_record_write_is_atomic_under_a_concurrent_reader(tmp_path):
+    path = tmp_path / 'failover.json'
+    record = watcher_loop.IntentRecord(str(path))
+    record.write({'steps': []})
+    stop = []
+    bad = []
+
+    def read():
+        while not stop:
+            try:
+                record.read()
+            except ValueError as exc:
+                bad.append(exc)
+    reader = threading.Thread(target=read)
+    reader.start()
+    for number in range(200):
+        record.write({'steps': [{'step': 'promoted', 'n': number}] * 50})
+    stop.append(1)
+    reader.join()
+    assert bad == [] and record.read()['steps'][0]['n'] == 199
