@@ -279,7 +279,8 @@ class Watcher(object):
 
     def fail_over(self, failover):
         health = {'primary': self.primary.name, 'primary_dead': True, 'rounds': list(self.rounds)}
-        event = {'event': 'primary_dead', 'primary': self.primary.name, 'rounds': len(self.rounds)}
+        event = {'event': 'primary_dead', 'primary': self.primary.name, 'rounds': len(self.rounds),
+                 'views': self.rounds[-1]}
         if self.confirming and self.hinted:
             event['docker_event'] = self.hinted['action']
             event['since_docker_event_s'] = round(self.clock() - self.hinted['at'], 3)

@@ -175,6 +175,7 @@ def test_two_dead_rounds_then_alive_is_no_failover():
 def test_an_asymmetric_partition_fails_over_although_one_replica_sees_the_primary():
     fake, watcher, events = run([ASYMMETRIC] * 3)
     assert fake.failed_over == [('db1', 3)]
+    assert [e['views'] for e in events if e['event'] == 'primary_dead'] == [ASYMMETRIC]
 
 
 def test_one_replica_cut_off_is_a_partial_view_logged_once_not_a_failover():
