@@ -3,14 +3,16 @@
 
 PostgreSQL 18's image keeps its volume at /var/lib/postgresql and PGDATA in 18/docker below it:
 the standby's base backup, the fence (standby.signal) and pg_rewind must all find the cluster
-there. Synchronous mode, writes read on the standby, a switchover there and back, kill -9 of
-the primary, and a rejoin with pg_rewind.
+there. Durability required (the default: synchronous), writes read on the standby, a switchover
+there and back, kill -9 of the primary, a commit on the new primary that waits until the old one
+is re-joined (with pg_rewind when it diverged), and returns then.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -95,8 +97,19 @@ def test_synchronous_cluster_failover_rewind(docker_client, tmp_path, image, pgd
         assert failover('switchover')['new_primary'] == primary
         docker_client.api.kill(primary)
         assert failover('failover')['new_primary'] == standby
-        psql(docker_client, standby, 'INSERT INTO ledger VALUES (2)')
-        failover('rejoin', node=primary)
+        # durability required (the role's and db_failover's default): the new primary's commit waits until
+        # the old primary, its only possible standby, is re-joined, and returns then.
+        writer = ThreadPoolExecutor(max_workers=1)
+        try:
+            committed = writer.submit(psql, docker_client, standby, 'INSERT INTO ledger VALUES (2)')
+            wait_for(lambda: psql(docker_client, standby, "SELECT count(*) FROM pg_stat_activity WHERE "
+                                                          "wait_event = 'SyncRep'") == '1', timeout=15)
+            assert not committed.done(), 'the new primary acknowledged a commit no standby had'
+            failover('rejoin', node=primary)
+            committed.result(timeout=30)
+        finally:
+            writer.shutdown(wait=False)
+        assert psql(docker_client, standby, 'SELECT sync_state FROM pg_stat_replication') == 'quorum'
         wait_for(lambda: psql(docker_client, primary, 'SELECT count(*) FROM ledger') == '2')
         assert psql(docker_client, primary, 'SELECT pg_is_in_recovery()') == 't'
         assert psql(docker_client, primary, 'SHOW data_directory') == pgdata

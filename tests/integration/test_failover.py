@@ -179,6 +179,11 @@ def test_postgres_failover_rewind_rejoin(docker_client, local_images, container_
     primary, standby = container_name('pa'), container_name('pb')
     network = docker_client.networks.create(primary + '-net', labels=TEST_LABEL).name
 
+    # An asynchronous pair (no synchronous_standby_names): durability preferred. Under required (the default)
+    # the new primary's commits wait for the old one until it is re-joined (test_durability_postgres.py).
+    def pg_failover(mode, **extra):
+        return failover(mode, 'postgres', names, network, password_file, durability='preferred', **extra)
+
     def provision(name):
         result = run_module('db_container', base_args(name, 'postgres', settings=PG_SETTINGS,
                                                       restart_policy='unless-stopped',
@@ -201,12 +206,12 @@ def test_postgres_failover_rewind_rejoin(docker_client, local_images, container_
         time.sleep(1)
 
         names = [primary, standby]
-        assert failover('check', 'postgres', names, network, password_file)['primary_dead'] is False
+        assert pg_failover('check')['primary_dead'] is False
         # A frozen primary (docker pause: a stuck disk or a kernel stall looks the same) still completes
         # TCP handshakes; its postmaster never answers, so it is dead and replaced like a killed one.
         docker_client.containers.get(primary).pause()
         started = time.time()
-        result = failover('failover', 'postgres', names, network, password_file)
+        result = pg_failover('failover')
         assert not result.failed, result.get('msg')
         assert all(view is False for view in result['check']['rounds'][-1].values()), result['check']
         assert time.time() - started < 30
@@ -229,7 +234,7 @@ def test_postgres_failover_rewind_rejoin(docker_client, local_images, container_
                 time.sleep(0.5)
 
         # Rejoin with pg_rewind: it streams from the new primary and has the new row.
-        result = failover('rejoin', 'postgres', names, network, password_file, node=primary)
+        result = pg_failover('rejoin', node=primary)
         assert not result.failed, result.get('msg')
         deadline = time.time() + 20
         while pg_query(ips[primary], 'SELECT count(*) FROM ledger') != [(51,)]:
@@ -238,7 +243,7 @@ def test_postgres_failover_rewind_rejoin(docker_client, local_images, container_
         assert pg_query(ips[standby], "SELECT state FROM pg_stat_replication") == [('streaming',)]
 
         # Switchover back.
-        result = failover('switchover', 'postgres', names, network, password_file, candidate=primary)
+        result = pg_failover('switchover', candidate=primary)
         assert not result.failed, result.get('msg')
         assert result['new_primary'] == primary
         print('postgres switchover write pause (module): %.3f s' % result['write_pause_s'])
@@ -248,7 +253,7 @@ def test_postgres_failover_rewind_rejoin(docker_client, local_images, container_
         # Away and back again: the node promoted last was frozen (read-only) by the switchover
         # before; promoted, new sessions must be writable again.
         for target, row in ((standby, 53), (primary, 54)):
-            result = failover('switchover', 'postgres', names, network, password_file, candidate=target)
+            result = pg_failover('switchover', candidate=target)
             assert not result.failed, result.get('msg')
             assert result['new_primary'] == target
             ips[target] = ip_on(docker_client, target, network)

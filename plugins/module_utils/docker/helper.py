@@ -341,6 +341,27 @@ class DockerHelper(object):
         except NotFound:
             pass
 
+    def copy_volume(self, image, source, target, labels, timeout=3600):
+        """A new volume ``target`` (with ``labels``) holding a copy of volume ``source``, owners, modes and
+        times kept (``cp -a`` as root in a one-shot container of ``image``, which must have sh and cp).
+        An existing ``target`` is never overwritten; a copy that fails leaves no volume behind."""
+        if self.volume(target) is not None:
+            raise DbopsError('volume %s exists already, and a copy never overwrites one' % target, 'volume')
+        self.create_volume(target, labels)
+        try:
+            code, output = self.run_once(
+                image, ['sh', '-c'], ['cp -a /dbops-copy/from/. /dbops-copy/to/'],
+                [{'target': '/dbops-copy/from', 'source': source, 'read_only': True},
+                 {'target': '/dbops-copy/to', 'source': target, 'read_only': False}],
+                user='0', timeout=timeout)
+        except Exception:
+            self.remove_volume(target)
+            raise
+        if code != 0:
+            self.remove_volume(target)
+            raise DbopsError('copying volume %s into %s failed (exit %s): %s'
+                             % (source, target, code, output.strip()[-800:]), 'volume')
+
     def preflight(self, image, resources, security_opt):
         """Start a throw-away container with the requested limits and ask it the
         engine's hard limit on open files.

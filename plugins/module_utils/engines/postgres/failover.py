@@ -14,9 +14,17 @@ again it is a read-only standby, never a second primary. Rejoining it runs
 pg_rewind against the new primary (wal_log_hints is on in postgresql_cluster)
 and points it at the new primary.
 
-A promoted standby takes over synchronous replication only when it has a
-standby to wait for: with none, every commit would hang (the same choice as
-Patroni's non-strict synchronous mode). ``rejoin`` turns it back on.
+Durability (the ``durability`` parameter, default ``required``): under ``required`` the promoted
+standby names every other node in synchronous_standby_names (``ANY 1``), the fenced old primary
+included, so its commits wait until one of them streams again (with one standby: until the old primary
+is re-joined, and it then is the synchronous standby). Under ``preferred`` it takes over synchronous
+replication only when it has a standby to wait for (``synchronous``): with none, every commit would
+wait, and it commits asynchronously instead (Patroni's non-strict synchronous mode).
+
+Rejoin keeps what it rewinds: when pg_rewind has WAL of the old primary to undo (its history diverged
+from the new primary's), the old primary's data volume is first copied into a new volume
+``<node>-dbops-diverged-<UTC time>`` (``last_rejoin_kept``): commits a client may have been told of are
+never deleted by an automatic step. A node whose history did not diverge follows as it is, with no copy.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -30,7 +38,8 @@ from ansible_collections.dbops.containers.plugins.module_utils.common import log
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.sql import execute, rows, scalar
 from ansible_collections.dbops.containers.plugins.module_utils.common.wait import wait_until
-from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import CARRIER_LABEL, FileEntry
+from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import (
+    CARRIER_LABEL, MANAGED_LABEL, FileEntry)
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.conninfo import (
     conninfo_string, parse_conninfo, point_standby, wait_streaming)
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.identifiers import slot_name_for
@@ -47,6 +56,54 @@ def sync_names_for(slots):
     return 'ANY 1 (%s)' % ', '.join('"%s"' % slot for slot in slots) if slots else ''
 
 
+# synchronous_commit values with which a commit returns only once a synchronous standby has it
+# (written, flushed or applied); 'local' and 'off' return before any standby does.
+WAITING_COMMIT_LEVELS = ('on', 'remote_write', 'remote_apply')
+SYNCHRONOUS_STATE_SQL = ("SELECT pg_is_in_recovery() AS standby, "
+                         "current_setting('synchronous_standby_names') AS standby_names, "
+                         "current_setting('synchronous_commit') AS synchronous_commit")
+# What pg_rewind --dry-run prints when the target's WAL ends where the source's history forked from
+# it: nothing to undo (src/bin/pg_rewind/pg_rewind.c), and when it would rewind.
+NO_REWIND_REQUIRED = 'no rewind required'
+REWIND_REQUIRED = 'rewinding from last common checkpoint'
+
+
+def commits_wait_for_standby(standby, standby_names, synchronous_commit):
+    """Pure. True when a commit returns only once a standby has it, False when it returns without one,
+    None when unknown (a standby in recovery, or a setting not read)."""
+    if standby or standby_names is None or synchronous_commit is None:
+        return None
+    return bool(standby_names.strip()) and synchronous_commit.strip().lower() in WAITING_COMMIT_LEVELS
+
+
+def required_sync_names(node_names, promoted):
+    """Pure. durability required: synchronous_standby_names of the promoted node, naming every other node
+    (their application_name is their slot), the fenced old primary included."""
+    return sync_names_for(sorted(slot_name_for(name) for name in node_names if name != promoted))
+
+
+def rewind_needed(output):
+    """Pure. From pg_rewind --dry-run's output: False when the target has nothing to undo, True when it
+    would rewind; None when the output says neither (the caller keeps a copy then: never guess 'nothing')."""
+    if NO_REWIND_REQUIRED in output:
+        return False
+    if REWIND_REQUIRED in output:
+        return True
+    return None
+
+
+def diverged_volume_name(node_name, now=None):
+    """Pure. The volume a diverged old primary's data is copied into: <node>-dbops-diverged-<UTC time>."""
+    return '%s-dbops-diverged-%s' % (node_name, time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now)))
+
+
+def diverged_volume_labels(node_name, source_volume):
+    """What marks the copy as the collection's own (and where it came from); no dbops.container label,
+    so db_container never adopts it as a node's volume nor purges it with the node."""
+    return {MANAGED_LABEL: 'true', 'dbops.engine': 'postgres', 'dbops.kind': 'diverged-data',
+            'dbops.diverged_from': node_name, 'dbops.copied_from_volume': source_volume}
+
+
 def _streaming_from(conn):
     """The host a standby streams WAL from, else None (a primary, or a standby not streaming)."""
     found = rows(conn, "SELECT pg_is_in_recovery() AS standby, (SELECT sender_host FROM "
@@ -55,9 +112,11 @@ def _streaming_from(conn):
 
 
 class FailoverDriver(SqlFailoverDriver):
-    """db_failover for PostgreSQL. ack_needs_replica stays False (base): promote() empties
-    synchronous_standby_names until a standby streams again, so the new primary's commits wait
-    for nobody and clients may move to it before the standbys are re-pointed."""
+    """db_failover for PostgreSQL. ack_needs_replica stays False (base): the endpoint moves first.
+    Under durability preferred, promote() empties synchronous_standby_names until a standby streams
+    again, so the new primary's commits wait for nobody. Under required they wait for the first
+    re-pointed standby (or the re-joined old primary): a client that writes meanwhile waits, and is
+    never told of a commit only the new primary has."""
 
     def __init__(self, cluster):
         super(FailoverDriver, self).__init__(cluster)
@@ -86,6 +145,19 @@ class FailoverDriver(SqlFailoverDriver):
 
     def takes_writes(self, conn):
         return not scalar(conn, 'SELECT pg_is_in_recovery()')
+
+    def synchronous_commits(self, conn):
+        """One query on the primary's session: does a commit wait for a synchronous standby? The server's
+        settings as this session sees them (a client may still lower synchronous_commit for its own
+        session or transaction: that no server-side reading can know)."""
+        found = rows(conn, SYNCHRONOUS_STATE_SQL)
+        if not found:
+            return None
+        return commits_wait_for_standby(found[0]['standby'], found[0]['standby_names'],
+                                        found[0]['synchronous_commit'])
+
+    def _durability_required(self):
+        return (self.params.get('durability') or 'required') == 'required'
 
     def read_position(self, session, node, row):
         facts = rows(session, 'SELECT pg_is_in_recovery() AS standby, '
@@ -165,8 +237,16 @@ class FailoverDriver(SqlFailoverDriver):
                 if other is not node and slot not in existing:
                     sql, params = create_slot_sql(slot)
                     execute(conn, sql, params)
-            # No synchronous standby until one streams: otherwise every commit would wait forever.
-            execute(conn, "ALTER SYSTEM SET synchronous_standby_names = ''")
+            if self._durability_required():
+                # Commits wait for one of the other nodes, the fenced old primary included: with one
+                # standby, until the old primary is re-joined (it is then the synchronous standby).
+                execute(conn, 'ALTER SYSTEM SET synchronous_standby_names = %s',
+                        (required_sync_names([other.name for other in self.cluster.nodes], node.name),))
+                if scalar(conn, "SELECT current_setting('synchronous_commit')") in ('off', 'local'):
+                    execute(conn, "ALTER SYSTEM SET synchronous_commit = 'on'")
+            else:
+                # No synchronous standby until one streams: otherwise every commit would wait.
+                execute(conn, "ALTER SYSTEM SET synchronous_standby_names = ''")
             # A node frozen by an earlier switchover keeps default_transaction_read_only in
             # postgresql.auto.conf through its restart as a standby: promoted, it must take writes.
             execute(conn, 'ALTER SYSTEM RESET default_transaction_read_only')
@@ -184,14 +264,18 @@ class FailoverDriver(SqlFailoverDriver):
         self.enable_sync(new_primary)
 
     def enable_sync(self, primary):
-        """synchronous_standby_names on the primary for its streaming standbys, when the cluster asks for it."""
-        if not self.params.get('synchronous'):
+        """synchronous_standby_names on the primary: under durability required every other node (set at the
+        promotion; kept), under preferred its streaming standbys when the cluster asks for it (synchronous)."""
+        required = self._durability_required()
+        if not required and not self.params.get('synchronous'):
             return
         conn = self._conn(primary, 5)
         try:
-            streaming = [row['application_name'] for row in rows(
-                conn, "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'")]
-            wanted = sync_names_for(sorted(streaming))
+            if required:
+                wanted = required_sync_names([node.name for node in self.cluster.nodes], primary.name)
+            else:
+                wanted = sync_names_for(sorted(row['application_name'] for row in rows(
+                    conn, "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'")))
             if wanted and scalar(conn, "SELECT current_setting('synchronous_standby_names')") != wanted:
                 execute(conn, 'ALTER SYSTEM SET synchronous_standby_names = %s', (wanted,))
                 scalar(conn, 'SELECT pg_reload_conf()')
@@ -269,8 +353,10 @@ class FailoverDriver(SqlFailoverDriver):
 
     # ------------------------------------------------------------------ rejoin
     def rejoin(self, node, primary, rewind=True, wait=None):
-        """pg_rewind the old primary's data against the new primary, then start it as its standby."""
+        """Start the old primary as the new primary's standby: pg_rewind first when its history diverged
+        (rewind), after a copy of its data into a new volume (last_rejoin_kept)."""
         docker = self.cluster.docker
+        self.last_rejoin_kept = None
         self.cluster.refresh(node)
         if node.running:
             docker.stop(node.inspect['Id'], 30)
@@ -290,31 +376,49 @@ class FailoverDriver(SqlFailoverDriver):
         slot = slot_name_for(node.name)
         conninfo = conninfo_string(primary.alias, primary.port, self._user(), slot)
         volume_name, mount_point, data = self._data_layout(node)
-        rewind_step = ('pg_rewind --target-pgdata={d} --source-server="host={h} port={p} user={u} dbname=postgres" '
-                       '--progress; ' if rewind else '')
-        # postmaster.pid of a killed server names PID 1, which in this one-shot container is its own
-        # shell: the crash recovery pg_rewind runs first would take the data directory for in use.
-        script = ('set -e; rm -f {d}/standby.signal {d}/postmaster.pid; ' + rewind_step +
-                  'touch {d}/standby.signal; '
-                  'printf "%s\\n" "primary_conninfo = \'$CONNINFO\'" "primary_slot_name = \'{s}\'" '
-                  '>> {d}/postgresql.auto.conf').format(d=data, h=primary.alias, p=primary.port, u=superuser, s=slot)
-        try:
-            docker.write_to_mount(image, {'type': 'volume', 'source': volume},
-                                  [FileEntry('pgpass', passfile_line(superuser, password).encode('utf-8'),
-                                             0o600, RUNTIME_UID, RUNTIME_UID)])
-            code, output = docker.run_once(
+        source = '--source-server="host={h} port={p} user={u} dbname=postgres"'.format(
+            h=primary.alias, p=primary.port, u=superuser)
+
+        def run(script):
+            return docker.run_once(
                 image, ['sh', '-c'], [script],
                 [{'target': mount_point, 'source': volume_name, 'read_only': False},
                  {'target': '/run/rewind', 'source': volume, 'read_only': True}],
                 network=self.params.get('network') or find_network(docker, primary.alias),
                 user=str(RUNTIME_UID),
-                environment={'PGPASSFILE': '/run/rewind/pgpass', 'CONNINFO': conninfo.replace("'", "''")},
+                environment={'PGPASSFILE': '/run/rewind/pgpass', 'CONNINFO': conninfo.replace("'", "''"),
+                             'LC_ALL': 'C'},
                 timeout=600)
+
+        # standby.signal is the fence: put back whatever happens (trap), so a manual start never brings
+        # up a second primary. postmaster.pid of a killed server names PID 1, which in this one-shot
+        # container is its own shell: crash recovery would take the data directory for in use.
+        unfence = 'set -e; trap "touch {d}/standby.signal" EXIT; rm -f {d}/standby.signal {d}/postmaster.pid; '
+        try:
+            docker.write_to_mount(image, {'type': 'volume', 'source': volume},
+                                  [FileEntry('pgpass', passfile_line(superuser, password).encode('utf-8'),
+                                             0o600, RUNTIME_UID, RUNTIME_UID)])
+            if rewind:
+                rewind = self._keep_if_diverged(node, primary, image, volume_name, run, (unfence + (
+                    # What pg_rewind itself runs on a server that was not shut down cleanly (a kill -9),
+                    # here before its dry run, which would otherwise refuse it.
+                    'state=$(pg_controldata -D {d} | sed -n "s/^Database cluster state: *//p"); '
+                    'case "$state" in "shut down"|"shut down in recovery") ;; '
+                    '*) echo "crash recovery first (state: $state)"; '
+                    'postgres --single -F -D {d} template1 < /dev/null ;; esac; '
+                    'touch {d}/standby.signal; pg_rewind --target-pgdata={d} {src} --dry-run'))
+                    .format(d=data, src=source))
+            rewind_step = 'pg_rewind --target-pgdata={d} {src} --progress; ' if rewind else ''
+            code, output = run((unfence + rewind_step +
+                                'printf "%s\\n" "primary_conninfo = \'$CONNINFO\'" "primary_slot_name = \'{s}\'" '
+                                '>> {d}/postgresql.auto.conf').format(d=data, src=source, s=slot))
         finally:
             docker.remove_volume(volume)
         if code != 0:
-            raise DbopsError('pg_rewind of %s against %s failed (exit %s): %s'
-                             % (node.name, primary.name, code, output.strip()[-1500:]), 'nodes')
+            raise DbopsError('pg_rewind of %s against %s failed (exit %s)%s: %s'
+                             % (node.name, primary.name, code, '; its data before it is in volume %s'
+                                % self.last_rejoin_kept if self.last_rejoin_kept else '',
+                                output.strip()[-1500:]), 'nodes')
         self.last_rewind_output = output.strip()[-2000:]
         # The standby's passfile for the replication user, in its own secrets volume.
         password = self.cluster.replication_password()
@@ -342,6 +446,27 @@ class FailoverDriver(SqlFailoverDriver):
                 node.name, primary.name, ' after pg_rewind (its output: %s)' % self.last_rewind_output[-600:]
                 if rewind else ''), 'wait_timeout')
         self.enable_sync(primary)
+
+    def _keep_if_diverged(self, node, primary, image, volume_name, run, dry_run_script):
+        """pg_rewind --dry-run: does the old primary hold WAL the new primary's history lacks? If so (or if
+        the dry run cannot tell), its data volume is copied into a new volume first; returns whether
+        pg_rewind must run. Nothing is rewound when the copy fails."""
+        code, output = run(dry_run_script)
+        if code != 0:
+            raise DbopsError('pg_rewind --dry-run of %s against %s failed (exit %s); nothing was rewound: %s'
+                             % (node.name, primary.name, code, output.strip()[-1500:]), 'nodes')
+        needed = rewind_needed(output)
+        if needed is False:
+            self.last_rewind_output = output.strip()[-2000:]
+            return False
+        kept = diverged_volume_name(node.name)
+        try:
+            self.cluster.docker.copy_volume(image, volume_name, kept, diverged_volume_labels(node.name, volume_name))
+        except DbopsError as exc:
+            raise DbopsError('%s has diverged from %s and its data could not be copied aside, so nothing was '
+                             'rewound (it stays fenced): %s' % (node.name, primary.name, exc), 'nodes')
+        self.last_rejoin_kept = kept
+        return True
 
     def _wait_streaming_after_start(self, node, timeout):
         """True once the started node streams; it refuses connections while it starts up."""
