@@ -262,8 +262,8 @@ def test_a_partitioned_replica_is_no_failover_an_asymmetric_partition_is(cluster
     assert wait_for(lambda: cluster.writer('INSERT INTO ledger.w VALUES (2)') is not None, timeout=20) is True
     other = replica3 if new_primary == replica2 else replica2
     wait_for(lambda: cluster.query(other, 'SELECT COUNT(*) FROM ledger.w')[0][0] == 2, timeout=30)
-    print('\nwatcher asymmetric partition: cut to failover done %.2f s, views %s' % (at(failed_over) - cut,
-                                                                                      dead['views']))
+    print('\nwatcher asymmetric partition: cut to failover done %.2f s, views %s'
+          % (at(failed_over) - cut, dead['views']))
 
 
 def test_a_watcher_killed_after_promoting_resumes_from_its_record(cluster):

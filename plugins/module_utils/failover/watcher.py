@@ -168,6 +168,7 @@ class Watcher(object):
         self.hinted = None          # the event that did, for the log
         self.rounds = []
         self.primary = None
+        self.announced = None       # the primary the last 'watching' event named
         self.failovers = 0
         self.ticks = 0
         self.partial = []           # the observers that did not reach the primary in the last round
@@ -262,8 +263,10 @@ class Watcher(object):
         except DbopsError:
             if previous is None:
                 raise
-        if previous is None or previous.name != self.primary.name:
+        if self.primary.name != self.announced:
+            # Once per primary: an error that made the loop re-learn it does not announce it again.
             self.log({'event': 'watching', 'primary': self.primary.name})
+            self.announced = self.primary.name
         return True
 
     def report_view(self, views):
@@ -288,7 +291,15 @@ class Watcher(object):
         self.intent = {'kind': 'failover', 'old_primary': self.primary.name, 'candidate': None,
                        'started': round(self.clock(), 3), 'steps': [], 'finished': False}
         failover.timeline = Timeline(on_mark=self.on_step)
-        result = failover.failover(self.primary, health)
+        try:
+            result = failover.failover(self.primary, health)
+        except Exception as exc:
+            if not [s for s in self.intent['steps'] if s['step'] in CHANGING_STEPS]:
+                # Refused before anything changed (no healthy candidate, durability): nothing to resume; the
+                # probe rounds decide again.
+                self.intent['error'] = str(exc)[:500]
+                self.finish_record(outcome='refused')
+            raise
         self.failovers += 1
         self.log({'event': 'failover', 'old_primary': result['old_primary'], 'new_primary': result['new_primary'],
                   'timeline': result['timeline']})

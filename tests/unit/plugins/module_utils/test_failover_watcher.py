@@ -534,3 +534,20 @@ def test_intent_record_write_is_atomic_under_a_concurrent_reader(tmp_path):
     stop.append(1)
     reader.join()
     assert bad == [] and record.read()['steps'][0]['n'] == 199
+
+
+def test_a_refused_failover_closes_its_record_and_is_not_resumed(tmp_path):
+    # Refused before the fence (durability required, no healthy candidate): the record says refused, the next
+    # rounds decide again, and the primary is announced once, not after every refusal.
+    state = tmp_path / 'failover.json'
+    fake = FakeFailover([DEAD] * 6)
+
+    def refuse(primary, health):
+        fake.timeline.mark('checked', primary_dead=True)
+        fake.timeline.mark('detected')
+        raise DbopsError('cannot prove db2 holds every acknowledged commit. Nothing was changed', 'durability')
+    fake.failover = refuse
+    fake, watcher, events = run(None, fake=fake, params={'state_file': str(state)})
+    assert names(events) == ['watching', 'primary_dead', 'error', 'primary_dead', 'error']
+    record = json.loads(state.read_text())
+    assert record['outcome'] == 'refused' and 'cannot prove' in record['error']
