@@ -8,7 +8,9 @@ semi-sync replicas behind HAProxy, role mysql_cluster):
 - one replica cut off: no failover; the primary cut off from the watcher, HAProxy and one replica while the
   other replica still reaches it (a network of their own): failed over, that replica no longer vetoes;
 - the watcher killed after its record says ``promoted``: started again, it resumes from the record (endpoint
-  and stranded replica moved to the promoted node), and does not fail over again.
+  and stranded replica moved to the promoted node), and does not fail over again;
+- PostgreSQL 18 with one standby (role postgresql_cluster, PgBouncer): kill -9 of the primary, the watcher
+  fails over and re-joins the old primary (pg_rewind) by itself, so a second kill -9 fails over again.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,11 +24,14 @@ import uuid
 import pymysql
 import pytest
 
-from conftest import TEST_LABEL, free_local_ports, mysql_query, nodes_play, require_image, run_playbook, wait_for
+from conftest import (
+    TEST_LABEL, free_local_ports, mysql_query, nodes_play, pg_query, require_image, run_playbook, wait_for)
 
 MARIADB_IMAGE = 'localhost/dbops/mariadb:11.8'
 HAPROXY_IMAGE = 'localhost/dbops/haproxy:2.6'
 WATCHER_IMAGE = 'localhost/dbops/watcher:bookworm'
+POSTGRES_IMAGE = 'localhost/dbops/postgres:18'
+PGBOUNCER_IMAGE = 'localhost/dbops/pgbouncer:1.18'
 ROOT_PASSWORD = 'R00t-pass;word"x'
 REPLICATION_PASSWORD = 'Repl-Pa55;w"ord'
 # The goal is 2 s from kill -9 to the failover's start (issue 16); the bound allows for a loaded 2-core machine.
@@ -57,6 +62,28 @@ PLAY = nodes_play('mysql_cluster', 'mysql_cluster_role', ['primary', 'replica', 
     - role: dbops.containers.mysql_cluster
 '''
 
+PG_PLAY = nodes_play('postgresql_cluster', 'postgresql_cluster_role', ['primary', 'standby']) + r'''
+- name: PostgreSQL 18, one standby, behind PgBouncer
+  hosts: postgresql_cluster
+  gather_facts: false
+  vars:
+    postgresql_cluster_name: "{{ t_prefix }}"
+    postgresql_cluster_state: "{{ t_state }}"
+    postgresql_cluster_replication_password: "{{ t_replication_password }}"
+    postgresql_cluster_pgbouncer_port: "{{ t_writer_port }}"
+    postgresql_cluster_labels: {test.dbops: "true"}
+    postgresql_image: "{{ t_image }}"
+    postgresql_memory: 512m
+    postgresql_cpus: 1
+    postgresql_published_ports: []
+    postgresql_root_password: "{{ t_root_password }}"
+    postgresql_password: App-Pa55word
+    postgresql_labels: {test.dbops: "true"}
+    postgresql_purge_data: "{{ t_state == 'absent' }}"
+  roles:
+    - role: dbops.containers.postgresql_cluster
+'''
+
 WATCHER_PLAY = r'''
 - name: The cluster's failover watcher
   hosts: localhost
@@ -68,10 +95,11 @@ WATCHER_PLAY = r'''
       vars:
         failover_watcher_state: "{{ t_state }}"
         failover_watcher_cluster: "{{ t_prefix }}"
-        failover_watcher_engine: mariadb
+        failover_watcher_engine: "{{ t_engine }}"
         failover_watcher_nodes: "{{ t_nodes | map('community.general.dict_kv', 'name') | list }}"
         failover_watcher_network: "{{ t_prefix }}-net"
-        failover_watcher_endpoint: {type: haproxy, container: "{{ t_prefix }}-haproxy"}
+        failover_watcher_endpoint: {type: "{{ t_endpoint }}", container: "{{ t_prefix }}-{{ t_endpoint }}"}
+        failover_watcher_synchronous: "{{ t_engine == 'postgres' }}"
         failover_watcher_replication_password: "{{ t_replication_password }}"
         failover_watcher_rejoin: "{{ t_rejoin }}"
         failover_watcher_labels: {test.dbops: "true"}
@@ -79,22 +107,24 @@ WATCHER_PLAY = r'''
 
 
 class Cluster(object):
+    ENGINE, ENDPOINT, IMAGE, NODES = 'mariadb', 'haproxy', MARIADB_IMAGE, 3
+
     def __init__(self, tmp_path, docker_client):
         self.docker = docker_client
         self.prefix = 'dbt-%s-wf' % uuid.uuid4().hex[:6]
-        self.nodes = ['%s%d' % (self.prefix, i) for i in (1, 2, 3)]
+        self.nodes = ['%s%d' % (self.prefix, i) for i in range(1, self.NODES + 1)]
         self.network = self.prefix + '-net'
         self.watcher_name = self.prefix + '-watcher'
         self.writer_port, self.reader_port = free_local_ports(2)
         self.playbook = tmp_path / 'cluster.yml'
-        self.playbook.write_text(PLAY)
+        self.playbook.write_text(PG_PLAY if self.ENGINE == 'postgres' else PLAY)
         self.watcher_playbook = tmp_path / 'watcher.yml'
         self.watcher_playbook.write_text(WATCHER_PLAY)
         self.vars_file = tmp_path / 'vars.json'
 
     def run(self, state='started'):
         code, output = run_playbook(self.playbook, self.vars_file, {
-            't_prefix': self.prefix, 't_nodes': self.nodes, 't_state': state, 't_image': MARIADB_IMAGE,
+            't_prefix': self.prefix, 't_nodes': self.nodes, 't_state': state, 't_image': self.IMAGE,
             't_writer_port': self.writer_port, 't_reader_port': self.reader_port,
             't_root_password': ROOT_PASSWORD, 't_replication_password': REPLICATION_PASSWORD})
         assert state == 'absent' or code == 0, output[-5000:]
@@ -103,6 +133,7 @@ class Cluster(object):
     def watcher(self, state='started', rejoin=True):
         code, output = run_playbook(self.watcher_playbook, self.vars_file, {
             't_prefix': self.prefix, 't_nodes': self.nodes, 't_state': state, 't_rejoin': rejoin,
+            't_engine': self.ENGINE, 't_endpoint': self.ENDPOINT,
             't_replication_password': REPLICATION_PASSWORD})
         assert state == 'absent' or code == 0, output[-3000:]
         if state == 'started':
@@ -116,9 +147,10 @@ class Cluster(object):
             return []
         return [json.loads(line) for line in text.splitlines() if line.startswith('{')]
 
-    def event(self, name):
-        """The first event called name, once the watcher logged it."""
-        return next((e for e in self.events() if e['event'] == name), None)
+    def event(self, name, number=1):
+        """The number-th event called name, once the watcher logged it."""
+        found = [e for e in self.events() if e['event'] == name]
+        return found[number - 1] if len(found) >= number else None
 
     def address(self, name):
         return self.docker.api.inspect_container(name)['NetworkSettings']['Networks'][self.network]['IPAddress']
@@ -308,3 +340,49 @@ def test_a_watcher_killed_after_promoting_resumes_from_its_record(cluster):
         remove=True, labels=TEST_LABEL).decode('utf-8')
     assert json.loads(text)['outcome'] == 'resumed' and json.loads(text)['finished'] is True
     assert 'failover' not in names(cluster.events()[started:])
+
+
+class PgCluster(Cluster):
+    ENGINE, ENDPOINT, IMAGE, NODES = 'postgres', 'pgbouncer', POSTGRES_IMAGE, 2
+
+    def query(self, name, sql):
+        return pg_query(self.address(name), sql, password=ROOT_PASSWORD)
+
+
+@pytest.fixture
+def pg_cluster(docker_client, tmp_path):
+    for image in (POSTGRES_IMAGE, PGBOUNCER_IMAGE, WATCHER_IMAGE):
+        require_image(docker_client, image)
+    made = PgCluster(tmp_path, docker_client)
+    made.run()
+    made.query(made.nodes[0], 'CREATE TABLE ledger (id int PRIMARY KEY)')
+    made.query(made.nodes[0], 'INSERT INTO ledger VALUES (1)')
+    yield made
+    made.watcher('absent')
+    made.run('absent')
+    made.remove()
+
+
+def test_postgres_with_one_standby_fails_over_twice_thanks_to_the_rejoin(pg_cluster):
+    first, second = pg_cluster.nodes
+    pg_cluster.watcher()
+    time.sleep(3)
+    assert names(pg_cluster.events()) == ['started', 'watching'], pg_cluster.events()
+
+    pg_cluster.docker.api.kill(first)
+    failed_over = wait_for(lambda: pg_cluster.event('failover'), timeout=90)
+    assert (failed_over['old_primary'], failed_over['new_primary']) == (first, second), failed_over
+    # No standby is left until the old primary returns: the watcher re-joins it (pg_rewind), by itself.
+    rejoined = wait_for(lambda: pg_cluster.event('rejoined') or pg_cluster.event('rejoin_refused'), timeout=180)
+    assert rejoined['event'] == 'rejoined' and rejoined['node'] == first, rejoined
+    assert pg_cluster.query(first, 'SELECT pg_is_in_recovery()') == [(True,)]
+    pg_cluster.query(second, 'INSERT INTO ledger VALUES (2)')
+    wait_for(lambda: pg_cluster.query(first, 'SELECT count(*) FROM ledger') == [(2,)], timeout=30)
+
+    # So the cluster can fail over again.
+    pg_cluster.docker.api.kill(second)
+    again = wait_for(lambda: pg_cluster.event('failover', 2), timeout=90)
+    assert (again['old_primary'], again['new_primary']) == (second, first), again
+    assert pg_cluster.query(first, 'SELECT pg_is_in_recovery(), count(*) FROM ledger GROUP BY 1') == [(False, 2)]
+    errors = [e for e in pg_cluster.events() if e['event'] == 'error']
+    assert errors == [], errors
