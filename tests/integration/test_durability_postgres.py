@@ -12,12 +12,13 @@ __metaclass__ = type
 
 import threading
 import time
+import uuid
 
 import psycopg2
 import pytest
 
-from conftest import (IMAGES, NEWEST, TEST_LABEL, base_args, ip_on, pg_query, require_image, run_module,
-                      wait_for)
+from conftest import (IMAGES, NEWEST, TEST_LABEL, base_args, ip_on, nodes_play, pg_query, require_image,
+                      run_module, run_playbook, wait_for)
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.identifiers import slot_name_for
 from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import Cluster
 
@@ -270,3 +271,98 @@ def test_required_commit_waits_for_the_rejoined_old_primary(docker_client, conta
             docker_client.volumes.get(volume).remove(force=True)
         assert diverged_volumes(docker_client, primary) == []
         docker_client.networks.get(network).remove()
+
+
+CLUSTER_PLAY = r'''
+- name: A PostgreSQL cluster with the case's variables
+  hosts: postgresql_cluster
+  gather_facts: false
+  vars:
+    postgresql_cluster_name: "{{ t_prefix }}"
+    postgresql_cluster_replication_password: Repl-Pa55word
+    postgresql_cluster_endpoint: none
+    postgresql_root_password: R00t-Pa55word
+    postgresql_password: App-Pa55word
+    postgresql_memory: 512m
+    postgresql_published_ports: []
+    postgresql_labels: {test.dbops: "true"}
+  roles:
+    - role: dbops.containers.postgresql_cluster
+'''
+
+
+@pytest.mark.parametrize('roles, case, words', [
+    (['primary', 'standby'], {'postgresql_cluster_synchronous': False},
+     ['postgresql_cluster_synchronous: false asks for asynchronous commits', 'postgresql_cluster_durability is '
+      'required (the default)', 'postgresql_cluster_durability: preferred']),
+    (['primary'], {},
+     ['postgresql_cluster_durability: required makes every commit wait until a standby has it',
+      'has no standby']),
+    (['primary', 'standby'], {'postgresql_cluster_node_settings': {'synchronous_commit': 'local'}},
+     ['postgresql_cluster_node_settings: synchronous_commit local returns before a standby has the commit']),
+    (['primary', 'standby'], {'postgresql_cluster_replication_settings': {'wal_level': 'replica',
+                                                                          'synchronous_commit': 'off'}},
+     ['postgresql_cluster_replication_settings: synchronous_commit off']),
+], ids=['synchronous-false', 'no-standby', 'node-commit-local', 'replication-commit-off'])
+def test_required_refuses_what_would_acknowledge_alone(docker_client, tmp_path, roles, case, words):
+    """Bad combinations with durability required stop the play before any container, naming the variable."""
+    prefix = 'dbt-%s-pgd' % uuid.uuid4().hex[:6]
+    nodes = ['%s%d' % (prefix, number) for number in range(1, len(roles) + 1)]
+    playbook = tmp_path / 'cluster.yml'
+    playbook.write_text(nodes_play('postgresql_cluster', 'postgresql_cluster_role', roles) + CLUSTER_PLAY)
+    try:
+        code, output = run_playbook(playbook, tmp_path / 'vars.json',
+                                    dict(case, t_prefix=prefix, t_nodes=nodes))
+        assert code != 0, output[-3000:]
+        flat = ' '.join(output.split())
+        for word in words:
+            assert word in flat, '%r not in the output\n%s' % (word, output[-3000:])
+        assert not docker_client.containers.list(all=True, filters={'name': prefix})
+        assert not [v for v in docker_client.volumes.list() if v.name.startswith(prefix)]
+    finally:
+        for container in docker_client.containers.list(all=True, filters={'name': prefix}):
+            container.remove(force=True, v=True)
+        for volume in docker_client.volumes.list():
+            if volume.name.startswith(prefix):
+                volume.remove(force=True)
+        for network in docker_client.networks.list(names=[prefix + '-net']):
+            network.remove()
+
+
+def test_required_cluster_is_synchronous_and_a_second_run_changes_nothing(docker_client, tmp_path):
+    """The role's default: built in the order that never waits on itself, synchronous (ANY 1 of the standbys,
+    synchronous_commit on), and a second run changes nothing (it keeps the setting from its start)."""
+    prefix = 'dbt-%s-pgr' % uuid.uuid4().hex[:6]
+    nodes = [prefix + '1', prefix + '2']
+    playbook = tmp_path / 'cluster.yml'
+    playbook.write_text(nodes_play('postgresql_cluster', 'postgresql_cluster_role', ['primary', 'standby'])
+                        + CLUSTER_PLAY)
+
+    def play(**extra):
+        return run_playbook(playbook, tmp_path / 'vars.json', dict(extra, t_prefix=prefix, t_nodes=nodes))
+
+    def psql(name, sql):
+        code, output = docker_client.containers.get(name).exec_run(['psql', '-XAtc', sql], user='postgres')
+        assert code == 0, output
+        return output.decode('utf-8').strip()
+
+    try:
+        code, output = play()
+        assert code == 0, output[-4000:]
+        assert psql(nodes[0], 'SHOW synchronous_standby_names') == 'ANY 1 ("%s")' % slot_name_for(nodes[1])
+        assert psql(nodes[0], 'SHOW synchronous_commit') == 'on'
+        assert psql(nodes[0], 'SELECT sync_state FROM pg_stat_replication') == 'quorum'
+        started = time.time()
+        psql(nodes[0], 'CREATE TABLE ledger (id int PRIMARY KEY)')
+        assert time.time() - started < 5
+        code, output = play()
+        recap = [line for line in output.splitlines() if line.startswith(tuple(nodes)) and 'ok=' in line]
+        assert code == 0 and len(recap) == 2 and all(' changed=0 ' in line for line in recap), output[-4000:]
+    finally:
+        code, output = play(postgresql_cluster_state='absent', postgresql_purge_data=True)
+        for container in docker_client.containers.list(all=True, filters={'name': prefix}):
+            container.remove(force=True, v=True)
+        for volume in docker_client.volumes.list():
+            if volume.name.startswith(prefix):
+                volume.remove(force=True)
+        assert code == 0, output[-2000:]
