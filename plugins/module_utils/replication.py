@@ -154,6 +154,24 @@ SLOT_RE = re.compile(r'^[a-z0-9_]{1,63}$')
 ACCOUNT_HOST_RE = re.compile(r'^[A-Za-z0-9_.%:/-]{1,255}$')
 
 
+def check_durability(params):
+    """durability required on a primary: a semi_sync_timeout given is refused (it would look as if it applied,
+    and the source never falls back there), and so is semi_sync false (asynchronous commits are acknowledged
+    before any replica has them). Nothing has connected yet."""
+    if params.get('role') != 'primary' or params.get('durability') != 'required':
+        return
+    if params.get('semi_sync_timeout') is not None:
+        raise DbopsError('semi_sync_timeout %s is set, but durability is required: the primary then never falls '
+                         'back to asynchronous commits, so it waits for a replica without a timeout. Remove '
+                         'semi_sync_timeout, or set durability: preferred to fall back after it (commits the '
+                         'primary then acknowledges alone are lost by a failover)' % params['semi_sync_timeout'],
+                         'semi_sync_timeout')
+    if params.get('semi_sync') is False:
+        raise DbopsError('semi_sync is false, but durability is required: without semi-sync the primary '
+                         'acknowledges commits no replica has. Remove semi_sync: false, or set durability: '
+                         'preferred', 'semi_sync')
+
+
 def check_options(params):
     """Refuse the values no server could use, before anything connects or changes."""
     for name in ('primary_port', 'primary_login_port'):
@@ -166,6 +184,7 @@ def check_options(params):
     if params.get('semi_sync_timeout') is not None and params['semi_sync_timeout'] < 0:
         raise DbopsError('semi_sync_timeout %s: give the milliseconds the primary waits for an acknowledgement, 0 '
                          'or more (1000 by default)' % params['semi_sync_timeout'], 'semi_sync_timeout')
+    check_durability(params)
     host = params.get('replica_host')
     if host is not None and not ACCOUNT_HOST_RE.match(host):
         raise DbopsError('replica_host %r is not a host part of an account: give a host name, an address, a '

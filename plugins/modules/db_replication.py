@@ -140,13 +140,41 @@ options:
       - C(SET GLOBAL) does not survive a restart. Put semi-sync in the server settings too (the
         C(dbops.containers.mysql_cluster) role does).
     type: bool
+  durability:
+    description:
+      - MySQL and MariaDB, O(role=primary). What the primary's semi-sync does when no replica acknowledges a
+        commit.
+      - V(required) never acknowledges a commit no replica has. The source timeout
+        (C(rpl_semi_sync_master_timeout) or C(rpl_semi_sync_source_timeout)) is set to 18446744073709551615 ms,
+        the largest value the servers accept, and C(rpl_semi_sync_master_wait_no_slave) or
+        C(rpl_semi_sync_source_wait_no_replica) to C(ON), so the primary never falls back to asynchronous
+        commits. The price is that commits on the primary wait for as long as no replica can acknowledge them
+        (every replica stopped or cut off, or none set up yet). They return as soon as one replica is back.
+        Reads go on, and so do writes that are not binary-logged.
+      - V(preferred) (the default) keeps the primary taking writes when no replica acknowledges. After O(semi_sync_timeout) it
+        falls back to asynchronous commits, which it acknowledges alone. A failover then loses them. Thousands
+        of acknowledged writes were lost in a partition of a few seconds with the former 1000 ms default.
+      - The default is V(preferred), the module's behaviour before this option, on purpose. Playbooks that call
+        the module directly often set up a primary and write to it before any replica follows it. Under
+        V(required) those writes would wait for ever. The C(dbops.containers.mysql_cluster) role passes
+        V(required) by default (C(mysql_cluster_durability)), and M(dbops.containers.db_failover) defaults to
+        V(required). Set V(required) wherever the primary is set up for a cluster that must not lose
+        acknowledged commits.
+      - Semi-sync is switched on after the replication account is written, so a first set-up never waits on
+        itself. O(semi_sync=false) with V(required) is refused.
+      - The node's start-up file carries the timeout, so a restart keeps it.
+    type: str
+    choices: [required, preferred]
+    default: preferred
   semi_sync_timeout:
     description:
-      - MySQL and MariaDB. Milliseconds the primary waits for a replica's acknowledgement before it falls back to
-        asynchronous replication (C(rpl_semi_sync_master_timeout) or C(rpl_semi_sync_source_timeout)).
+      - MySQL and MariaDB, O(durability=preferred) only. Milliseconds the primary waits for a replica's
+        acknowledgement before it falls back to asynchronous replication (C(rpl_semi_sync_master_timeout) or
+        C(rpl_semi_sync_source_timeout)). Not set means 1000.
+      - With O(durability=required) and O(role=primary), setting it is refused, naming it. The timeout there is
+        the no-fallback one, and a number given would otherwise look as if it applied.
       - O(role=status) reports the fallback as critical.
     type: int
-    default: 1000
   replica_host:
     description: MySQL and MariaDB. The host part of the replication account, for example V(10.0.%).
     type: str
@@ -239,6 +267,13 @@ EXAMPLES = r'''
   dbops.containers.db_replication:
     role: primary
     container: db1
+    replication_password_file: /etc/dbops/secrets/replication
+
+- name: Make db1 a primary that never acknowledges a commit no replica has (its writes wait while none can)
+  dbops.containers.db_replication:
+    role: primary
+    container: db1
+    durability: required
     replication_password_file: /etc/dbops/secrets/replication
 
 - name: Make db2 a semi-synchronous replica of db1 (same Docker network, alias db1)
@@ -363,7 +398,8 @@ def argument_spec():
         primary_login_host=dict(type='str'),
         primary_login_port=dict(type='int'),
         semi_sync=dict(type='bool'),
-        semi_sync_timeout=dict(type='int', default=1000),
+        durability=dict(type='str', default='preferred', choices=['required', 'preferred']),
+        semi_sync_timeout=dict(type='int'),
         replica_host=dict(type='str', default='%'),
         reset_password=dict(type='bool', default=False, no_log=False),
         standby_names=dict(type='list', elements='str'),

@@ -48,6 +48,17 @@ def _replicating_from(conn):
     return None
 
 
+def synchronous_from_status(status_rows):
+    """True/False/None from the rows of Flavor.synchronous_commits_sql (see FailoverDriver.synchronous_commits).
+    Pure."""
+    values = [row.get('Value') for row in status_rows]
+    if not values:
+        return False    # no semi-sync plugin loaded: asynchronous
+    if any(value is None or str(value).strip().upper() not in ('ON', 'OFF') for value in values):
+        return None
+    return any(str(value).strip().upper() == 'ON' for value in values)
+
+
 class FailoverDriver(SqlFailoverDriver):
     # The server greets every new connection first (the handshake packet's 4-byte header), before
     # any login: a frozen mysqld accepts the TCP connection but never greets.
@@ -152,7 +163,8 @@ class FailoverDriver(SqlFailoverDriver):
                 for statement in repl.semi_sync_primary_plan(info['flavor'], info['version'],
                                                              repl.global_variables(conn, 'rpl_semi_sync%'),
                                                              repl.active_plugin_names(conn), True,
-                                                             self.params.get('semi_sync_timeout') or 1000):
+                                                             self.params.get('semi_sync_timeout'),
+                                                             durability=self._durability()):
                     execute(conn, statement)
             if repl.global_variables(conn, names['replica_enabled']):
                 execute(conn, 'SET GLOBAL %s = OFF' % names['replica_enabled'])
@@ -165,7 +177,22 @@ class FailoverDriver(SqlFailoverDriver):
     def after_promote(self, node):
         # A promoted node that was fenced once must not come back read-only after a restart
         # (off the clients' critical path: the endpoint has moved already).
-        self._write_fence(node, promoted_config(self.params.get('semi_sync', True)))
+        self._write_fence(node, promoted_config(self.params.get('semi_sync', True), self._durability(),
+                                                self.params.get('semi_sync_timeout')))
+
+    def _durability(self):
+        """required (the default): the promoted node's semi-sync never falls back to asynchronous commits,
+        at run time and after a restart; preferred: it falls back after semi_sync_timeout (1000 ms)."""
+        return self.params.get('durability') or 'required'
+
+    def synchronous_commits(self, conn):
+        """True while the primary acknowledges a commit only once a replica has it (its semi-sync source
+        status is ON: enabled, and not fallen back), False when it commits asynchronously (semi-sync off,
+        not installed, or fallen back after its timeout), None when the status cannot be read.
+
+        One SHOW GLOBAL STATUS statement: the controller probe asks every round. The status is ON only while
+        the source side is enabled, so it answers both questions; a MySQL server without the plugin has no row."""
+        return synchronous_from_status(rows(conn, flavor_named(self.cluster.engine).synchronous_commits_sql()))
 
     def repoint(self, node, new_primary):
         conn = self._conn(node, 5)

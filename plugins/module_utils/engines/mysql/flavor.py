@@ -34,6 +34,15 @@ from ansible_collections.dbops.containers.plugins.module_utils.common.versions i
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import gtid
 from ansible_collections.dbops.containers.plugins.module_utils.engines.base import AbstractBase
 
+# The semi-sync source timeout (milliseconds) under durability required: the largest value the servers
+# accept, so a commit waits for a replica's acknowledgement for as long as it takes and the source never
+# falls back to asynchronous commits. Read from the servers (information_schema.SYSTEM_VARIABLES
+# NUMERIC_MAX_VALUE on MariaDB 10.11.18 and 11.8.9; SET GLOBAL kept the value unadjusted on those and on
+# MySQL 9.7.4; ``--verbose --help`` and ``--validate-config`` take it in a configuration file). With it, a
+# commit on a source with no replica still waited after 600 s: the deadline does not overflow.
+SEMI_SYNC_NO_FALLBACK_MS = 18446744073709551615
+DURABILITIES = ('required', 'preferred')
+
 
 class Flavor(AbstractBase):
     """One flavor at one version. ``version`` may be None: the version-free attributes need none."""
@@ -150,9 +159,38 @@ class Flavor(AbstractBase):
             'source_timeout': 'rpl_semi_sync_%s_timeout' % source,
             'source_status': 'Rpl_semi_sync_%s_status' % source,
             'source_clients': 'Rpl_semi_sync_%s_clients' % source,
+            # ON: the source waits out its timeout even while no replica is connected (OFF: it falls back
+            # to asynchronous commits as soon as the last replica disconnects).
+            'source_wait_no_replica': 'rpl_semi_sync_%s_wait_no_%s' % (source, replica),
             'replica_enabled': 'rpl_semi_sync_%s_enabled' % replica,
             'replica_status': 'Rpl_semi_sync_%s_status' % replica,
         }
+
+    def semi_sync_source_settings(self, durability, timeout_ms=None):
+        """[(variable, value)] the primary's source side needs before it is switched on, in that order.
+
+        ``durability`` required: the timeout at SEMI_SYNC_NO_FALLBACK_MS and wait_no_replica ON, so the
+        source never commits without a replica's acknowledgement (``timeout_ms`` is not used). preferred:
+        ``timeout_ms`` (1000 when None), after which the source falls back to asynchronous commits;
+        wait_no_replica stays as the server has it. The wait point is AFTER_SYNC for both."""
+        names = self.semi_sync_names()
+        wanted = [(names['source_wait_point'], 'AFTER_SYNC')]
+        if durability == 'required':
+            wanted.append((names['source_wait_no_replica'], 'ON'))
+            wanted.append((names['source_timeout'], SEMI_SYNC_NO_FALLBACK_MS))
+        else:
+            wanted.append((names['source_timeout'], int(1000 if timeout_ms is None else timeout_ms)))
+        return wanted
+
+    # Every name the source side's status may have on any version of the flavor (MySQL 8.0.26 and later can
+    # load either plugin): a question about it needs no version.
+    source_status_names = ('Rpl_semi_sync_master_status',)
+
+    def synchronous_commits_sql(self):
+        """One cheap statement whose row (none when semi-sync is not loaded) is the source side's status:
+        ON while commits wait for a replica's acknowledgement, OFF when off or fallen back."""
+        return 'SHOW GLOBAL STATUS WHERE Variable_name IN (%s)' % ', '.join(
+            "'%s'" % name for name in self.source_status_names)
 
     # --- GTID state (reads the server) --------------------------------------------------
     def source_gtid(self, conn):
@@ -217,6 +255,8 @@ class MySQL(Flavor):
         if at_least(self.version, (8, 0, 4)):
             options.append('GET_%s_PUBLIC_KEY=1' % keyword)
         return options
+
+    source_status_names = ('Rpl_semi_sync_source_status', 'Rpl_semi_sync_master_status')
 
     def semi_sync_words(self):
         if at_least(self.version, (8, 0, 26)):

@@ -156,13 +156,17 @@ def install_plugin_sql(plugin, library):
     return "INSTALL PLUGIN %s SONAME '%s'" % (plugin, library)
 
 
-def semi_sync_primary_plan(flavor, version, variables, active_plugins, enabled=True, timeout_ms=1000):
+def semi_sync_primary_plan(flavor, version, variables, active_plugins, enabled=True, timeout_ms=None,
+                           durability='preferred'):
     """Statements that bring the primary's semi-sync to the wanted state (empty when it is).
 
     ``variables``: current global variables (name -> value); ``active_plugins``:
-    names of installed plugins. Only differing values are set.
+    names of installed plugins. Only differing values are set. ``durability`` required: the source never
+    falls back (Flavor.semi_sync_source_settings; ``timeout_ms`` is not used); preferred: it falls back
+    after ``timeout_ms`` (1000 when None).
     """
-    names = semi_sync_names(flavor, version)
+    server_flavor = flavor_named(flavor, version)
+    names = server_flavor.semi_sync_names()
     statements = []
     plugin = names['plugins']['primary']
     if plugin and plugin[0] not in active_plugins:
@@ -171,14 +175,11 @@ def semi_sync_primary_plan(flavor, version, variables, active_plugins, enabled=T
         statements.append(install_plugin_sql(*plugin))
     wanted = [(names['source_enabled'], 'ON' if enabled else 'OFF')]
     if enabled:
-        wanted = [(names['source_wait_point'], 'AFTER_SYNC'),
-                  (names['source_timeout'], int(timeout_ms))] + wanted
+        wanted = server_flavor.semi_sync_source_settings(durability, timeout_ms) + wanted
     for name, value in wanted:
         if not _same(variables.get(name), value):
-            if isinstance(value, int):
-                statements.append('SET GLOBAL %s = %d' % (name, value))
-            else:
-                statements.append('SET GLOBAL %s = %s' % (name, value))
+            # the values are words (ON, AFTER_SYNC) and whole numbers (the timeout): both as written
+            statements.append('SET GLOBAL %s = %s' % (name, value))
     return statements
 
 
@@ -350,8 +351,8 @@ def looks_like_replication_account(privileges, roles):
 
 
 def configure_primary(conn, replication_user, replication_password, replica_host_pattern='%',
-                      semi_sync=True, semi_sync_timeout_ms=1000, reset_password=False, dry_run=False,
-                      ownership=None):
+                      semi_sync=True, semi_sync_timeout_ms=None, reset_password=False, dry_run=False,
+                      ownership=None, durability='preferred'):
     """Replication account and semi-sync on the primary -> (changed, actions).
 
     The account is created with the binary log ON, on purpose: with GTIDs the
@@ -369,6 +370,9 @@ def configure_primary(conn, replication_user, replication_password, replica_host
 
     ``dry_run``: the same checks and the same actions, nothing executed (check mode).
     A server that replicates from another one is refused: a cluster has one primary.
+
+    ``durability``/``semi_sync_timeout_ms``: see semi_sync_primary_plan. Semi-sync is switched on last, after
+    the account's statements, so they never wait for a replica that cannot connect without that account.
 
     ``ownership``: an existing account the collection did not create (no mark, engines/mysql/accounts.py),
     the superuser, an administrator or the application user is refused before anything changes; the
@@ -471,7 +475,8 @@ def configure_primary(conn, replication_user, replication_password, replica_host
             change(statement, params)
 
     plan = semi_sync_primary_plan(info['flavor'], info['version'], global_variables(conn, 'rpl_semi_sync%'),
-                                  active_plugin_names(conn), enabled=semi_sync, timeout_ms=semi_sync_timeout_ms)
+                                  active_plugin_names(conn), enabled=semi_sync, timeout_ms=semi_sync_timeout_ms,
+                                  durability=durability)
     for statement in plan:
         change(statement)
         actions.append(statement)
@@ -763,14 +768,16 @@ class Driver(base.ReplicationDriver):
 
     def primary(self):
         semi_sync = self.params.get('semi_sync') is not False
+        durability = self.params.get('durability') or 'preferred'
+        timeout_ms = self.params.get('semi_sync_timeout')
         changed, actions = configure_primary(
             self.context.connect(), self.context.replication_user(self.default_user),
             self.context.replication_password(), replica_host_pattern=self.params.get('replica_host') or '%',
-            semi_sync=semi_sync,
-            semi_sync_timeout_ms=self.params.get('semi_sync_timeout') or 1000,
+            semi_sync=semi_sync, semi_sync_timeout_ms=timeout_ms, durability=durability,
             reset_password=bool(self.params.get('reset_password')), dry_run=self.context.check_mode,
             ownership=self.context.account_ownership(replication_ownership))
-        return self._kept_at_start(changed, actions, startup_config.promoted_config(semi_sync))
+        return self._kept_at_start(changed, actions,
+                                   startup_config.promoted_config(semi_sync, durability, timeout_ms))
 
     def replica(self):
         endpoint = self.context.primary_endpoint(3306)

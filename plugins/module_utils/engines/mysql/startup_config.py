@@ -13,7 +13,8 @@ for role primary and replica, db_failover when it fences, promotes, demotes or r
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import flavor_named
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import (
+    SEMI_SYNC_NO_FALLBACK_MS, flavor_named)
 
 FENCE_FILE = 'zzz-dbops-fenced.cnf'
 
@@ -60,13 +61,31 @@ def replica_config(flavor):
     return rejoined_config(flavor)
 
 
-def promoted_config(semi_sync):
-    """The configuration of a promoted node: not fenced, writable after a restart (the role writes
-    read_only = ON into a replica's own configuration, and this file is read after it), and with
-    semi-sync its source side on, so a restart keeps the new primary waiting for a replica as the role
-    set up the old one. ``loose-``: super_read_only is MySQL's alone."""
-    lines = ['# Written by db_failover: this server was promoted; it is not fenced.',
+def semi_sync_durability_lines(durability, timeout_ms=None):
+    """How long the source side waits for a replica's acknowledgement, under every name a server may have.
+
+    ``durability`` required: never falls back (the largest timeout the servers accept, and the wait kept
+    while no replica is connected); preferred: ``timeout_ms`` when given (else what the server's other
+    configuration says)."""
+    if durability == 'required':
+        return ['loose-rpl_semi_sync_source_timeout = %d' % SEMI_SYNC_NO_FALLBACK_MS,
+                'loose-rpl_semi_sync_master_timeout = %d' % SEMI_SYNC_NO_FALLBACK_MS,
+                'loose-rpl_semi_sync_source_wait_no_replica = ON', 'loose-rpl_semi_sync_master_wait_no_slave = ON']
+    if timeout_ms is None:
+        return []
+    return ['loose-rpl_semi_sync_source_timeout = %d' % int(timeout_ms),
+            'loose-rpl_semi_sync_master_timeout = %d' % int(timeout_ms)]
+
+
+def promoted_config(semi_sync, durability='required', timeout_ms=None):
+    """The configuration of a primary (promoted by db_failover, or set up by db_replication): not fenced,
+    writable after a restart (the role writes read_only = ON into a replica's own configuration, and this
+    file is read after it), and with semi-sync its source side on with the durability's timeout, so a
+    restart keeps the primary waiting for a replica as it did before (under ``durability`` required for
+    ever: see semi_sync_durability_lines). ``loose-``: super_read_only is MySQL's alone."""
+    lines = ['# Written by db_failover or db_replication: this server is a primary; it is not fenced.',
              '[mysqld]', 'read_only = OFF', 'loose-super_read_only = OFF']
     if semi_sync:
         lines.extend(semi_sync_source_lines(True))
+        lines.extend(semi_sync_durability_lines(durability, timeout_ms))
     return '\n'.join(lines) + '\n'

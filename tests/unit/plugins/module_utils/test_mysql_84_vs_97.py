@@ -323,6 +323,7 @@ def test_semi_sync_uses_the_source_replica_plugins_on_both_lines(line):
         'source_timeout': 'rpl_semi_sync_source_timeout', 'source_status': 'Rpl_semi_sync_source_status',
         'source_clients': 'Rpl_semi_sync_source_clients', 'replica_enabled': 'rpl_semi_sync_replica_enabled',
         'replica_status': 'Rpl_semi_sync_replica_status',
+        'source_wait_no_replica': 'rpl_semi_sync_source_wait_no_replica',
     }
     for role, (plugin, library) in names['plugins'].items():
         assert LIBRARIES[line][library] == plugin, role
