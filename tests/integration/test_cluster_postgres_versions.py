@@ -115,7 +115,8 @@ def test_synchronous_cluster_failover_rewind(docker_client, tmp_path, image, pgd
         assert psql(docker_client, primary, 'SHOW data_directory') == pgdata
     finally:
         play('absent')
-        for container in docker_client.containers.list(all=True):
+        # Only this test's containers: listing all of them races with other tests removing theirs.
+        for container in docker_client.containers.list(all=True, filters={'name': prefix}):
             if container.name.startswith(prefix):
                 container.remove(force=True, v=True)
         for volume in docker_client.volumes.list():
