@@ -258,8 +258,9 @@ def test_kill_9_of_the_primary_fails_over_at_once_and_the_old_primary_rejoins(cl
     wait_for(lambda: cluster.query(primary, 'SELECT COUNT(*) FROM ledger.w')[0][0] == 2, timeout=30)
     assert cluster.query(primary, 'SELECT @@GLOBAL.read_only')[0][0] == 1
     assert 'error' not in names(cluster.events()), cluster.events()
-    print('\nwatcher kill -9 figures: kill to primary_dead %.2f s, kill to failover done %.2f s (timeline %s)'
-          % (detect_s, failover_s, failed_over['timeline']))
+    print('\nwatcher kill -9 figures: kill to primary_dead %.2f s (event to primary_dead %.2f s, rounds %s s), '
+          'kill to failover done %.2f s (timeline %s)' % (detect_s, dead['since_docker_event_s'], dead['round_s'],
+                                                          failover_s, failed_over['timeline']))
 
 
 def test_a_partitioned_replica_is_no_failover_an_asymmetric_partition_is(cluster):

@@ -167,6 +167,7 @@ class Watcher(object):
         self.confirming = False     # a Docker event woke the loop: rounds back to back until decided
         self.hinted = None          # the event that did, for the log
         self.rounds = []
+        self.round_s = []           # how long the last rounds' probes took (in the primary_dead event)
         self.primary = None
         self.announced = None       # the primary the last 'watching' event named
         self.failovers = 0
@@ -234,7 +235,9 @@ class Watcher(object):
             failover.cluster.refresh(node)
         self.ticks += 1
         rediscovered = self.learn_primary(failover)
+        observed = self.clock()
         views = failover.observe(self.primary)
+        self.round_s = (self.round_s + [round(self.clock() - observed, 3)])[-(self.params.get('probes') or 3):]
         dead_now = round_says_dead(views)
         if rediscovered and not dead_now:
             # A watcher that died in the middle of a failover (or a play stopped there) left the
@@ -283,7 +286,7 @@ class Watcher(object):
     def fail_over(self, failover):
         health = {'primary': self.primary.name, 'primary_dead': True, 'rounds': list(self.rounds)}
         event = {'event': 'primary_dead', 'primary': self.primary.name, 'rounds': len(self.rounds),
-                 'views': self.rounds[-1]}
+                 'views': self.rounds[-1], 'round_s': list(self.round_s)}
         if self.confirming and self.hinted:
             event['docker_event'] = self.hinted['action']
             event['since_docker_event_s'] = round(self.clock() - self.hinted['at'], 3)
