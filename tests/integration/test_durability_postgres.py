@@ -14,11 +14,14 @@ import threading
 import time
 import uuid
 
+import docker
 import psycopg2
 import pytest
 
 from conftest import (IMAGES, NEWEST, TEST_LABEL, base_args, ip_on, nodes_play, pg_query, require_image,
                       run_module, run_playbook, wait_for)
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import DockerHelper
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.identifiers import slot_name_for
 from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import Cluster
 
@@ -186,6 +189,9 @@ def test_required_commit_waits_for_the_rejoined_old_primary(docker_client, conta
         build_pair(docker_client, image, primary, standby, network, password_file)
         ips = {name: ip_on(docker_client, name, network) for name in names}
         require_sync(ips[primary], standby)
+        # A standby whose own configuration lets a commit return locally: promoted under required, it waits.
+        pg_query(ips[standby], "ALTER SYSTEM SET synchronous_commit = 'local'")
+        pg_query(ips[standby], 'SELECT pg_reload_conf()')
         pg_query(ips[primary], 'CREATE TABLE ledger (id int PRIMARY KEY)')
         pg_query(ips[primary], 'INSERT INTO ledger SELECT generate_series(1, 50)')
 
@@ -207,6 +213,7 @@ def test_required_commit_waits_for_the_rejoined_old_primary(docker_client, conta
         # durability required (db_failover's default): the new primary waits for the old one, by its slot.
         assert pg_query(ips[standby], 'SHOW synchronous_standby_names') == [
             ('ANY 1 ("%s")' % slot_name_for(primary),)]
+        assert pg_query(ips[standby], 'SHOW synchronous_commit') == [('on',)]
         assert pg_query(ips[standby], 'SELECT count(*), max(id) FROM ledger') == [(50, 50)]
 
         # A commit on the new primary waits: no standby streams until the old primary is re-joined.
@@ -366,3 +373,30 @@ def test_required_cluster_is_synchronous_and_a_second_run_changes_nothing(docker
             if volume.name.startswith(prefix):
                 volume.remove(force=True)
         assert code == 0, output[-2000:]
+
+
+def test_copy_volume_keeps_owners_and_modes_and_never_overwrites(docker_client, container_name):
+    """DockerHelper.copy_volume, which keeps a diverged old primary's data: a copy a server can start on
+    (owners and modes as they were), an existing volume refused, a failed copy leaves no volume."""
+    image = require_image(docker_client, IMAGES['postgres'][NEWEST['postgres']])
+    # Named <name>-volume: the container_name fixture removes what starts with a name and a dash.
+    source, target, taken = (container_name(role) + '-volume' for role in ('src', 'dst', 'taken'))
+    docker_client.volumes.create(source, labels=TEST_LABEL)
+    docker_client.volumes.create(taken, labels=TEST_LABEL)
+    docker_client.containers.run(image, ['sh', '-c', 'mkdir -m 0700 /v/pgdata && echo 18 > /v/pgdata/PG_VERSION && '
+                                               'chmod 0600 /v/pgdata/PG_VERSION && chown -R 999:999 /v/pgdata'],
+                                 entrypoint=[], remove=True, volumes={source: {'bind': '/v', 'mode': 'rw'}})
+    helper = DockerHelper()
+    helper.copy_volume(image, source, target, {'dbops.managed': 'true'})
+    listing = docker_client.containers.run(image, ['sh', '-c', 'stat -c "%a %u %g %n" /v/pgdata /v/pgdata/PG_VERSION'],
+                                           entrypoint=[], remove=True,
+                                           volumes={target: {'bind': '/v', 'mode': 'ro'}}).decode().split('\n')
+    assert listing[:2] == ['700 999 999 /v/pgdata', '600 999 999 /v/pgdata/PG_VERSION'], listing
+    assert docker_client.volumes.get(target).attrs['Labels'] == {'dbops.managed': 'true'}
+    with pytest.raises(DbopsError, match='exists already'):
+        helper.copy_volume(image, source, taken, {})
+    # A copy that cannot run (here: no such image) leaves no half-made volume behind.
+    missing = container_name('missing') + '-volume'
+    with pytest.raises(docker.errors.ImageNotFound):
+        helper.copy_volume('localhost/dbops/no-such-image:0', source, missing, {})
+    assert not [v for v in docker_client.volumes.list() if v.name == missing]
