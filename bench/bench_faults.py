@@ -31,10 +31,12 @@ Faults (one function each, FAULTS below):
                                or (the watcher logs none today) a node other than the old primary
                                answering as writable, polled every 0.1 s
   double_fault                 the primary killed, then 1 s later the replica expected to be chosen
-                               (most rows of the run, then the name, as choose_candidate ranks them)
+                               (most rows of the run, then the name, as choose_candidate ranks them),
+                               which starts again 15 s after its kill (a crashed node that restarts)
   replicas_down_then_kill      every replica stopped 30 s under load, started, and the primary killed
                                0.5 s after they run again
-  slow_primary                 docker update --cpus 0.05 of the primary for 30 s (no failover expected)
+  slow_primary                 the primary's CPU quota at 5 % of a CPU (docker update) for 30 s (no
+                               failover expected)
   cycles                       CYCLES (10) kill / failover / rejoin cycles under load, then a checksum of
                                the ledger table compared on every node
 
@@ -63,7 +65,6 @@ from __future__ import absolute_import, division, print_function
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -89,7 +90,8 @@ PAUSE_S = 20
 PARTITION_S = 30
 REPLICAS_DOWN_S = 30
 SLOW_S = 30
-SLOW_CPUS = '0.05'
+SLOW_CPU_SHARE = 0.05      # docker update --cpu-quota: 5 % of one CPU
+DOUBLE_FAULT_BACK_S = 15    # the double fault's candidate starts again this long after its kill
 OBSERVE_S = 75          # after a fault is healed, how long the endpoint client is given to write again
 DIRECT_BASE = 1000000000    # the direct client's ids: far above the endpoint client's
 
@@ -128,6 +130,23 @@ def remove_network(name):
             except docker.errors.APIError:
                 pass
         network.remove()
+
+
+def remove_carriers(cluster):
+    """Carrier containers (the collection's never-started file carriers, label dbops.carrier) that still
+    hold a volume of the cluster: a process killed while it wrote through one (the watcher killed
+    mid-failover) leaves it behind, and the volume cannot be removed. Returns how many were removed."""
+    prefixes = tuple(name + '-' for name in cluster['nodes'])
+    removed = 0
+    for container in DOCKER.api.containers(all=True, filters={'label': 'dbops.carrier'}):
+        volumes = [m.get('Name') or '' for m in container.get('Mounts') or []]
+        if [v for v in volumes if v.startswith(prefixes)]:
+            try:
+                DOCKER.api.remove_container(container['Id'], force=True)
+                removed += 1
+            except docker.errors.APIError:
+                pass
+    return removed
 
 
 def plug(name, network):
@@ -344,15 +363,6 @@ class WatcherLog(object):
             return found[0] if found else None
 
 
-def kill_watcher_then_start(cluster):
-    DOCKER.api.kill(cluster['watcher'])
-    killed = time.time()
-    time.sleep(2.0)
-    if not state(cluster['watcher']).get('Running'):
-        DOCKER.api.start(cluster['watcher'])
-    return killed
-
-
 # ------------------------------------------------------------------ faults
 def fault_kill9(bench, primary, _clients):
     DOCKER.api.kill(primary)
@@ -393,33 +403,94 @@ def fault_partition_replica(bench, primary, _clients):
     return {'healed_at': bench.reconnect(replica), 'cut_off': replica}
 
 
+class PromotionPoll(object):
+    """Open sessions to the replicas (before the fault) that say, in a few milliseconds, whether one of
+    them takes writes: a promotion is seen within one poll, before the failover's next step."""
+
+    def __init__(self, cluster, names):
+        self.cluster = cluster
+        self.sessions = {}
+        for name in names:
+            try:
+                self.sessions[name] = connect_node(cluster, fo.address(name, cluster['network']), timeout=1)
+            except Exception:  # noqa: BLE001 - a replica not reached is not polled
+                pass
+
+    def promoted(self):
+        sql = 'SELECT @@GLOBAL.read_only' if fo.is_mysql_family(self.cluster) else 'SELECT pg_is_in_recovery()'
+        for name, conn in list(self.sessions.items()):
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(sql)
+                    value = cur.fetchone()[0]
+                if not (int(value) if fo.is_mysql_family(self.cluster) else value):
+                    return name
+            except Exception:  # noqa: BLE001 - lost: not polled any more
+                del self.sessions[name]
+        return None
+
+    def close(self):
+        for conn in self.sessions.values():
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+
+def endpoint_writer(cluster):
+    """Where the endpoint sends writes now, as the collection's endpoint kind reads its file."""
+    from ansible_collections.dbops.containers.plugins.module_utils.failover.endpoints import ENDPOINTS
+    kind = ENDPOINTS[cluster['endpoint']['type']]
+    bits, _stat = DOCKER.api.get_archive(cluster['endpoint']['container'], kind.path)
+    import io
+    import tarfile
+    with tarfile.open(fileobj=io.BytesIO(b''.join(bits))) as archive:
+        member = archive.getmembers()[0]
+        return kind.writer(archive.extractfile(member).read().decode('utf-8'))
+
+
 def _kill_watcher_when(bench, primary, step):
+    """Kill the primary; kill the watcher at ``step`` of its failover ('detect': its primary_dead line in
+    docker logs -f; 'promote': a 'promoted' line, or a replica found writable by a poll every 20 ms);
+    start it again 2 s later. Records whether the kill landed before the endpoint moved."""
     cluster = bench.cluster
     watch = WatcherLog(cluster)
+    poll = PromotionPoll(cluster, [n for n in cluster['nodes'] if n != primary]) if step == 'promote' else None
     DOCKER.api.kill(primary)
     killed_primary = time.time()
-    others = [n for n in cluster['nodes'] if n != primary]
     deadline = killed_primary + 60
     seen = None
-    while time.time() < deadline and seen is None:
-        if step == 'detect':
-            if watch.first(lambda e: e.get('event') == 'primary_dead'):
+    try:
+        while time.time() < deadline and seen is None:
+            if step == 'detect':
+                if watch.first(lambda e: e.get('event') == 'primary_dead'):
+                    seen = 'log'
+            elif watch.first(lambda e: e.get('event') == 'promoted' or e.get('step') == 'promoted'):
                 seen = 'log'
-        else:
-            if watch.first(lambda e: e.get('event') == 'promoted' or e.get('step') == 'promoted'):
-                seen = 'log'
-            elif any(node_writable(cluster, n) for n in others):
+            elif poll.promoted():
                 seen = 'state'
             elif watch.first(lambda e: e.get('event') == 'failover'):
                 seen = 'too_late'      # the whole failover happened between two polls
-        if seen is None:
-            time.sleep(0.1)
+            if seen is None:
+                time.sleep(0.02)
+    finally:
+        if poll is not None:
+            poll.close()
     record = {'not_servers': [bench.server_ids[primary]], 'watcher_kill_trigger': seen}
     if seen is None:
         record['healed_at'] = time.time()
         return record
+    DOCKER.api.kill(cluster['watcher'])
     record['watcher_killed_after_s'] = round(time.time() - killed_primary, 2)
-    kill_watcher_then_start(cluster)
+    try:
+        writer = endpoint_writer(cluster)
+        record['endpoint_writer_at_kill'] = writer
+        record['killed_before_endpoint_moved'] = writer in (primary, None)
+    except Exception as exc:  # noqa: BLE001 - a diagnostic only
+        record['endpoint_writer_at_kill'] = 'unreadable: %s' % str(exc)[:80]
+    time.sleep(2.0)
+    if not state(cluster['watcher']).get('Running'):
+        DOCKER.api.start(cluster['watcher'])
     record['healed_at'] = time.time()
     return record
 
@@ -447,7 +518,12 @@ def fault_double_fault(bench, primary, _clients):
     DOCKER.api.kill(primary)
     time.sleep(1.0)
     DOCKER.api.kill(candidate)
-    return {'healed_at': time.time(), 'candidate_killed': candidate,
+    killed = time.time()
+    # The candidate is a node that crashed and comes back: under durability required the failover
+    # cannot prove the third node holds every acknowledged commit until it can read the candidate.
+    time.sleep(DOUBLE_FAULT_BACK_S)
+    DOCKER.api.start(candidate)
+    return {'healed_at': killed, 'candidate_killed': candidate,
             'not_servers': [bench.server_ids[primary], bench.server_ids[candidate]]}
 
 
@@ -463,14 +539,18 @@ def fault_replicas_down_then_kill(bench, primary, _clients):
     return {'healed_at': time.time(), 'not_servers': [bench.server_ids[primary]]}
 
 
-def docker_cpus(name, cpus):
-    subprocess.run(['docker', 'update', '--cpus', str(cpus), name], check=True, capture_output=True)
+def set_cpu_share(name, fraction):
+    """docker update of the CPU quota to ``fraction`` of one CPU (the nodes are created with a CPU period
+    and quota, which docker update --cpus cannot change); returns the quota it had, to restore."""
+    host_config = fo.inspect(name)['HostConfig']
+    period = host_config.get('CpuPeriod') or 100000
+    before = host_config.get('CpuQuota') or -1
+    DOCKER.api.update_container(name, cpu_period=period, cpu_quota=int(period * fraction))
+    return before
 
 
 def fault_slow_primary(bench, primary, _clients):
-    nano = fo.inspect(primary)['HostConfig'].get('NanoCpus') or 0
-    bench.cpus_to_restore[primary] = (nano / 1e9) if nano else 0
-    docker_cpus(primary, SLOW_CPUS)
+    bench.quota_to_restore[primary] = set_cpu_share(primary, SLOW_CPU_SHARE)
     time.sleep(SLOW_S)
     bench.restore_cpus()
     return {'healed_at': time.time()}
@@ -546,13 +626,16 @@ class Bench(object):
         self.primary = cluster['nodes'][0]
         self.trial = 0
         self.next_id = 1
-        self.cpus_to_restore = {}
+        self.quota_to_restore = {}
         self.server_ids = {}
         self.kept_volumes = []
         self.rebuilds = 0
+        self.orphan_carriers = 0
+        self.records = []
 
     # ---------------------------------------------------------------- cluster life
     def build(self):
+        self.orphan_carriers += remove_carriers(self.cluster)
         fo.teardown(self.cluster)
         remove_network(self.cluster['side'])
         took = {'cluster': fo.playbook(self.cluster, 'cluster.yml'), 'watcher': fo.playbook(self.cluster, 'watcher.yml')}
@@ -562,6 +645,7 @@ class Bench(object):
         return took
 
     def remove(self):
+        self.orphan_carriers += remove_carriers(self.cluster)
         fo.teardown(self.cluster)
         try:
             remove_network(self.cluster['side'])
@@ -579,12 +663,12 @@ class Bench(object):
         return time.time()
 
     def restore_cpus(self):
-        for name, cpus in list(self.cpus_to_restore.items()):
+        for name, quota in list(self.quota_to_restore.items()):
             try:
-                docker_cpus(name, cpus)
-            except subprocess.CalledProcessError as exc:
-                log('  restoring the CPUs of %s: %s' % (name, exc.stderr))
-            del self.cpus_to_restore[name]
+                DOCKER.api.update_container(name, cpu_quota=quota)
+            except docker.errors.APIError as exc:
+                log('  restoring the CPU quota of %s: %s' % (name, exc))
+            del self.quota_to_restore[name]
 
     def heal(self):
         """Undo every fault: unpaused, CPUs back, on the cluster network, off the side network, the
@@ -693,8 +777,9 @@ class Bench(object):
         self.next_id = clients['endpoint'].next_id + 1
         events = fo.watcher_events(cluster, started)
         failover_events = fs.events_named(events, 'failover')
-        record['failovers'] = len(failover_events)
+        record['failover_events'] = len(failover_events)
         record['failover_to'] = [e.get('new_primary') for e in failover_events]
+        record['repaired'] = [e.get('repaired') for e in fs.events_named(events, 'repaired')]
         record['watcher_errors'] = [e.get('error') for e in fs.events_named(events, 'error')][:5]
         record['partial_views'] = len(fs.events_named(events, 'partial_view'))
         record['two_writable_s'] = fst.two_writable_seconds(sampler.samples, sampler_end)
@@ -708,6 +793,9 @@ class Bench(object):
         expected = failover_events[-1].get('new_primary') if failover_events else primary
         final = self.settle(expected)
         record['final_primary'] = final
+        # A failover finished by a restarted watcher (its repair) or by a rejoin logs no failover event:
+        # the primary that changed counts as one.
+        record['failovers'] = max(len(failover_events), 1 if final not in (None, primary) else 0)
         if final is None:
             record['acked_lost'] = record['acked_lost_with_warning'] = None
         else:
@@ -719,6 +807,7 @@ class Bench(object):
             except Exception as exc:  # noqa: BLE001
                 record['acked_lost'] = record['acked_lost_with_warning'] = None
                 record['ledger_error'] = str(exc)[:200]
+        self.records.append(record)     # kept even when the cluster cannot be restored
         record['restore'] = self.restore(final)
         log('  %s %s #%d: %s -> %s, acked %d (direct %d), lost %s (+%s warned), failovers %d, two writable %s s, '
             'unavailable %s s%s' % (cluster['engine'], fault, trial, primary, final, record['acked'],
@@ -740,12 +829,13 @@ def run_engine(cluster, faults, runs, cycles):
                 result[fault] = dict((key, None) for key in fst.RESULT_KEYS)
                 result[fault].update(runs=0, skipped='needs three nodes (this cluster has %d)' % len(cluster['nodes']))
                 continue
-            fault_runs = []
-            for _number in range(1 if fault == 'cycles' and runs > 1 and cycles > 3 else runs):
-                record = bench.run(fault)
-                fault_runs.append(record)
-                records['runs'].append(record)
-            result[fault] = fst.summarize_fault(fault, fault_runs)
+            first = len(bench.records)
+            try:
+                for _number in range(1 if fault == 'cycles' and runs > 1 and cycles > 3 else runs):
+                    bench.run(fault)
+            finally:
+                fault_runs = bench.records[first:]
+                result[fault] = fst.summarize_fault(fault, fault_runs)
             if fault == 'cycles':
                 result[fault]['checksums_equal'] = all(r.get('checksums_equal') for r in fault_runs)
     except Exception:  # noqa: BLE001 - the figures so far are kept; the error is reported
@@ -754,7 +844,9 @@ def run_engine(cluster, faults, runs, cycles):
     finally:
         log('%s: cleaning up' % records['label'])
         bench.remove()
+        records['runs'] = bench.records
     records['rebuilds'] = bench.rebuilds
+    records['orphan_carriers_removed'] = bench.orphan_carriers
     records['engine_s'] = round(time.time() - started, 1)
     return result, records
 
