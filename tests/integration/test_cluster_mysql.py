@@ -27,6 +27,10 @@ from conftest import (
 
 # The status variable that counts semi-sync replicas, by flavor
 SEMI_SYNC_CLIENTS = {'mysql': 'Rpl_semi_sync_source_clients', 'mariadb': 'Rpl_semi_sync_master_clients'}
+SOURCE_TIMEOUT = {'mysql': 'rpl_semi_sync_source_timeout', 'mariadb': 'rpl_semi_sync_master_timeout'}
+SOURCE_ENABLED = {'mysql': 'rpl_semi_sync_source_enabled', 'mariadb': 'rpl_semi_sync_master_enabled'}
+# mysql_cluster_durability required (the default): the largest timeout the servers accept, never reached.
+NO_FALLBACK_MS = 18446744073709551615
 ROOT_PASSWORD = 'R00t-pass;word"x'
 REPLICATION_PASSWORD = 'Repl-Pa55;w"ord'
 
@@ -146,6 +150,13 @@ def test_cluster_failover_rejoin_switchover(docker_client, cluster):
     clients = query(address(docker_client, primary),
                     "SHOW GLOBAL STATUS LIKE '%s'" % SEMI_SYNC_CLIENTS[cluster.flavor])
     assert clients[0][1] == '2'
+    # Durability required (the default): the primary's semi-sync never falls back; its source side is on
+    # (db_replication turned it on), the replicas' off.
+    assert int(query(address(docker_client, primary), 'SELECT @@GLOBAL.%s' % SOURCE_TIMEOUT[cluster.flavor])[0][0]) \
+        == NO_FALLBACK_MS
+    for name, enabled in ((primary, 1), (replica1, 0), (replica2, 0)):
+        assert query(address(docker_client, name), 'SELECT @@GLOBAL.%s' % SOURCE_ENABLED[cluster.flavor])[0][0] \
+            == enabled, name
     code, output = cluster.run()
     assert code == 0, output[-3000:]
     recap = [line for line in output.splitlines() if line.startswith(cluster.prefix) and 'ok=' in line]
@@ -203,7 +214,10 @@ def test_cluster_failover_rejoin_switchover(docker_client, cluster):
 
     # The primary commits alone (its replicas stopped receiving; semi-sync falls back after its timeout)
     # and dies: that transaction is on no other node. Fenced, it cannot rejoin without force; with force
-    # it is cloned from the new primary and replicates again.
+    # it is cloned from the new primary and replicates again. Only under durability preferred does a
+    # primary commit alone: its timeout is set so here (under required, the default, the INSERT would wait
+    # for a replica: tests/integration/test_durability_mysql.py).
+    query(address(docker_client, primary), 'SET GLOBAL %s = 1000' % SOURCE_TIMEOUT[cluster.flavor])
     others = [name for name in cluster.nodes if name != primary]
     for name in others:
         query(address(docker_client, name), 'STOP REPLICA IO_THREAD')

@@ -13,11 +13,12 @@ __metaclass__ = type
 
 import threading
 import time
+import uuid
 from types import SimpleNamespace
 
 import pytest
 
-from conftest import base_args, mysql_query, require_image, retry, run_module, wait_for
+from conftest import base_args, mysql_query, nodes_play, require_image, retry, run_module, run_playbook, wait_for
 
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import failover as fmy
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.adapter import mysql_connect
@@ -174,3 +175,71 @@ def test_required_refuses_a_timeout_naming_it(docker_client, container_name, net
     assert 'durability: preferred' in result['msg']
     # Refused before anything changed: no replication account.
     assert primary.value("SELECT COUNT(*) FROM mysql.user WHERE User = 'repl'") == 0
+
+
+ROLE_PLAY = r'''
+- name: mysql_cluster, two nodes or one, no endpoint
+  hosts: mysql_cluster
+  gather_facts: false
+  vars:
+    mysql_cluster_name: "{{ t_prefix }}"
+    mysql_cluster_replication_password: Repl-pa55
+    mysql_cluster_endpoint: none
+    mysql_root_password: R00t-pass-x
+    mysql_password: App-pa55
+    mysql_published_ports: []
+    mysql_labels: {test.dbops: "true"}
+  roles:
+    - role: dbops.containers.mysql_cluster
+'''
+
+
+@pytest.mark.parametrize('roles, extra, words', [
+    (['primary', 'replica'], {'mysql_cluster_semi_sync_timeout': 10000},
+     ['mysql_cluster_semi_sync_timeout is 10000', 'mysql_cluster_durability: preferred']),
+    (['primary', 'replica'], {'mysql_cluster_semi_sync': False},
+     ['mysql_cluster_semi_sync is false', 'mysql_cluster_durability: preferred']),
+    (['primary'], {}, ['has no replica', 'mysql_cluster_durability: preferred']),
+], ids=['timeout', 'semi-sync-off', 'one-node'])
+def test_the_role_refuses_what_contradicts_required(docker_client, tmp_path, roles, extra, words):
+    prefix = 'dbt-%s-dur' % uuid.uuid4().hex[:6]
+    nodes = ['%s%d' % (prefix, index) for index in range(1, len(roles) + 1)]
+    playbook = tmp_path / 'cluster.yml'
+    playbook.write_text(nodes_play('mysql_cluster', 'mysql_cluster_role', roles) + ROLE_PLAY)
+    code, output = run_playbook(playbook, tmp_path / 'vars.json', dict(extra, t_prefix=prefix, t_nodes=nodes))
+    assert code != 0, output[-3000:]
+    for word in words + ['Nothing was changed']:
+        assert word in output, (word, output[-3000:])
+    assert not [c.name for c in docker_client.containers.list(all=True) if c.name.startswith(prefix)]
+    assert not [n.name for n in docker_client.networks.list() if n.name.startswith(prefix)]
+
+
+def test_the_role_under_preferred_uses_the_users_timeout(docker_client, tmp_path):
+    prefix = 'dbt-%s-dup' % uuid.uuid4().hex[:6]
+    nodes = [prefix + '1', prefix + '2']
+    playbook = tmp_path / 'cluster.yml'
+    playbook.write_text(nodes_play('mysql_cluster', 'mysql_cluster_role', ['primary', 'replica']) + ROLE_PLAY)
+    variables = {'t_prefix': prefix, 't_nodes': nodes, 'mysql_cluster_durability': 'preferred',
+                 'mysql_cluster_semi_sync_timeout': 700, 'mysql_memory': '1g', 'mysql_cpus': 1}
+    try:
+        code, output = run_playbook(playbook, tmp_path / 'vars.json', variables)
+        assert code == 0, output[-5000:]
+        primary, replica = Node(docker_client, nodes[0], 'mariadb'), Node(docker_client, nodes[1], 'mariadb')
+        # ROLE_PLAY's root password, not this file's
+        rows = mysql_query(primary.ip, 'SELECT @@GLOBAL.rpl_semi_sync_master_timeout, '
+                                       '@@GLOBAL.rpl_semi_sync_master_enabled', password='R00t-pass-x')
+        assert rows == ((700, 1),)
+        assert mysql_query(replica.ip, 'SELECT @@GLOBAL.rpl_semi_sync_master_enabled, '
+                                       '@@GLOBAL.rpl_semi_sync_master_timeout', password='R00t-pass-x') == ((0, 700),)
+    finally:
+        run_playbook(playbook, tmp_path / 'vars.json', dict(variables, mysql_cluster_state='absent',
+                                                            mysql_purge_data=True))
+        for container in docker_client.containers.list(all=True):
+            if container.name.startswith(prefix):
+                container.remove(force=True, v=True)
+        for net in docker_client.networks.list():
+            if net.name.startswith(prefix):
+                net.remove()
+        for volume in docker_client.volumes.list():
+            if volume.name.startswith(prefix):
+                volume.remove(force=True)
