@@ -9,6 +9,7 @@ semi-sync replicas behind HAProxy, role mysql_cluster):
   other replica still reaches it (a network of their own): failed over, that replica no longer vetoes;
 - the watcher killed after its record says ``promoted``: started again, it resumes from the record (endpoint
   and stranded replica moved to the promoted node), and does not fail over again;
+- a replica that stops replicating and takes writes: fenced (an incident), the primary kept;
 - PostgreSQL 18 with one standby (role postgresql_cluster, PgBouncer): kill -9 of the primary, the watcher
   fails over and re-joins the old primary (pg_rewind) by itself, so a second kill -9 fails over again.
 """
@@ -341,6 +342,26 @@ def test_a_watcher_killed_after_promoting_resumes_from_its_record(cluster):
         remove=True, labels=TEST_LABEL).decode('utf-8')
     assert json.loads(text)['outcome'] == 'resumed' and json.loads(text)['finished'] is True
     assert 'failover' not in names(cluster.events()[started:])
+
+
+def test_a_second_writable_node_is_fenced_and_the_primary_kept(cluster):
+    # A replica that stops replicating and takes writes (a restart without its start-up file, a hand's
+    # RESET SLAVE ALL): an incident the watcher resolves within a few rounds, never a reason to stop watching.
+    primary, replica2, rogue = cluster.nodes
+    cluster.watcher()
+    cluster.query(rogue, 'STOP SLAVE')
+    cluster.query(rogue, 'RESET SLAVE ALL')
+    cluster.query(rogue, 'SET GLOBAL read_only = OFF')
+    incident = wait_for(lambda: cluster.event('incident'), timeout=60)
+    assert incident['node'] == rogue and incident['primary'] == primary and incident['action'] == 'fenced', incident
+    inspect = cluster.docker.api.inspect_container(rogue)
+    assert inspect['State']['Running'] is False and inspect['HostConfig']['RestartPolicy']['Name'] == 'no'
+    assert cluster.docker.api.inspect_container(primary)['State']['Running'] is True
+    assert cluster.writer('INSERT INTO ledger.w VALUES (2)') is not None
+    wait_for(lambda: cluster.query(replica2, 'SELECT COUNT(*) FROM ledger.w')[0][0] == 2, timeout=30)
+    time.sleep(3)
+    seen = names(cluster.events())
+    assert 'primary_dead' not in seen and 'error' not in seen and seen.count('incident') == 1, cluster.events()
 
 
 class PgCluster(Cluster):
