@@ -249,7 +249,10 @@ primary_dead:
   returned: mode is check
   type: bool
 rounds:
-  description: O(mode=check). Each probe round, as C({observer -> reaches the primary}); null when an observer could not be asked.
+  description:
+    - O(mode=check). Each probe round, as C({observer -> reaches the primary}); null when an observer could not be asked.
+    - A round in which Docker reports the primary's container stopped (or removed) is C({controller, docker}), both
+      false. Nobody can be asked a question, so nobody waits for an answer.
   returned: mode is check
   type: list
   elements: dict

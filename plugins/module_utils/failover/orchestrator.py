@@ -69,8 +69,15 @@ class Failover(object):
         """One probe round: {observer: alive?}. The observers are asked at the same time, and the round
         ends at its deadline: an observer that has not answered by then (a session stuck on a frozen
         server) counts as not reaching the primary, so a round costs one probe_timeout, not the
-        slowest client library's own timeouts."""
+        slowest client library's own timeouts.
+
+        A primary whose container Docker reports stopped (exited or dead, not restarting) has no server
+        process to ask: the controller and Docker both say so, at once, instead of every observer waiting
+        out probe_timeout on an address nobody holds any more. Still ``probes`` rounds, each looking again.
+        A paused container runs, so the probes decide."""
         from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+        if container_stopped(self.cluster.refresh(primary)):
+            return {'controller': False, 'docker': False}
         exchange = ProbeExchange(self.driver.probe_request, self.driver.probe_answer_bytes)
         observers = [node for node in self.cluster.nodes if node is not primary]
         timeout = self.params.get('probe_timeout') or 1
@@ -433,6 +440,15 @@ class Failover(object):
         except Exception as exc:  # noqa: BLE001 - a failed notification never undoes a failover
             self.timeline.mark('notify_failed', error=str(exc)[:200])
             return False
+
+
+def container_stopped(node):
+    """True when Docker says the node's container runs no process and is not being restarted, or that
+    it no longer exists."""
+    if node.inspect is None:
+        return True
+    state = node.inspect.get('State') or {}
+    return not state.get('Running') and not state.get('Restarting')
 
 
 def post_json(url, payload, timeout):

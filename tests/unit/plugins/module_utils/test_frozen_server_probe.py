@@ -142,13 +142,17 @@ class _Cluster(object):
         self.nodes = nodes
 
     @staticmethod
+    def refresh(node):
+        return node
+
+    @staticmethod
     def tcp_probe_from(observer, target, exchange):
         return False
 
 
 def test_a_round_ends_at_its_deadline():
     failover = Failover.__new__(Failover)
-    primary, replica = object(), object()
+    primary = type('Node', (), {'name': 'db1', 'inspect': {'State': {'Running': True, 'Paused': True}}})()
     replica_node = type('Node', (), {'name': 'db2'})()
     failover.driver = _SlowDriver()
     failover.cluster = _Cluster([primary, replica_node])
@@ -157,3 +161,24 @@ def test_a_round_ends_at_its_deadline():
     views = failover.observe(primary)
     assert views == {'controller': False, 'db2': False}
     assert time.time() - started < 4.5
+
+
+@pytest.mark.parametrize('state', [{'Running': False, 'Status': 'exited'}, {'Running': False, 'Status': 'dead'}, None])
+def test_a_primary_whose_container_docker_reports_stopped_is_not_waited_for(state):
+    failover = Failover.__new__(Failover)
+    primary = type('Node', (), {'name': 'db1', 'inspect': None if state is None else {'State': state}})()
+    failover.driver = _SlowDriver()
+    failover.cluster = _Cluster([primary, type('Node', (), {'name': 'db2'})()])
+    failover.params = {'probe_timeout': 1}
+    started = time.time()
+    assert failover.observe(primary) == {'controller': False, 'docker': False}
+    assert time.time() - started < 0.5
+
+
+def test_a_container_being_restarted_by_docker_is_probed_like_a_running_one():
+    failover = Failover.__new__(Failover)
+    primary = type('Node', (), {'name': 'db1', 'inspect': {'State': {'Running': False, 'Restarting': True}}})()
+    failover.driver = _SlowDriver()
+    failover.cluster = _Cluster([primary, type('Node', (), {'name': 'db2'})()])
+    failover.params = {'probe_timeout': 1}
+    assert failover.observe(primary) == {'controller': False, 'db2': False}
