@@ -192,7 +192,9 @@ options:
     default: required
   synchronous:
     description:
-      - PostgreSQL. Turns synchronous replication back on for the new primary once it has a streaming standby.
+      - PostgreSQL with O(durability=preferred). Turns synchronous replication back on for the new primary once
+        it has a streaming standby. With V(required) the new primary is synchronous at once, naming every other
+        node, whatever this says.
     type: bool
     default: false
   notify_url:
