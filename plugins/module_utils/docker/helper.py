@@ -229,6 +229,13 @@ class DockerHelper(object):
         """'no' fences a container (a stopped server stays stopped); 'unless-stopped' lifts the fence."""
         self.api.update_container(container_id, restart_policy={'Name': policy})
 
+    def container_events(self, names, actions):
+        """The engine's events for the named containers and actions (die, kill, pause, ...), as they happen:
+        an iterator of dicts that blocks until the next one (the stream has no read timeout). Its close()
+        ends it; a daemon restart ends it too."""
+        return self.api.events(decode=True, filters={'type': 'container', 'container': list(names),
+                                                     'event': list(actions)})
+
     def container_ids(self):
         """The ids of the running containers."""
         return [summary['Id'] for summary in self.api.containers()]
