@@ -148,15 +148,33 @@ class Failover(object):
             result['timeline'] = self.timeline.events
             return result
         endpoint_plan = self.plan_endpoint(candidate, self._others(primary, candidate))
+        primary_was_running = primary.running
         # Fence first: a primary that comes back now must not take writes next to the new one.
         self.driver.fence(primary)
         self.timeline.mark('fenced', node=primary.name)
+        if primary_was_running:
+            candidate = self._choose_again_after_fence(primary, candidate, result)
         # MongoDB elects by itself: the driver says who won.
         candidate = self.driver.promote(candidate) or candidate
         result['new_primary'] = candidate.name
         self.timeline.mark('promoted', node=candidate.name)
         result['repointed'] = self._open_writes(primary, candidate, endpoint_plan)
         return self._finish(result, primary, candidate, planned=False)
+
+    def _choose_again_after_fence(self, primary, candidate, result):
+        """A primary that still ran when it was found dead (frozen, or cut off from most observers but not
+        from every replica) may have committed more, and a replica received it, after the positions were
+        read. Fenced now, it can add nothing: read again and promote the replica that holds the most. A
+        killed primary cannot have moved on, so that path pays no second read."""
+        positions = self.driver.positions([n for n in self.cluster.nodes if n is not primary])
+        row = choose_candidate(positions)
+        if row is None or row['name'] == candidate.name:
+            return candidate
+        better = self.cluster.by_name[row['name']]
+        self.driver.ensure_caught_up(better, row, self.params.get('max_lag'), self.params.get('force'))
+        self.timeline.mark('candidate_caught_up', candidate=better.name, instead_of=candidate.name)
+        result.update({'positions': positions, 'new_primary': better.name})
+        return better
 
     def repair(self, primary):
         """Finish what an interrupted failover began, from what the cluster shows: the endpoint sends

@@ -343,3 +343,29 @@ def test_positions_are_read_at_once_and_a_frozen_node_costs_one_timeout():
     assert 'did not answer within 0.3 s' in rows['db2']['why'] and rows['db3']['position'] is None
     assert 'server has gone away' in rows['broken']['why'] and not rows['broken']['healthy']
     assert rows['stopped']['why'] == 'container not running'
+
+
+def test_a_primary_still_running_is_fenced_before_the_final_choice_of_candidate():
+    # Asymmetric partition: db2 still received commits from the running primary after the first read.
+    cluster = FakeCluster(True)
+    readings = [[{'name': 'db2', 'healthy': True, 'position': 5, 'priority': 0},
+                 {'name': 'db3', 'healthy': True, 'position': 6, 'priority': 0}],
+                [{'name': 'db2', 'healthy': True, 'position': 9, 'priority': 0},
+                 {'name': 'db3', 'healthy': True, 'position': 6, 'priority': 0}]]
+    cluster.driver.positions = lambda nodes: cluster.driver._record('positions') or readings.pop(0)
+    failover = orchestrator.Failover(cluster.params, cluster=cluster)
+    failover.apply_endpoint = lambda plan: cluster.driver._record('endpoint', plan['new_primary']) or 'x'
+    result = failover.failover(health={'primary_dead': True, 'rounds': [{}]})
+    order = names(cluster.driver.steps)
+    assert order.index('fence') < len(order) - 1 - order[::-1].index('positions') < order.index('promote')
+    assert ('promote', 'db2') in cluster.driver.steps and result['new_primary'] == 'db2'
+    assert ('endpoint', 'db2') in cluster.driver.steps and ('repoint', 'db3', 'db2') in cluster.driver.steps
+
+
+def test_a_killed_primary_costs_no_second_reading_of_positions():
+    cluster = FakeCluster(True)
+    cluster.by_name['db1'].inspect = {'State': {'Running': False}}
+    failover = orchestrator.Failover(cluster.params, cluster=cluster)
+    failover.apply_endpoint = lambda plan: cluster.driver._record('endpoint', plan['new_primary']) or 'x'
+    failover.failover(health={'primary_dead': True, 'rounds': [{}]})
+    assert names(cluster.driver.steps).count('positions') == 1
