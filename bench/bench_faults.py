@@ -587,19 +587,31 @@ def fault_cycles(bench, primary, clients):
         cycles.append(cycle)
         if new_primary is None:
             break
+        # The old primary re-joined by hand with force (it may hold a commit no client was told about),
+        # the watcher stopped meanwhile so that its own rejoin does not run at the same time.
+        DOCKER.api.stop(cluster['watcher'], timeout=5)
         cycle['rejoin'] = bench.rejoin(primary, new_primary)
+        fo.restart_watcher(cluster, new_primary)
         primary = new_primary
-    record = {'healed_at': last_kill, 'not_servers': not_servers, 'cycles': cycles}
-    fo.wait_healthy(cluster, primary, sync=True, timeout=60)
-    time.sleep(2.0)
-    record['checksums'] = {}
-    for name in cluster['nodes']:
-        try:
-            record['checksums'][name] = ledger_checksum(cluster, name)
-        except Exception as exc:  # noqa: BLE001 - reported as unequal
-            record['checksums'][name] = 'unreadable: %s' % str(exc)[:80]
-    record['checksums_equal'] = len(set(record['checksums'].values())) == 1
-    return record
+    # The checksums are compared once the clients have stopped (Bench.run: compare_checksums).
+    return {'healed_at': last_kill, 'not_servers': not_servers, 'cycles': cycles, 'compare_checksums': True}
+
+
+def compare_checksums(cluster, timeout=60):
+    """The ledger table's checksum on every node, read until they agree (the replicas apply what they
+    received) or timeout: {'checksums': {node: 'rows/sum'}, 'checksums_equal': bool}."""
+    deadline = time.time() + timeout
+    while True:
+        sums = {}
+        for name in cluster['nodes']:
+            try:
+                sums[name] = ledger_checksum(cluster, name)
+            except Exception as exc:  # noqa: BLE001 - reported as unequal
+                sums[name] = 'unreadable: %s' % str(exc)[:80]
+        equal = len(set(sums.values())) == 1
+        if equal or time.time() > deadline:
+            return {'checksums': sums, 'checksums_equal': equal}
+        time.sleep(1.0)
 
 
 FAULTS = {
@@ -632,6 +644,7 @@ class Bench(object):
         self.rebuilds = 0
         self.orphan_carriers = 0
         self.records = []
+        self.progress = None        # a file that gets every run's record as soon as it is made
 
     # ---------------------------------------------------------------- cluster life
     def build(self):
@@ -721,6 +734,12 @@ class Bench(object):
         """A healthy cluster around ``primary`` (every other node re-joined), else a rebuilt one."""
         notes = {}
         if primary is not None:
+            # The watcher re-joins old primaries by itself (without force): stopped meanwhile, so that two
+            # rejoins of one node never run at once. restart_watcher below starts it again.
+            try:
+                DOCKER.api.stop(self.cluster['watcher'], timeout=5)
+            except docker.errors.APIError:
+                pass
             for name in self.cluster['nodes']:
                 if name != primary:
                     notes[name] = self.rejoin(name, primary)
@@ -808,17 +827,26 @@ class Bench(object):
                 record['acked_lost'] = record['acked_lost_with_warning'] = None
                 record['ledger_error'] = str(exc)[:200]
         self.records.append(record)     # kept even when the cluster cannot be restored
+        if record.pop('compare_checksums', False):
+            # After the clients stopped, before anything is re-joined: what the cycles left on every node.
+            record.update(compare_checksums(cluster))
         record['restore'] = self.restore(final)
+        if self.progress:
+            with open(self.progress, 'a') as handle:
+                handle.write(json.dumps(record, default=str) + '\n')
         log('  %s %s #%d: %s -> %s, acked %d (direct %d), lost %s (+%s warned), failovers %d, two writable %s s, '
             'unavailable %s s%s' % (cluster['engine'], fault, trial, primary, final, record['acked'],
                                     record['acked_direct'], record['acked_lost'], record['acked_lost_with_warning'],
                                     record['failovers'], record['two_writable_s'], record['unavailable_s'],
                                     ', ERROR' if record.get('error') else ''))
+        log('    endpoint back %s s after the fault ended; client errors %s' % (
+            record.get('endpoint_back_s'), record['client_errors'][:2]))
         return record
 
 
-def run_engine(cluster, faults, runs, cycles):
+def run_engine(cluster, faults, runs, cycles, progress=None):
     bench = Bench(cluster, cycles)
+    bench.progress = progress
     result, records = {}, {'image': cluster['image'], 'label': fs.engine_label(cluster['engine'], cluster['image']),
                            'runs': []}
     started = time.time()
@@ -873,13 +901,15 @@ def main():
         'host': {'cpus': os.cpu_count(), 'load_average_at_start': list(os.getloadavg())},
         'images': images, 'engines': {}}
     results = {}
-    for engine in engines:
-        cluster = dict(CLUSTERS[engine], image=images[engine])
-        results[engine], meta['engines'][engine] = run_engine(cluster, faults, runs, cycles)
-    meta['finished'] = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
-    meta['host']['load_average_at_end'] = list(os.getloadavg())
     if not os.path.isdir(results_dir):
         os.makedirs(results_dir)
+    progress = os.path.join(results_dir, 'faults-runs.jsonl')
+    open(progress, 'w').close()
+    for engine in engines:
+        cluster = dict(CLUSTERS[engine], image=images[engine])
+        results[engine], meta['engines'][engine] = run_engine(cluster, faults, runs, cycles, progress)
+    meta['finished'] = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
+    meta['host']['load_average_at_end'] = list(os.getloadavg())
     with open(os.path.join(results_dir, 'faults.json'), 'w') as handle:
         json.dump(results, handle, indent=2, sort_keys=False)
     with open(os.path.join(results_dir, 'faults-runs.json'), 'w') as handle:
