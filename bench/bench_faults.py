@@ -641,6 +641,7 @@ class Bench(object):
         self.quota_to_restore = {}
         self.server_ids = {}
         self.kept_volumes = []
+        self.kept_volumes_removed = []
         self.rebuilds = 0
         self.orphan_carriers = 0
         self.records = []
@@ -664,11 +665,16 @@ class Bench(object):
             remove_network(self.cluster['side'])
         except Exception as exc:  # noqa: BLE001
             log('cleanup: %s' % exc)
-        for volume in self.kept_volumes:
-            try:
-                DOCKER.api.remove_volume(volume, force=True)
-            except Exception:  # noqa: BLE001 - already gone
-                pass
+        # What the teardown leaves under a node's name: the diverged data a rejoin kept aside (the bench's
+        # or the watcher's own, <node>-dbops-diverged-<time>), counted, then removed.
+        prefixes = tuple(name + '-' for name in self.cluster['nodes'])
+        for volume in DOCKER.volumes.list():
+            if volume.name.startswith(prefixes) or volume.name in self.kept_volumes:
+                try:
+                    volume.remove(force=True)
+                    self.kept_volumes_removed.append(volume.name)
+                except Exception:  # noqa: BLE001 - in use or already gone
+                    pass
 
     # ---------------------------------------------------------------- healing
     def reconnect(self, name):
@@ -875,6 +881,7 @@ def run_engine(cluster, faults, runs, cycles, progress=None):
         records['runs'] = bench.records
     records['rebuilds'] = bench.rebuilds
     records['orphan_carriers_removed'] = bench.orphan_carriers
+    records['kept_volumes_removed'] = bench.kept_volumes_removed
     records['engine_s'] = round(time.time() - started, 1)
     return result, records
 

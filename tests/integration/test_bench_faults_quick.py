@@ -56,3 +56,4 @@ def test_quick_fault_suite_loses_nothing(docker_client, local_images, tmp_path):
     assert not [c.name for c in docker_client.containers.list(all=True) if c.name.startswith('bft-mariadb')
                 or c.name in ('bft-db1', 'bft-db2', 'bft-db3')]
     assert not [n.name for n in docker_client.networks.list() if n.name.startswith('bft-mariadb')]
+    assert not [v.name for v in docker_client.volumes.list() if v.name.startswith(('bft-db1-', 'bft-db2-', 'bft-db3-'))]
