@@ -22,8 +22,8 @@ import pymysql
 import pytest
 
 from conftest import (
-    engine_versions, free_local_ports, mysql_query, nodes_play, require_image, retry, run_module, run_playbook,
-    wait_for)
+    TEST_LABEL, engine_versions, free_local_ports, mysql_query, nodes_play, require_image, retry, run_module,
+    run_playbook, wait_for)
 
 # The status variable that counts semi-sync replicas, by flavor
 SEMI_SYNC_CLIENTS = {'mysql': 'Rpl_semi_sync_source_clients', 'mariadb': 'Rpl_semi_sync_master_clients'}
@@ -233,6 +233,28 @@ def test_cluster_failover_rejoin_switchover(docker_client, cluster):
     assert forced['reseeded'] is True
     retry(lambda: _assert_replica_of(docker_client, primary, survivor))
     assert query(address(docker_client, primary), 'SELECT COUNT(*) FROM ledger.w WHERE id = -1')[0][0] == 0
+    # Nothing was deleted: the old primary's data, copied aside before it was rebuilt, still holds row -1.
+    kept = forced['kept_data_volume']
+    assert kept.startswith(primary + '-dbops-diverged-'), kept
+    assert docker_client.volumes.get(kept).attrs['Labels']['dbops.diverged_from'] == primary
+    assert _rows_in_kept_copy(docker_client, cluster.image, kept, 'SELECT COUNT(*) FROM ledger.w WHERE id = -1') == '1'
+
+
+def _rows_in_kept_copy(docker_client, image, volume, sql):
+    """Start a throw-away server on a kept data volume (no grants, socket only) and answer sql."""
+    server = docker_client.containers.run(image, ['--skip-grant-tables', '--skip-networking'], detach=True,
+                                          labels=TEST_LABEL, volumes={volume: {'bind': '/var/lib/mysql'}})
+    try:
+        command = ['sh', '-c', 'client=$(command -v mariadb || command -v mysql); '
+                   'exec "$client" -uroot -N -B -e "%s"' % sql]
+        for _attempt in range(120):
+            code, output = server.exec_run(command)
+            if code == 0:
+                return output.decode().strip()
+            time.sleep(0.5)
+        raise AssertionError('the kept copy did not start: %s' % server.logs()[-2000:])
+    finally:
+        server.remove(force=True, v=True)
 
 
 def rows_on(docker_client, name):

@@ -12,6 +12,7 @@ from collections import namedtuple
 
 from ansible_collections.dbops.containers.plugins.module_utils import targets
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import MANAGED_LABEL
 from ansible_collections.dbops.containers.plugins.module_utils.engines.registry import get_adapter
 
 
@@ -191,6 +192,18 @@ class Cluster(object):
         if 'answer:' in output:
             return False
         return None
+
+
+def diverged_volume_name(node_name, now=None):
+    """Pure. The volume a diverged old primary's data is copied into: <node>-dbops-diverged-<UTC time>."""
+    return '%s-dbops-diverged-%s' % (node_name, time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now)))
+
+
+def diverged_volume_labels(node_name, source_volume, engine):
+    """What marks the copy as the collection's own (and where it came from); no dbops.container label,
+    so db_container never adopts it as a node's volume nor purges it with the node."""
+    return {MANAGED_LABEL: 'true', 'dbops.engine': engine, 'dbops.kind': 'diverged-data',
+            'dbops.diverged_from': node_name, 'dbops.copied_from_volume': source_volume}
 
 
 def restart_policy(node):

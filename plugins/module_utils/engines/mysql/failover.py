@@ -36,7 +36,8 @@ from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql imp
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import flavor_named
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.startup_config import (
     FENCE_FILE, fence_config, promoted_config, rejoined_config)
-from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import node_follows
+from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import (
+    diverged_volume_labels, diverged_volume_name, node_follows)
 from ansible_collections.dbops.containers.plugins.module_utils.failover.sql_driver import SqlFailoverDriver
 
 
@@ -287,15 +288,18 @@ class FailoverDriver(SqlFailoverDriver):
             if 'transactions its source does not have' not in exc.message or not self.params.get('force'):
                 raise
             # Killed while it waited for a replica's acknowledgement, the old primary kept a transaction
-            # no replica received (so no client was told it committed). With force, its data is rebuilt
-            # from the new primary: emptied, initialised again, then it replays the new primary's binlog.
+            # no replica received (so no client was told it committed). With force, its data is copied
+            # aside, then rebuilt from the new primary (cloned, or emptied and replaying its binlog).
             self.reseed(node, primary)
             self.last_rejoin_reseeded = True
         # A replica now: the fence's skip_slave_start would keep it from replicating after a restart.
         self._write_fence(node, rejoined_config(self.cluster.engine))
 
     def reseed(self, node, primary):
-        """Rebuild the node's data from primary and make it a replica (force only: its own data is discarded)."""
+        """Rebuild the node's data from primary and make it a replica (force only). Its own data is copied
+        into a new volume first (last_rejoin_kept): no automatic step deletes what a client may have been
+        told is committed."""
+        self._keep_data_aside(node)
         if self._flavor_of_server(node).can_clone:
             self._reseed_by_cloning(node, primary)
         else:
@@ -326,6 +330,39 @@ class FailoverDriver(SqlFailoverDriver):
         self._wait_answering(node, wait_timeout, 1, '%s did not come back after it was cloned and restarted')
         self.repoint(node, primary)
 
+    def _data_volume(self, node):
+        data_dir = self.cluster.adapter.data_dir
+        volume = [m['Name'] for m in node.inspect.get('Mounts') or []
+                  if m.get('Destination') == data_dir and m.get('Type') == 'volume']
+        if not volume:
+            raise DbopsError('container %s has no data volume at %s' % (node.name, data_dir), 'nodes')
+        return volume[0]
+
+    def _keep_data_aside(self, node):
+        """Copy the node's data volume into <node>-dbops-diverged-<UTC time>, the server stopped so that the
+        copy is consistent, and start it again. A copy that fails leaves the node as it was."""
+        docker = self.cluster.docker
+        self.cluster.refresh(node)
+        volume = self._data_volume(node)
+        was_running = node.running
+        if was_running:
+            docker.stop(node.inspect['Id'], 30)
+        kept = diverged_volume_name(node.name)
+        try:
+            docker.copy_volume(node.inspect['Config']['Image'], volume, kept,
+                               diverged_volume_labels(node.name, volume, self.cluster.engine))
+        except DbopsError as exc:
+            raise DbopsError('%s holds transactions its new source does not have, and its data could not be '
+                             'copied aside, so it was not rebuilt (nothing was deleted): %s'
+                             % (node.name, exc.message), 'force')
+        finally:
+            if was_running:
+                docker.start(node.inspect['Id'])
+        self.last_rejoin_kept = kept
+        if was_running:
+            self._wait_answering(node, self.params.get('wait_timeout') or 60, 0.5,
+                                 '%s did not come back after its data was copied aside')
+
     def _reseed_by_initialising(self, node, primary):
         """MariaDB: empty the data volume, let the image initialise it, replay the primary's binlog."""
         docker = self.cluster.docker
@@ -333,14 +370,10 @@ class FailoverDriver(SqlFailoverDriver):
         if node.running:
             docker.stop(node.inspect['Id'], 30)
         data_dir = self.cluster.adapter.data_dir
-        volume = [m['Name'] for m in node.inspect.get('Mounts') or []
-                  if m.get('Destination') == data_dir and m.get('Type') == 'volume']
-        if not volume:
-            raise DbopsError('container %s has no data volume at %s' % (node.name, data_dir), 'nodes')
         code, output = docker.run_once(
             node.inspect['Config']['Image'], ['sh', '-c'],
             ['rm -rf %s/* %s/.[!.]* 2>/dev/null; true' % (data_dir, data_dir)],
-            [{'target': data_dir, 'source': volume[0], 'read_only': False}])
+            [{'target': data_dir, 'source': self._data_volume(node), 'read_only': False}])
         if code != 0:
             raise DbopsError('emptying the data volume of %s failed: %s' % (node.name, output), 'nodes')
         docker.start(node.inspect['Id'])

@@ -39,7 +39,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.common.errors imp
 from ansible_collections.dbops.containers.plugins.module_utils.common.sql import execute, rows, scalar
 from ansible_collections.dbops.containers.plugins.module_utils.common.wait import wait_until
 from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import (
-    CARRIER_LABEL, MANAGED_LABEL, FileEntry)
+    CARRIER_LABEL, FileEntry)
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.conninfo import (
     conninfo_string, parse_conninfo, point_standby, wait_streaming)
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.identifiers import slot_name_for
@@ -47,7 +47,8 @@ from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.replication import create_slot_sql
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.standby import (
     RUNTIME_UID, ensure_passfile, find_network, passfile_line)
-from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import node_follows
+from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import (
+    diverged_volume_labels, diverged_volume_name, node_follows)
 from ansible_collections.dbops.containers.plugins.module_utils.failover.sql_driver import SqlFailoverDriver
 
 
@@ -90,18 +91,6 @@ def rewind_needed(output):
     if REWIND_REQUIRED in output:
         return True
     return None
-
-
-def diverged_volume_name(node_name, now=None):
-    """Pure. The volume a diverged old primary's data is copied into: <node>-dbops-diverged-<UTC time>."""
-    return '%s-dbops-diverged-%s' % (node_name, time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now)))
-
-
-def diverged_volume_labels(node_name, source_volume):
-    """What marks the copy as the collection's own (and where it came from); no dbops.container label,
-    so db_container never adopts it as a node's volume nor purges it with the node."""
-    return {MANAGED_LABEL: 'true', 'dbops.engine': 'postgres', 'dbops.kind': 'diverged-data',
-            'dbops.diverged_from': node_name, 'dbops.copied_from_volume': source_volume}
 
 
 def _streaming_from(conn):
@@ -461,7 +450,8 @@ class FailoverDriver(SqlFailoverDriver):
             return False
         kept = diverged_volume_name(node.name)
         try:
-            self.cluster.docker.copy_volume(image, volume_name, kept, diverged_volume_labels(node.name, volume_name))
+            self.cluster.docker.copy_volume(image, volume_name, kept,
+                                            diverged_volume_labels(node.name, volume_name, 'postgres'))
         except DbopsError as exc:
             raise DbopsError('%s has diverged from %s and its data could not be copied aside, so nothing was '
                              'rewound (it stays fenced): %s' % (node.name, primary.name, exc), 'nodes')

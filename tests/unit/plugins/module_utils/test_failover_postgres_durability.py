@@ -11,6 +11,7 @@ import calendar
 import pytest
 
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import failover as pg_failover
+from ansible_collections.dbops.containers.plugins.module_utils.failover import cluster
 
 # pg_rewind --dry-run's output (after the role's crash-recovery step) on localhost/dbops/postgres:15 (15.18),
 # captured by tests/integration/test_durability_postgres.py: an old primary killed -9 while a commit waited
@@ -66,12 +67,12 @@ def test_the_dry_run_says_whether_there_is_anything_to_undo():
 
 def test_the_kept_volume_is_named_after_the_node_and_the_utc_time():
     moment = calendar.timegm((2026, 12, 6, 11, 42, 7, 0, 0, 0))
-    assert pg_failover.diverged_volume_name('dbt-1-pa', moment) == 'dbt-1-pa-dbops-diverged-20261206T114207Z'
+    assert cluster.diverged_volume_name('dbt-1-pa', moment) == 'dbt-1-pa-dbops-diverged-20261206T114207Z'
 
 
 def test_the_kept_volume_is_the_collections_own_but_no_nodes_volume():
-    labels = pg_failover.diverged_volume_labels('pa', 'pa-data')
+    labels = cluster.diverged_volume_labels('pa', 'pa-data', 'postgres')
     assert labels['dbops.managed'] == 'true' and labels['dbops.diverged_from'] == 'pa'
-    assert labels['dbops.copied_from_volume'] == 'pa-data'
+    assert labels['dbops.copied_from_volume'] == 'pa-data' and labels['dbops.engine'] == 'postgres'
     # db_container adopts (and purges with purge_data) the volumes labelled with its container.
     assert 'dbops.container' not in labels
