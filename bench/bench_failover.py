@@ -141,6 +141,14 @@ def teardown(cluster):
             playbook(cluster, *args)
         except Exception as exc:  # noqa: BLE001 - clean up as much as possible
             log('cleanup: %s' % exc)
+    # A rejoin with force keeps the old primary's data in a volume of its own (no dbops.container label,
+    # so purging the cluster leaves it): the bench's copies go with the bench's cluster.
+    for volume in docker.from_env().volumes.list(filters={'label': 'dbops.kind=diverged-data'}):
+        if (volume.attrs.get('Labels') or {}).get('dbops.diverged_from') in cluster['nodes']:
+            try:
+                volume.remove(force=True)
+            except Exception as exc:  # noqa: BLE001 - clean up as much as possible
+                log('cleanup: %s' % exc)
 
 
 # ------------------------------------------------------------------ docker helpers
