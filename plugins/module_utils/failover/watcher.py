@@ -481,8 +481,12 @@ class Watcher(object):
                 failover.params.pop('force', None)
             else:
                 failover.params['force'] = forced
-        self.log({'event': 'rejoined', 'node': name, 'primary': (result or {}).get('primary'),
-                  'changed': (result or {}).get('changed'), 'reseeded': (result or {}).get('reseeded')})
+        event = {'event': 'rejoined', 'node': name, 'primary': (result or {}).get('primary'),
+                 'changed': (result or {}).get('changed'), 'reseeded': (result or {}).get('reseeded')}
+        if (result or {}).get('kept_data_volume'):
+            # Its diverged data, copied aside before the rewind: for a person to look at, then remove.
+            event['kept_data_volume'] = result['kept_data_volume']
+        self.log(event)
         self.rejoin_due = None
         self.intent['rejoin'] = 'done'
         self.save_record()

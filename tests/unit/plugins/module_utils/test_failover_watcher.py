@@ -551,3 +551,15 @@ def test_a_refused_failover_closes_its_record_and_is_not_resumed(tmp_path):
     assert names(events) == ['watching', 'primary_dead', 'error', 'primary_dead', 'error']
     record = json.loads(state.read_text())
     assert record['outcome'] == 'refused' and 'cannot prove' in record['error']
+
+
+def test_a_rejoin_that_kept_diverged_data_names_the_volume_in_its_event():
+    class KeepingRejoin(FakeFailover):
+        def rejoin_node(self, name):
+            return {'changed': True, 'primary': 'db2', 'reseeded': False,
+                    'kept_data_volume': 'db1-dbops-diverged-20261206T120000Z'}
+    after = watcher_loop.REJOIN_FIRST_AFTER
+    fake = KeepingRejoin([DEAD] * 3 + [ALIVE_AFTER] * (after + 2))
+    fake, watcher, events = run(None, fake=fake, params={'rejoin': True})
+    rejoined = [e for e in events if e['event'] == 'rejoined']
+    assert rejoined[0]['kept_data_volume'] == 'db1-dbops-diverged-20261206T120000Z'
