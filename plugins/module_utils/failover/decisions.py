@@ -64,5 +64,11 @@ def _negated_name(name):
 
 
 def describe_round(views):
-    return ', '.join('%s %s' % (name, {True: 'reaches it', False: 'does not reach it', None: 'cannot be asked'}[v])
-                     for name, v in sorted(views.items()))
+    return ', '.join(_describe_view(name, v) for name, v in sorted(views.items()))
+
+
+def _describe_view(name, alive):
+    if name == 'docker':
+        # Not an observer on the network: the Docker engine's own state of the container.
+        return 'Docker reports its container %s' % ('running' if alive else 'stopped')
+    return '%s %s' % (name, {True: 'reaches it', False: 'does not reach it', None: 'cannot be asked'}[alive])

@@ -226,3 +226,9 @@ def test_mysql_gtid_count_several_uuids_and_tags():
 def test_mysql_gtid_count_several_tags_in_one_set():
     assert gtid.mysql_gtid_intervals('%s:a:1-2:b:1-3' % U2) == {U2 + ':a': [(1, 2)], U2 + ':b': [(1, 3)]}
     assert gtid.mysql_gtid_count('%s:a:1-2:b:1-3' % U2, '%s:b:1-5' % U2) == 7
+
+
+def test_a_round_decided_by_dockers_state_says_so():
+    assert decisions.describe_round({'controller': False, 'docker': False}) == (
+        'controller does not reach it, Docker reports its container stopped')
+    assert decisions.round_says_dead({'controller': False, 'docker': False})
