@@ -440,6 +440,8 @@ class FailoverDriver(AbstractBase):
             return row
         try:
             self.read_position(session, node, row)
+            # It answered: what it holds is known, even when it is no candidate (not a replica).
+            row['answered'] = True
         except Exception as exc:  # noqa: BLE001 - one unreadable node is one unusable candidate
             row['healthy'] = False
             row['why'] = 'its position could not be read: %s' % exc

@@ -233,7 +233,9 @@ class Failover(object):
                 'have acknowledged commits no replica holds, and durability is required. Nothing was changed. '
                 'Bring %s back, or fail over with force accepting the loss'
                 % (primary.name, max(0.0, time.time() - seen[0]), primary.name), 'durability')
-        unread = [row for row in positions if row.get('position') is None and row['name'] != candidate.name
+        # A node that answered is known (a replica with its position, or no replica of this primary at all,
+        # which acknowledged none of its commits); one that did not may hold what the candidate lacks.
+        unread = [row for row in positions if not row.get('answered') and row['name'] != candidate.name
                   and restart_policy(self.cluster.by_name[row['name']]) != 'no']
         if unread:
             raise DbopsError(

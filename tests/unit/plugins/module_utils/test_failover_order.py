@@ -44,12 +44,12 @@ class RecordingDriver(FailoverDriver):
 
     def prepare_switchover(self, primary, target):
         self._record('prepare', primary.name)
-        return [{'name': 'db2', 'healthy': True, 'position': 10, 'priority': 0},
-                {'name': 'db3', 'healthy': True, 'position': 12, 'priority': 0}]
+        return [{'name': 'db2', 'healthy': True, 'answered': True, 'position': 10, 'priority': 0},
+                {'name': 'db3', 'healthy': True, 'answered': True, 'position': 12, 'priority': 0}]
 
     def positions(self, nodes):
         self._record('positions')
-        return [{'name': n.name, 'healthy': True, 'position': 5, 'priority': 1 if n.name == 'db3' else 0}
+        return [{'name': n.name, 'healthy': True, 'answered': True, 'position': 5, 'priority': 1 if n.name == 'db3' else 0}
                 for n in nodes]
 
     def ensure_caught_up(self, candidate, row, max_lag, force, check_mode=False):
@@ -223,7 +223,7 @@ def durability_run(seen=None, positions=None, fenced=(), **params):
 
 
 UNREAD_DB2 = [{'name': 'db2', 'healthy': False, 'position': None, 'why': 'did not answer within 5 s'},
-              {'name': 'db3', 'healthy': True, 'position': 7, 'priority': 0}]
+              {'name': 'db3', 'healthy': True, 'answered': True, 'position': 7, 'priority': 0}]
 
 
 def test_required_refuses_a_candidate_while_another_replica_could_not_be_read():
@@ -237,6 +237,13 @@ def test_required_refuses_a_candidate_while_another_replica_could_not_be_read():
 @pytest.mark.parametrize('params', [{'durability': 'preferred'}, {'force': True}])
 def test_preferred_or_force_promote_the_best_replica_that_answers(params):
     cluster, failover = durability_run(positions=UNREAD_DB2, **params)
+    assert failover()['new_primary'] == 'db3'
+
+
+def test_a_node_that_answered_it_is_no_replica_acknowledged_nothing_and_does_not_block_the_failover():
+    not_a_replica = [{'name': 'db2', 'healthy': False, 'answered': True, 'position': None, 'why': 'not a replica'},
+                     UNREAD_DB2[1]]
+    _cluster, failover = durability_run(positions=not_a_replica)
     assert failover()['new_primary'] == 'db3'
 
 
@@ -348,10 +355,10 @@ def test_positions_are_read_at_once_and_a_frozen_node_costs_one_timeout():
 def test_a_primary_still_running_is_fenced_before_the_final_choice_of_candidate():
     # Asymmetric partition: db2 still received commits from the running primary after the first read.
     cluster = FakeCluster(True)
-    readings = [[{'name': 'db2', 'healthy': True, 'position': 5, 'priority': 0},
-                 {'name': 'db3', 'healthy': True, 'position': 6, 'priority': 0}],
-                [{'name': 'db2', 'healthy': True, 'position': 9, 'priority': 0},
-                 {'name': 'db3', 'healthy': True, 'position': 6, 'priority': 0}]]
+    readings = [[{'name': 'db2', 'healthy': True, 'answered': True, 'position': 5, 'priority': 0},
+                 {'name': 'db3', 'healthy': True, 'answered': True, 'position': 6, 'priority': 0}],
+                [{'name': 'db2', 'healthy': True, 'answered': True, 'position': 9, 'priority': 0},
+                 {'name': 'db3', 'healthy': True, 'answered': True, 'position': 6, 'priority': 0}]]
     cluster.driver.positions = lambda nodes: cluster.driver._record('positions') or readings.pop(0)
     failover = orchestrator.Failover(cluster.params, cluster=cluster)
     failover.apply_endpoint = lambda plan: cluster.driver._record('endpoint', plan['new_primary']) or 'x'
