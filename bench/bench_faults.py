@@ -48,10 +48,13 @@ cannot be made healthy).
 Figures per engine and fault, in bench/results/faults.json (RESULTS_DIR= another directory):
   runs, acked (acknowledged to either client), acked_lost (acknowledged ids missing from the final
   primary, warned commits apart), acked_lost_with_warning (PostgreSQL commits that came back with the
-  "canceling wait for synchronous replication" warning, lost), two_writable_s (seconds with two
+  "canceling wait for synchronous replication" warning, lost; a cancelled wait only: statement_timeout
+  does not end a commit's wait for the standby), two_writable_s (seconds with two
   writable nodes), unavailable_s_p50 / _max (the longest gap between writes acknowledged through the
-  endpoint, per run), failovers (the watcher's failover events), false_failovers (failovers in the
-  faults where the primary keeps serving). The runs themselves: faults-runs.json.
+  endpoint, per run; the endpoint client is given 75 s after the fault ends, so a cluster that never
+  takes writes again shows about 80 s), failovers (the watcher's failover events), false_failovers (failovers in the
+  faults where the primary keeps serving). The runs themselves: faults-runs.json (while the suite runs,
+  faults-runs.jsonl gets each run's record as soon as it is made).
 
     make bench-faults [ENGINES=mysql,mariadb,postgres] [FAULTS=kill9,pause,...] [RUNS=3] [CYCLES=10]
                       [QUICK=1] [MYSQL_IMAGE=...] [MARIADB_IMAGE=...] [POSTGRES_IMAGE=...]
@@ -921,6 +924,7 @@ def main():
         json.dump(results, handle, indent=2, sort_keys=False)
     with open(os.path.join(results_dir, 'faults-runs.json'), 'w') as handle:
         json.dump(meta, handle, indent=2, default=str)
+    os.remove(progress)     # every record is in faults-runs.json now
     print(json.dumps(results, indent=2))
     if [e for e in engines if meta['engines'][e].get('error')]:
         raise SystemExit(1)
