@@ -9,7 +9,7 @@ export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export DBOPS_IMAGE_SOURCE ?= local
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: demo test static images venv lint sanity units ansible-test-units integration molecule clean-test-containers demo-clean bench-provision bench-audit bench-cluster bench-failover bench-tuning
+.PHONY: demo test static images venv lint sanity units ansible-test-units integration molecule clean-test-containers demo-clean bench-provision bench-audit bench-cluster bench-failover bench-faults bench-tuning
 
 ## make demo: a 3-node MariaDB cluster (HAProxy) and a 2-node PostgreSQL cluster (PgBouncer) on the
 ## local Docker engine, writes through the endpoints read on every replica, cluster status, tune reports
@@ -79,6 +79,12 @@ bench-cluster: venv images
 ## ENGINES=mysql,mariadb,postgres (default: all, newest images); MYSQL_IMAGE=, MARIADB_IMAGE=, POSTGRES_IMAGE= override
 bench-failover: venv images
 	TRIALS=$${TRIALS:-10} ASYNC_TRIALS=$${ASYNC_TRIALS:-3} $(VENV)/bin/python bench/bench_failover.py
+
+## make bench-faults: the fault suite under load (kill -9, pause, partitions, the watcher killed mid-failover, double
+## fault, replicas down, slow primary, kill/rejoin cycles); ENGINES=, FAULTS=, RUNS=3, CYCLES=10, QUICK=1 (CI mode);
+## bench/results/faults.json
+bench-faults: venv images
+	$(VENV)/bin/python bench/bench_faults.py
 
 ## make bench-tuning: derived settings vs stock and the calculators (QUICK=1: the CI mode);
 ## bench/results/tuning.json and docs/img/tuning.png
