@@ -313,6 +313,12 @@ class Load(object):
                 server = cur.fetchone()[0].split('/')[0]
         return conn, server
 
+    # Seconds between a failed write and the next connection attempt.
+    reconnect_backoff_s = 0.02
+
+    def _acknowledged(self, conn, row_id):
+        """Called after each acknowledged write (the fault suite reads PostgreSQL's notices here)."""
+
     def _run(self):
         conn, server = None, None
         sql = 'INSERT INTO %s (id, trial, at) VALUES (%%s, %%s, %%s)' % TABLE
@@ -325,6 +331,7 @@ class Load(object):
                 with conn.cursor() as cur:
                     cur.execute(sql, (row_id, self.trial, time.time()))
                 self.acks.append((row_id, time.time(), server))
+                self._acknowledged(conn, row_id)
             except Exception as exc:  # noqa: BLE001 - every failure: reconnect after a short backoff
                 self.errors.append((time.time(), type(exc).__name__, str(exc)[:160]))
                 try:
@@ -333,7 +340,7 @@ class Load(object):
                 except Exception:  # noqa: BLE001
                     pass
                 conn = None
-                time.sleep(0.02)
+                time.sleep(self.reconnect_backoff_s)
         if conn is not None:
             try:
                 conn.close()

@@ -290,37 +290,16 @@ class Client(fo.Load):
         conn = connect_node(self.cluster, self.host, timeout=15, user='appuser')
         return conn, 'direct:%s' % self.host
 
-    def _run(self):
-        conn, server = None, None
-        sql = 'INSERT INTO %s (id, trial, at) VALUES (%%s, %%s, %%s)' % TABLE
-        while not self.stop_flag.is_set():
-            try:
-                if conn is None:
-                    conn, server = self._connect()
-                row_id = self.next_id
-                self.next_id += 1      # an id whose outcome is unknown is never reused
-                with conn.cursor() as cur:
-                    cur.execute(sql, (row_id, self.trial, time.time()))
-                self.acks.append((row_id, time.time(), server))
-                notices = getattr(conn, 'notices', None)     # psycopg2 only
-                if notices:
-                    if any('synchronous replication' in notice for notice in notices):
-                        self.warned.append(row_id)
-                    del notices[:]
-            except Exception as exc:  # noqa: BLE001 - every failure: reconnect after a short backoff
-                self.errors.append((time.time(), type(exc).__name__, str(exc)[:160]))
-                try:
-                    if conn is not None:
-                        conn.close()
-                except Exception:  # noqa: BLE001
-                    pass
-                conn = None
-                time.sleep(0.05 if self.host is None else 0.2)
-        if conn is not None:
-            try:
-                conn.close()
-            except Exception:  # noqa: BLE001
-                pass
+    @property
+    def reconnect_backoff_s(self):
+        return 0.05 if self.host is None else 0.2
+
+    def _acknowledged(self, conn, row_id):
+        notices = getattr(conn, 'notices', None)     # psycopg2 only
+        if notices:
+            if any('synchronous replication' in notice for notice in notices):
+                self.warned.append(row_id)
+            del notices[:]
 
 
 def wait_for_ack(client, after, timeout, not_servers=()):
