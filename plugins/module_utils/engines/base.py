@@ -461,6 +461,11 @@ class FailoverDriver(AbstractBase):
     def follows(self, node, primary):
         """True when node is a running replica of primary."""
 
+    def role_of(self, node, timeout=None):
+        """'writable' (takes writes, follows nobody), 'replica', 'read_only', or None: not running, cannot
+        be asked, or an engine whose members are not told apart this way (MongoDB elects its primary)."""
+        return None
+
     def source_of(self, node):
         """The host node is configured to replicate from, working or not (None: none, unreachable, or an
         engine whose members are not pointed at a source, MongoDB). Reads only."""

@@ -40,10 +40,10 @@ class SqlFailoverDriver(FailoverDriver):
             except DbopsError:
                 continue
             try:
-                source = self.configured_source(conn)
+                role, source = self.read_role(conn)
                 if source:
                     followed[source] = followed.get(source, 0) + 1
-                elif self.takes_writes(conn):
+                elif role == 'writable':
                     writable.append(node)
             finally:
                 conn.close()
@@ -55,6 +55,28 @@ class SqlFailoverDriver(FailoverDriver):
                 if name in (node.name, node.alias, node.host):
                     return node
         return None
+
+    def read_role(self, conn):
+        """(role, source) from a node's session: ('replica', the host it follows), or ('writable', None) for
+        a node that follows nobody and takes writes, ('read_only', None) for one that does not."""
+        source = self.configured_source(conn)
+        if source:
+            return 'replica', source
+        return ('writable' if self.takes_writes(conn) else 'read_only'), None
+
+    def role_of(self, node, timeout=None):
+        if not node.running:
+            return None
+        try:
+            conn = self._conn(node, timeout)
+        except DbopsError:
+            return None
+        try:
+            return self.read_role(conn)[0]
+        except Exception:  # noqa: BLE001 - a node that stops answering mid-question is not judged
+            return None
+        finally:
+            conn.close()
 
     def source_of(self, node):
         if not node.running:

@@ -379,7 +379,8 @@ class Watcher(object):
             self.finish_record(outcome='nothing_changed')
             return
         candidate = failover.cluster.by_name.get(record.get('candidate') or '')
-        if candidate is None or self.node_role(failover, candidate) != 'writable':
+        if candidate is None or failover.driver.role_of(
+                candidate, failover.params.get('probe_timeout') or 1) != 'writable':
             self.primary = None     # re-learnt at the next round, then repaired (or failed over again)
             return
         self.primary = candidate
@@ -399,31 +400,12 @@ class Watcher(object):
         if self.rejoin_due is not None and self.ticks >= self.rejoin_due:
             self.rejoin_old_primary(failover)
 
-    @staticmethod
-    def node_role(failover, node):
-        """'writable' (takes writes, follows nobody), 'replica', 'read_only', or None (not running, cannot be
-        asked, or an engine whose driver does not tell)."""
-        driver = failover.driver
-        if not node.running or not hasattr(driver, 'takes_writes') or not hasattr(driver, 'configured_source'):
-            return None
-        try:
-            conn = failover.cluster.connect(node, failover.params.get('probe_timeout') or 1)
-        except DbopsError:
-            return None
-        try:
-            if driver.configured_source(conn):
-                return 'replica'
-            return 'writable' if driver.takes_writes(conn) else 'read_only'
-        except Exception:  # noqa: BLE001 - a node that stops answering mid-question is not judged
-            return None
-        finally:
-            conn.close()
-
     def fence_second_writable(self, failover):
         """A node other than the recorded primary that takes writes and follows nobody is an incident: it is
         fenced, unless the replicas follow it (then the recorded primary is what is out of date: re-learnt)."""
         for node in failover.cluster.nodes:
-            if node is self.primary or self.node_role(failover, node) != 'writable':
+            if node is self.primary or failover.driver.role_of(
+                    node, failover.params.get('probe_timeout') or 1) != 'writable':
                 continue
             incident = {'event': 'incident', 'incident': 'two_writable_nodes', 'primary': self.primary.name,
                         'node': node.name}

@@ -11,6 +11,7 @@ import time
 
 from ansible_collections.dbops.containers.plugins.module_utils.failover import watcher as watcher_loop
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
+from ansible_collections.dbops.containers.plugins.module_utils.failover.sql_driver import SqlFailoverDriver
 
 
 class Node(object):
@@ -62,6 +63,13 @@ class FakeDriver(object):
 
     def discover_primary(self):
         return self.failover.cluster.by_name[self.followed or self.failover.primary]
+
+    def _conn(self, node, timeout=None):
+        return self.failover.cluster.connect(node, timeout)
+
+    # The SQL drivers' own role reading, over this fake's sessions.
+    read_role = SqlFailoverDriver.read_role
+    role_of = SqlFailoverDriver.role_of
 
     def fence(self, node):
         self.fenced.append(node.name)
