@@ -328,6 +328,9 @@ class Watcher(object):
             self.intent['candidate'] = entry.get('node')
         self.intent['steps'].append({'step': entry['event'], 'at': entry['at'], 'time': round(self.clock(), 3)})
         self.save_record()
+        # Logged after the record is written: whoever reads the log (an operator, the fault suite) sees a
+        # step only once a restarted watcher would see it too.
+        self.log({'event': 'step', 'step': entry['event'], 'at': entry['at']})
 
     def save_record(self):
         if self.record is None:
