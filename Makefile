@@ -25,7 +25,7 @@ demo-clean: venv
 
 ## make test: every test (lint, sanity, unit, integration on real servers, Molecule).
 ## The checks that need no image run while the images build (minutes on a bare machine), then the
-## tests on real servers run one at a time (they share one Docker engine and count its volumes).
+## tests on real servers (two files at a time, then the timing-sensitive ones alone), then Molecule.
 test: venv
 	$(MAKE) -j2 --output-sync=target images static
 	$(MAKE) integration molecule
@@ -53,8 +53,11 @@ ansible-test-units: venv
 units: venv
 	$(PYTEST) -q tests/unit tests/packaging
 
+## Two workers, a test file each (tests/integration/conftest.py says why files can run side by side),
+## then the tests marked `alone` (detection-time bounds, benchmarks) with nothing beside them.
 integration: venv images
-	$(PYTEST) -q --durations=20 tests/integration
+	$(PYTEST) -q --durations=20 -n 2 --dist loadfile -m 'not alone' tests/integration
+	$(PYTEST) -q --durations=10 -m alone tests/integration
 
 molecule: venv images
 	scripts/molecule.sh

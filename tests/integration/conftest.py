@@ -3,6 +3,13 @@
 
 Every container a test starts carries the label ``test.dbops=true`` and is
 removed, with its volumes, when the test ends, whether it passed or not.
+
+``make integration`` runs the files in two pytest-xdist workers (``--dist loadfile``: a file's
+module fixtures are built once, on one worker), then the files marked ``alone`` one at a time with
+nothing beside them. Every name a test creates is its own (a uuid prefix) and every published port
+is free-picked, so files can run side by side. A file is ``alone`` when what it asserts depends on
+the machine being otherwise quiet (a detection-time bound, a benchmark) or on the whole Docker host
+(the count of dangling volumes).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -34,6 +41,11 @@ IMAGES = {
 # through base_args on other versions; the core capabilities' tests are parametrised over
 # every version in IMAGES whatever it says (see engine_versions).
 NEWEST = {'mysql': '9.7', 'mariadb': '11.8', 'postgres': '18'}
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'alone: run with no other test beside it (make integration runs these '
+                                       'after the parallel part)')
 
 
 def selected_versions(text):

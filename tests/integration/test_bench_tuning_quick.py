@@ -11,8 +11,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 
+# a benchmark: its connection storm and figures are taken on a quiet machine (make integration runs it alone).
+pytestmark = pytest.mark.alone
 BENCH = os.path.join(ROOT, 'bench', 'bench_tuning.py')
 CONFIGS = {'mariadb': {'stock', 'tuned', 'dedicated', 'mysqltuner'}, 'postgres': {'stock', 'tuned', 'pgtune'}}
 

@@ -28,6 +28,8 @@ import pytest
 from conftest import (
     TEST_LABEL, free_local_ports, mysql_query, nodes_play, pg_query, require_image, run_playbook, wait_for)
 
+# Detection time is bounded (KILL_TO_FAILOVER_BOUND_S): judged with nothing else running (make integration).
+pytestmark = pytest.mark.alone
 MARIADB_IMAGE = 'localhost/dbops/mariadb:11.8'
 HAPROXY_IMAGE = 'localhost/dbops/haproxy:2.6'
 WATCHER_IMAGE = 'localhost/dbops/watcher:bookworm'
