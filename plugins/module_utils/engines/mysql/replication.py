@@ -15,12 +15,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import time
 
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common.ownership import (
     ADOPT_ACCOUNT, AccountFacts, Ownership, marking_needed)
 from ansible_collections.dbops.containers.plugins.module_utils.common.sql import execute, rows, scalar
-from ansible_collections.dbops.containers.plugins.module_utils.common.wait import wait_until
 from ansible_collections.dbops.containers.plugins.module_utils.engines import base
 from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import FileEntry
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import (
@@ -520,9 +520,41 @@ def _identity_check(replica_info, source_info, source_host):
         raise DbopsError('%s is this server itself (same server_uuid)' % source_host, 'primary_host')
 
 
-def _wait_replicating(conn, info, wait_timeout, source_gtid=None):
-    """Wait until both threads run and the replica caught up; returns the last status."""
+class ProgressDeadline(object):
+    """A deadline ``timeout`` seconds after the last progress: a replica still applying what it received
+    (a rebuilt one replays its source's whole history, which under load takes longer than any fixed wait)
+    is given time for as long as its position moves; one that stopped moving fails ``timeout`` seconds
+    later. Pure (the clock is given)."""
+
+    def __init__(self, timeout, now):
+        self.timeout = float(timeout)
+        self.deadline = now + self.timeout
+        self.position = None
+
+    def seen(self, position, now):
+        """Record the position read at ``now``; a new one moves the deadline."""
+        if position and position != self.position:
+            if self.position is not None:
+                self.deadline = now + self.timeout
+            self.position = position
+
+    def passed(self, now):
+        return now >= self.deadline
+
+
+def _replica_progress(status):
+    """What moves while a replica catches up: the position it applied (what it received moves with the
+    source's writes even while it applies nothing)."""
+    return status.get('executed_gtid')
+
+
+def _wait_replicating(conn, info, wait_timeout, source_gtid=None, clock=None, sleep=None):
+    """Wait until both threads run and the replica caught up; returns the last status. The wait lasts
+    ``wait_timeout`` seconds after the replica's position last moved (ProgressDeadline)."""
+    clock = clock or time.time
+    sleep = sleep or time.sleep
     seen = []
+    progress = ProgressDeadline(wait_timeout, clock())
 
     def caught_up():
         current = replica_status(conn, info)
@@ -537,14 +569,19 @@ def _wait_replicating(conn, info, wait_timeout, source_gtid=None):
         if not current['sql_running'] and current['last_sql_errno']:
             raise DbopsError('the replica SQL thread stopped: %s' % current['last_sql_error'], 'primary_host')
         seen.append(current)
+        progress.seen(_replica_progress(current), clock())
         if current['io_running'] and current['sql_running'] and current['seconds_behind'] == 0:
             if not source_gtid or info['server_flavor'].gtid_reached(conn, source_gtid):
                 return current
         return None
 
-    reached = wait_until(caught_up, wait_timeout, interval=0.1)
-    if reached:
-        return reached
+    while True:
+        reached = caught_up()
+        if reached:
+            return reached
+        if progress.passed(clock()):
+            break
+        sleep(0.1)
     current = seen[-1]
     raise DbopsError('the replica is not replicating after %d s (IO thread: %s, SQL thread: %s, '
                      'lag: %s); last IO error: %s; last SQL error: %s'

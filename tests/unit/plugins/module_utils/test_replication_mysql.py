@@ -499,3 +499,48 @@ def test_configure_primary_mysql_without_gtids_is_refused_before_any_change():
     # MariaDB has no gtid_mode (its GTIDs are always on): not asked.
     mariadb = FakeServer('10.11.18-MariaDB', variables={'gtid_mode': 'OFF'})
     assert repl.configure_primary(mariadb, 'repl', 'pw')[0] is True
+
+
+def test_progress_deadline_moves_while_the_position_moves():
+    deadline = repl.ProgressDeadline(10, now=0)
+    deadline.seen('0-1-5', 0)
+    assert not deadline.passed(9)
+    deadline.seen('0-1-9', 9)           # it applied more: another 10 s
+    assert not deadline.passed(18)
+    deadline.seen('0-1-9', 18)          # the same position: the deadline stays
+    assert deadline.passed(19)
+    stuck = repl.ProgressDeadline(10, now=0)
+    stuck.seen('', 5)                   # nothing applied yet is no progress
+    assert stuck.passed(10)
+
+
+def test_a_replica_replaying_for_longer_than_wait_timeout_is_waited_for(monkeypatch):
+    """A rebuilt replica replays its source's history: 40 s of progress under a 10 s wait_timeout succeed;
+    one whose applied position stops moving fails 10 s after it stopped."""
+    now = [0.0]
+    applied = iter(['0-1-%d' % n for n in range(1, 41)])
+
+    def status(conn, info=None):
+        position = next(applied, '0-1-40')
+        caught_up = now[0] >= 40
+        return {'io_running': True, 'sql_running': True, 'seconds_behind': 0 if caught_up else 30,
+                'executed_gtid': position, 'gtid_io_pos': '0-1-40', 'last_io_errno': 0, 'last_sql_errno': 0,
+                'io_state': 'Waiting', 'last_io_error': '', 'last_sql_error': ''}
+
+    def sleep(seconds):
+        now[0] += 1.0
+
+    monkeypatch.setattr(repl, 'replica_status', status)
+    info = {'server_flavor': None}
+    assert repl._wait_replicating(None, info, 10, clock=lambda: now[0], sleep=sleep)['seconds_behind'] == 0
+
+    now[0] = 0.0
+
+    def stuck(conn, info=None):
+        return dict(status(conn), executed_gtid='0-1-3', seconds_behind=30)
+
+    monkeypatch.setattr(repl, 'replica_status', stuck)
+    with pytest.raises(DbopsError) as raised:
+        repl._wait_replicating(None, info, 10, clock=lambda: now[0], sleep=sleep)
+    assert 'not replicating after 10 s' in raised.value.message
+    assert 10 <= now[0] <= 12
