@@ -71,4 +71,6 @@ def _describe_view(name, alive):
     if name == 'docker':
         # Not an observer on the network: the Docker engine's own state of the container.
         return 'Docker reports its container %s' % ('running' if alive else 'stopped')
+    if name == 'paused':
+        return 'Docker reports its container %s' % ('running' if alive else 'paused (frozen)')
     return '%s %s' % (name, {True: 'reaches it', False: 'does not reach it', None: 'cannot be asked'}[alive])

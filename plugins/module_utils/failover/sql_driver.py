@@ -20,9 +20,11 @@ from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster 
 class SqlFailoverDriver(FailoverDriver):
     """A FailoverDriver whose nodes answer SQL through ``cluster.connect``."""
 
-    # True: a plain TCP connect within probe_timeout comes before the login. libpq rounds a
-    # connect_timeout below 2 s up to 2 s, so its own timeout would not honour probe_timeout.
-    tcp_check_before_login = False
+    # True: the engine's probe exchange (probe_request, probe_answer_bytes) within probe_timeout comes
+    # before the login. A frozen server's kernel accepts the connection and its server never answers:
+    # the exchange says so in one timeout, where a login costs more (libpq rounds a connect_timeout below
+    # 2 s up to 2 s; a failed MySQL login asks the silent server which engine it is, 2 s more).
+    tcp_check_before_login = True
 
     def _conn(self, node, timeout=None):
         """A read-write session on node (the cluster's connections are the adapter's 'admin' ones)."""
@@ -33,7 +35,9 @@ class SqlFailoverDriver(FailoverDriver):
         replicas follow."""
         followed, writable = {}, []
         for node in self.cluster.nodes:
-            if not node.running:
+            # A frozen node (a watcher started while the primary is paused) costs the probe's timeout, not a
+            # login's: the failed login would also ask the silent server which engine it is.
+            if not self.still_answers(node, self.params.get('probe_timeout') or 1):
                 continue
             try:
                 conn = self._conn(node, 3)
@@ -65,7 +69,7 @@ class SqlFailoverDriver(FailoverDriver):
         return ('writable' if self.takes_writes(conn) else 'read_only'), None
 
     def role_of(self, node, timeout=None):
-        if not node.running:
+        if not self.still_answers(node, timeout or self.params.get('probe_timeout') or 1):
             return None
         try:
             conn = self._conn(node, timeout)
@@ -105,7 +109,7 @@ class SqlFailoverDriver(FailoverDriver):
         self.cluster.refresh(node)
         if node.inspect is None:
             return
-        if node.running:
+        if self.still_answers(node):
             try:    # it may still answer (force): no more writes, right now
                 conn = self._conn(node, 1)
                 try:
@@ -119,6 +123,16 @@ class SqlFailoverDriver(FailoverDriver):
             docker.kill(node.inspect['Id'])
         self.mark_fenced(node)
         self.cluster.refresh(node)
+
+    def still_answers(self, node, timeout=1):
+        """Can the node be told anything (worth a login)? Not when its container is stopped or paused
+        (Docker says so, at once), nor when its server does not answer the probe exchange within timeout:
+        a frozen server would cost the fence a login's timeouts before the kill that follows anyway."""
+        state = (node.inspect or {}).get('State') or {}
+        if not node.running or state.get('Paused'):
+            return False
+        return server_answers(node.host, node.port, timeout,
+                              ProbeExchange(self.probe_request, self.probe_answer_bytes))
 
     @abc.abstractmethod
     def stop_writes_now(self, conn):
@@ -142,6 +156,11 @@ class SqlFailoverDriver(FailoverDriver):
             # It answered, only the login failed, or it has no connection slot left: alive (a failover
             # would not give the clients more connections, and would lose what the busy primary holds).
             return exc.parameter == 'login_password' or login_errors.saturated(exc)
+        if hasattr(conn, '_read_timeout'):
+            # PyMySQL's sessions wait a minute for a query's answer (the adapter's default, for real work): a
+            # server frozen between the login and the answer would hold the round to its deadline, not
+            # probe_timeout.
+            conn._read_timeout = max(1, int(round(timeout)))
         try:
             scalar(conn, 'SELECT 1')
         except Exception:  # noqa: BLE001 - any failure of the round trip

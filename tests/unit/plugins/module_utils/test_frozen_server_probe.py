@@ -152,7 +152,8 @@ class _Cluster(object):
 
 def test_a_round_ends_at_its_deadline():
     failover = Failover.__new__(Failover)
-    primary = type('Node', (), {'name': 'db1', 'inspect': {'State': {'Running': True, 'Paused': True}}})()
+    # Frozen without Docker knowing (SIGSTOP, a hung disk): only the probes can tell.
+    primary = type('Node', (), {'name': 'db1', 'inspect': {'State': {'Running': True, 'Paused': False}}})()
     replica_node = type('Node', (), {'name': 'db2'})()
     failover.driver = _SlowDriver()
     failover.cluster = _Cluster([primary, replica_node])
@@ -182,3 +183,115 @@ def test_a_container_being_restarted_by_docker_is_probed_like_a_running_one():
     failover.cluster = _Cluster([primary, type('Node', (), {'name': 'db2'})()])
     failover.params = {'probe_timeout': 1}
     assert failover.observe(primary) == {'controller': False, 'db2': False}
+
+
+class _SqlCluster(object):
+    """What SqlFailoverDriver's controller_probe and fence use of a Cluster; a login fails the test (it
+    would cost a frozen server's timeouts) unless ``logins`` allows it."""
+
+    def __init__(self, node, logins=False):
+        self.nodes = [node]
+        self.params = {'probe_timeout': 1}
+        self.logins = logins
+        self.connected = []
+        self.docker = _Docker()
+
+    @staticmethod
+    def refresh(node):
+        return node
+
+    def connect(self, node, timeout=None):
+        self.connected.append(node.name)
+        if not self.logins:
+            raise AssertionError('logged in to %s, which does not answer' % node.name)
+        raise RuntimeError('no server here')
+
+
+class _Docker(object):
+    def __init__(self):
+        self.calls = []
+
+    def set_restart_policy(self, container, policy):
+        self.calls.append(('restart_policy', container, policy))
+
+    def kill(self, container):
+        self.calls.append(('kill', container))
+
+
+def _sql_node(port, state):
+    return type('Node', (), {'name': 'db1', 'host': '127.0.0.1', 'port': port, 'running': state.get('Running'),
+                             'inspect': {'Id': 'id-db1', 'State': state}})()
+
+
+def _mysql_driver(cluster):
+    driver = MySQLDriver.__new__(MySQLDriver)
+    driver.cluster, driver.params = cluster, cluster.params
+    driver.marked = []
+    driver.mark_fenced = driver.marked.append
+    return driver
+
+
+def test_the_controller_probe_of_a_frozen_mysql_server_costs_one_timeout_and_no_login(listener):
+    # A login to a silent server would wait for its greeting, then ask it which engine it is: 3 s, not 1.
+    server = listener('frozen')
+    cluster = _SqlCluster(_sql_node(server.port, {'Running': True}))
+    started = time.time()
+    assert _mysql_driver(cluster).controller_probe(cluster.nodes[0]) is False
+    assert time.time() - started < 1.8
+    assert cluster.connected == []
+
+
+@pytest.mark.parametrize('behaviour,state', [('frozen', {'Running': True}), ('greet', {'Running': True, 'Paused': True})])
+def test_the_fence_kills_a_server_that_cannot_be_told_without_a_login(listener, behaviour, state):
+    server = listener(behaviour)
+    node = _sql_node(server.port, state)
+    cluster = _SqlCluster(node)
+    driver = _mysql_driver(cluster)
+    started = time.time()
+    driver.fence(node)
+    assert time.time() - started < 1.8
+    assert cluster.connected == []
+    assert cluster.docker.calls == [('restart_policy', 'id-db1', 'no'), ('kill', 'id-db1')]
+    assert driver.marked == [node]
+
+
+def test_the_fence_still_tells_a_server_that_answers(listener):
+    server = listener('greet')
+    node = _sql_node(server.port, {'Running': True})
+    cluster = _SqlCluster(node, logins=True)
+    driver = _mysql_driver(cluster)
+    driver.fence(node)
+    assert cluster.connected == ['db1']     # the login was tried (read_only at once), then the kill
+    assert cluster.docker.calls[-1] == ('kill', 'id-db1')
+
+
+def test_a_primary_whose_container_docker_reports_paused_is_not_asked():
+    failover = Failover.__new__(Failover)
+    primary = type('Node', (), {'name': 'db1', 'inspect': {'State': {'Running': True, 'Paused': True}}})()
+    failover.driver = _SlowDriver()
+    failover.cluster = _Cluster([primary, type('Node', (), {'name': 'db2'})()])
+    failover.params = {'probe_timeout': 1}
+    started = time.time()
+    assert failover.observe(primary) == {'controller': False, 'paused': False}
+    assert time.time() - started < 0.5
+
+
+def test_the_controller_probe_bounds_its_query_by_probe_timeout(listener):
+    # A server that greets, takes the login, then freezes before it answers: PyMySQL's session would wait the
+    # adapter's minute; the probe's query waits probe_timeout.
+    server = listener('greet')
+
+    class Session(object):
+        _read_timeout = 60
+        closed = False
+
+        def cursor(self):
+            raise RuntimeError('frozen after the login (read timeout %s s)' % self._read_timeout)
+
+        def close(self):
+            self.closed = True
+    session = Session()
+    cluster = _SqlCluster(_sql_node(server.port, {'Running': True}), logins=True)
+    cluster.connect = lambda node, timeout=None: session
+    assert _mysql_driver(cluster).controller_probe(cluster.nodes[0]) is False
+    assert session._read_timeout == 1 and session.closed
