@@ -12,7 +12,8 @@ Besides the probe rounds (failover/decisions.py decides), the watcher:
   start finishes a failover that the record shows begun and not finished;
 - fences a node that takes writes next to the recorded primary (an incident, never a reason to stop);
 - with ``rejoin``, re-joins the old primary after a failover (never with force), so the cluster can
-  fail over again.
+  fail over again. The rejoin (tens of seconds: a restart, a rewind) runs in a thread of its own, on a
+  failover object of its own, while the loop goes on watching the new primary.
 
 A healthy cluster logs nothing per round."""
 
@@ -105,7 +106,13 @@ class EventHint(object):
 
     def stop(self):
         self.stopped = True
-        close = getattr(self.stream, 'close', None)
+        self.close_stream()
+
+    def close_stream(self):
+        """Close the current stream (and with it the Docker client it holds): every reconnection opens a
+        new one, and a broken one left open would keep its connection and client for the watcher's life."""
+        stream, self.stream = self.stream, None
+        close = getattr(stream, 'close', None)
         if close is not None:
             try:
                 close()
@@ -116,6 +123,7 @@ class EventHint(object):
         retry = 1
         while not self.stopped:
             try:
+                self.close_stream()
                 self.stream = self.open_stream(self.names, HINT_ACTIONS)
                 if self.broken:
                     self.log({'event': 'event_stream_back'})
@@ -131,6 +139,7 @@ class EventHint(object):
                     return
                 raise EOFError('the Docker engine ended the event stream')
             except Exception as exc:  # noqa: BLE001 - any break: the probes go on without hints
+                self.close_stream()
                 if self.stopped:
                     return
                 if not self.broken:
@@ -141,11 +150,54 @@ class EventHint(object):
                 retry = min(retry * 2, STREAM_RETRY_MAX)
 
 
+class ClientStream(object):
+    """An event stream and the Docker client it came from: closing it closes both."""
+
+    def __init__(self, stream, client):
+        self.stream = stream
+        self.client = client
+
+    def __iter__(self):
+        return iter(self.stream)
+
+    def close(self):
+        for closable in (self.stream, self.client):
+            try:
+                closable.close()
+            except Exception:  # noqa: BLE001 - already broken
+                pass
+
+
+def start_thread(target):
+    """Watcher's default spawn: a daemon thread (the watcher's exit ends it)."""
+    thread = threading.Thread(target=target, name='rejoin')
+    thread.daemon = True
+    thread.start()
+    return thread
+
+
+def close_docker_client(failover):
+    """Close the Docker client of a failover object made for one job (the rejoin's)."""
+    api = getattr(getattr(getattr(failover, 'cluster', None), 'docker', None), 'api', None)
+    close = getattr(api, 'close', None)
+    if close is not None:
+        try:
+            close()
+        except Exception:  # noqa: BLE001 - already closed
+            pass
+
+
 def docker_events(params):
-    """open_stream for EventHint: a Docker client of its own (a stream holds its connection)."""
+    """open_stream for EventHint: a Docker client of its own per stream (a stream holds its connection),
+    closed with the stream."""
     def open_stream(names, actions):
         from ansible_collections.dbops.containers.plugins.module_utils import targets
-        return targets.docker_helper(params).container_events(names, actions)
+        helper = targets.docker_helper(params)
+        try:
+            return ClientStream(helper.container_events(names, actions), helper.api)
+        except Exception:
+            helper.api.close()
+            raise
     return open_stream
 
 
@@ -155,16 +207,24 @@ class Watcher(object):
     dead. ``log(event_dict)`` receives every event.
 
     sleep: for tests, called instead of waiting for the next round (a Docker event then wakes nothing).
-    events: open_stream for EventHint (see docker_events), or None for no event hint."""
+    events: open_stream for EventHint (see docker_events), or None for no event hint.
+    spawn: runs a callable in the background and returns what has is_alive() (a thread by default; tests
+    may run it at once)."""
 
-    def __init__(self, params, log, clock=time.time, sleep=None, events=None):
+    def __init__(self, params, log, clock=time.time, sleep=None, events=None, spawn=None):
         self.params = params
         self.log = log
         self.clock, self.sleep = clock, sleep
         self.events = events
+        self.spawn = spawn or start_thread
+        self.make_failover = None
+        self.lock = threading.Lock()    # the record and the rejoin's state: the loop and the rejoin thread
+        self.rejoin_thread = None
+        self.deferred = None        # the rejoin a failover waits for (logged once)
         self.hint = threading.Event()
         self.hint_thread = None
         self.confirming = False     # a Docker event woke the loop: rounds back to back until decided
+        self.paced = False          # the last round was Docker's word that the primary is paused
         self.hinted = None          # the event that did, for the log
         self.rounds = []
         self.round_s = []           # how long the last rounds' probes took (in the primary_dead event)
@@ -184,6 +244,7 @@ class Watcher(object):
     def run(self, make_failover, rounds=None):
         """Probe forever (or ``rounds`` times). Errors are logged and the loop goes on."""
         interval = self.params.get('probe_interval') or 1
+        self.make_failover = make_failover
         self.read_record()
         if self.events is not None and self.hint_thread is None:
             names = [entry['name'] for entry in self.params.get('nodes') or []]
@@ -192,6 +253,7 @@ class Watcher(object):
         failover = None
         while rounds is None or done < rounds:
             started = self.clock()
+            self.paced = False
             try:
                 if failover is None:
                     failover = make_failover()
@@ -206,9 +268,14 @@ class Watcher(object):
             done += 1
             if rounds is not None and done >= rounds:
                 break
-            if self.confirming:
+            spacing = interval
+            if self.paced:
+                # Docker reports the primary paused: that round asked nobody. The next comes when asking would
+                # have ended (probe_timeout), so a pause must last about probes x probe_timeout to be failed over.
+                spacing = max(interval, self.params.get('probe_timeout') or 1)
+            elif self.confirming:
                 continue            # the primary looked dead after an event: confirm now, not in a second
-            if self.wait(max(0.0, interval - (self.clock() - started))):
+            if self.wait(max(0.0, spacing - (self.clock() - started))):
                 self.hint.clear()
                 self.confirming = True
 
@@ -248,12 +315,29 @@ class Watcher(object):
             if self.intent and not self.intent.get('finished') and self.intent.get('steps'):
                 self.finish_record(outcome='repaired', new_primary=self.primary.name)
         self.rounds = (self.rounds + [views])[-(self.params.get('probes') or 3):]
+        self.paced = 'paused' in views
+        if dead_now and 'docker' in views:
+            # Docker itself reports the container stopped (a round that asks nobody and costs nothing): the
+            # confirmation rounds run back to back, as after its event (a lost event stream, or a watcher
+            # started after the kill, must not cost probe_interval per round).
+            self.confirming = True
         if not primary_dead(self.rounds, self.params.get('probes') or 3):
             if not dead_now:
                 self.confirming = False
                 self.report_view(views)
                 self.housekeeping(failover)
             return None
+        if self.rejoining():
+            # The rejoin may still be changing a node the failover would promote (a CHANGE MASTER after the
+            # promotion would make the new primary a replica of the dead one): the failover waits for it to end,
+            # the rounds go on at their interval, and the first round after it decides (with the last ones).
+            rejoined = (self.intent or {}).get('old_primary')
+            if self.deferred != rejoined:
+                self.log({'event': 'failover_deferred', 'primary': self.primary.name, 'rejoin_running': rejoined})
+                self.deferred = rejoined
+            self.rounds, self.confirming = self.rounds[:-1], False
+            return None
+        self.deferred = None
         return self.fail_over(failover)
 
     def learn_primary(self, failover):
@@ -307,7 +391,7 @@ class Watcher(object):
         self.log({'event': 'failover', 'old_primary': result['old_primary'], 'new_primary': result['new_primary'],
                   'timeline': result['timeline']})
         self.primary = failover.cluster.by_name[result['new_primary']]
-        self.rounds, self.partial, self.confirming = [], [], False
+        self.rounds, self.partial, self.confirming, self.paced = [], [], False, False
         self.hint.clear()           # the fencing of the old primary sent events of its own
         old = result.get('old_primary')
         rejoin = 'pending' if self.params.get('rejoin') and old and old != result['new_primary'] else None
@@ -332,11 +416,12 @@ class Watcher(object):
         # step only once a restarted watcher would see it too.
         self.log({'event': 'step', 'step': entry['event'], 'at': entry['at']})
 
-    def save_record(self):
+    def save_record(self, intent=None):
         if self.record is None:
             return
         try:
-            self.record.write(self.intent)
+            with self.lock:
+                self.record.write(intent or self.intent)
             self.record_error = None
         except Exception as exc:  # noqa: BLE001 - a failover must not stop because its record cannot be written
             message = '%s: %s' % (type(exc).__name__, exc)
@@ -400,8 +485,87 @@ class Watcher(object):
         """What a round that found the primary alive also does, now and then (never while confirming)."""
         if self.ticks % WRITABLE_CHECK_EVERY == 0:
             self.fence_second_writable(failover)
-        if self.rejoin_due is not None and self.ticks >= self.rejoin_due:
-            self.rejoin_old_primary(failover)
+        if self.rejoin_due is not None and self.ticks >= self.rejoin_due and not self.rejoining():
+            self.start_rejoin(failover)
+
+    def rejoining(self):
+        """Is the old primary's rejoin under way (its thread alive)?"""
+        return self.rejoin_thread is not None and self.rejoin_thread.is_alive()
+
+    def start_rejoin(self, failover):
+        """The old primary's rejoin, in the background: it restarts and rewinds a server (tens of seconds),
+        and meanwhile the loop watches the new primary. It runs on a failover object of its own (its own
+        cluster view and Docker client): the loop's is the loop's."""
+        name = (self.intent or {}).get('old_primary')
+        node = failover.cluster.by_name.get(name or '')
+        if node is None or node is self.primary:
+            self.rejoin_due = None
+            return
+        self.rejoin_due = None      # set again by a refusal (later), cleared for good by a rejoin
+        intent = self.intent
+        make = self.make_failover or (lambda: failover)
+
+        def rejoin():
+            try:
+                rejoiner = make()
+            except Exception as exc:  # noqa: BLE001 - cannot even look: a refusal, tried again later
+                self.rejoin_refused_now(name, intent, exc)
+                return
+            try:
+                self.rejoin_old_primary(rejoiner, name, intent)
+            finally:
+                if rejoiner is not failover:
+                    close_docker_client(rejoiner)
+        self.rejoin_thread = self.spawn(rejoin)
+
+    def rejoin_old_primary(self, failover, name, intent):
+        """The old primary of the last failover, re-joined as a replica of the current one (never with force:
+        a node holding transactions its new primary lacks is refused, logged once, and tried again later).
+        ``intent``: the record of the failover it follows; a newer failover in the meantime owns the record."""
+        failover.timeline = Timeline()          # not the failover's: its record is finished
+        forced = failover.params.get('force')
+        failover.params['force'] = False
+        try:
+            if hasattr(failover, 'rejoin_node'):
+                result = failover.rejoin_node(name)
+            else:
+                failover.params['node'] = name
+                try:
+                    result = failover.rejoin()
+                finally:
+                    failover.params.pop('node', None)
+        except Exception as exc:  # noqa: BLE001 - a refusal or a failure: logged once, tried again later
+            self.rejoin_refused_now(name, intent, exc)
+            return
+        finally:
+            if forced is None:
+                failover.params.pop('force', None)
+            else:
+                failover.params['force'] = forced
+        event = {'event': 'rejoined', 'node': name, 'primary': (result or {}).get('primary'),
+                 'changed': (result or {}).get('changed'), 'reseeded': (result or {}).get('reseeded')}
+        if (result or {}).get('kept_data_volume'):
+            # Its diverged data, copied aside before the rewind: for a person to look at, then remove.
+            event['kept_data_volume'] = result['kept_data_volume']
+        self.log(event)
+        if intent is self.intent:
+            self.rejoin_due = None
+            intent['rejoin'] = 'done'
+            self.save_record(intent)
+
+    def rejoin_refused_now(self, name, intent, exc):
+        reason = str(exc) if isinstance(exc, DbopsError) else '%s: %s' % (type(exc).__name__, exc)
+        if reason != self.rejoin_refused:
+            self.log({'event': 'rejoin_refused', 'node': name, 'reason': reason,
+                      'retry_in_rounds': self.rejoin_every})
+            self.rejoin_refused = reason
+        if intent is not self.intent:
+            return              # a failover since: its own rejoin (if any) is scheduled afresh
+        self.rejoin_due = self.ticks + self.rejoin_every
+        self.rejoin_every = min(self.rejoin_every * 2, REJOIN_EVERY_MAX)
+        if intent.get('rejoin') != 'refused':
+            intent['rejoin'] = 'refused'
+            self.save_record(intent)
 
     def fence_second_writable(self, failover):
         """A node other than the recorded primary that takes writes and follows nobody is an incident: it is
@@ -428,50 +592,3 @@ class Watcher(object):
                 incident['action'] = 'fence failed'
                 incident['error'] = '%s: %s' % (type(exc).__name__, exc)
             self.log(incident)
-
-    def rejoin_old_primary(self, failover):
-        """The old primary of the last failover, re-joined as a replica of the current one (never with force:
-        a node holding transactions its new primary lacks is refused, logged once, and tried again later)."""
-        name = (self.intent or {}).get('old_primary')
-        node = failover.cluster.by_name.get(name or '')
-        if node is None or node is self.primary:
-            self.rejoin_due = None
-            return
-        failover.timeline = Timeline()          # not the failover's: its record is finished
-        forced = failover.params.get('force')
-        failover.params['force'] = False
-        try:
-            if hasattr(failover, 'rejoin_node'):
-                result = failover.rejoin_node(name)
-            else:
-                failover.params['node'] = name
-                try:
-                    result = failover.rejoin()
-                finally:
-                    failover.params.pop('node', None)
-        except Exception as exc:  # noqa: BLE001 - a refusal or a failure: logged once, tried again later
-            reason = str(exc) if isinstance(exc, DbopsError) else '%s: %s' % (type(exc).__name__, exc)
-            if reason != self.rejoin_refused:
-                self.log({'event': 'rejoin_refused', 'node': name, 'reason': reason,
-                          'retry_in_rounds': self.rejoin_every})
-                self.rejoin_refused = reason
-            self.rejoin_due = self.ticks + self.rejoin_every
-            self.rejoin_every = min(self.rejoin_every * 2, REJOIN_EVERY_MAX)
-            if self.intent.get('rejoin') != 'refused':
-                self.intent['rejoin'] = 'refused'
-                self.save_record()
-            return
-        finally:
-            if forced is None:
-                failover.params.pop('force', None)
-            else:
-                failover.params['force'] = forced
-        event = {'event': 'rejoined', 'node': name, 'primary': (result or {}).get('primary'),
-                 'changed': (result or {}).get('changed'), 'reseeded': (result or {}).get('reseeded')}
-        if (result or {}).get('kept_data_volume'):
-            # Its diverged data, copied aside before the rewind: for a person to look at, then remove.
-            event['kept_data_volume'] = result['kept_data_volume']
-        self.log(event)
-        self.rejoin_due = None
-        self.intent['rejoin'] = 'done'
-        self.save_record()

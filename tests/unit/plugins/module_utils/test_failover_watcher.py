@@ -71,6 +71,11 @@ class FakeDriver(object):
     read_role = SqlFailoverDriver.read_role
     role_of = SqlFailoverDriver.role_of
 
+    @staticmethod
+    def still_answers(node, timeout=None):
+        # No server behind the fake nodes to ask the probe exchange of: a running one answers.
+        return node.running
+
     def fence(self, node):
         self.fenced.append(node.name)
         self.writable.discard(node.name)
@@ -135,6 +140,7 @@ CONTROLLER_ONLY = {'controller': False, 'db2': None, 'db3': None}
 # The primary cut off from the controller and db3, still seen by db2: a strict majority says dead.
 ASYMMETRIC = {'controller': False, 'db2': True, 'db3': False}
 ALIVE_AFTER = {'controller': True, 'db1': None, 'db3': True}     # db2 primary, db1 fenced
+DEAD_AFTER = {'controller': False, 'db1': None, 'db3': False}    # ...and db2 dead in its turn
 
 
 class Clock(object):
@@ -150,8 +156,21 @@ def make_watcher(params=None, sleeps=None, clock=None):
     settings = {'probes': 3, 'probe_interval': 0}
     settings.update(params or {})
     sleeps = sleeps if sleeps is not None else []
-    watcher = watcher_loop.Watcher(settings, events.append, clock=clock or Clock(), sleep=sleeps.append)
+    watcher = watcher_loop.Watcher(settings, events.append, clock=clock or Clock(), sleep=sleeps.append,
+                                   spawn=at_once)
     return watcher, events
+
+
+class _Done(object):
+    @staticmethod
+    def is_alive():
+        return False
+
+
+def at_once(target):
+    """A spawn that runs the rejoin in the loop's thread: the rounds it happens in are deterministic."""
+    target()
+    return _Done()
 
 
 def run(rounds, probes=3, fake=None, params=None):
@@ -269,6 +288,47 @@ def test_an_event_of_the_primary_runs_the_confirmation_rounds_back_to_back():
     assert not watcher.confirming and not watcher.hint.is_set()
 
 
+def test_a_container_docker_reports_stopped_is_confirmed_back_to_back_without_its_event():
+    # No event (the stream was lost, or the watcher started after the kill): Docker's own word in the round
+    # runs the next rounds at once; probes that merely time out keep the interval.
+    order = []
+    watcher, events = make_watcher({'probe_interval': 1}, order)
+    stopped = {'controller': False, 'docker': False}
+
+    def observed(views):
+        def answer(_fake):
+            order.append('docker' in views and 'stopped' or (views['controller'] and 'alive' or 'dead'))
+            return views
+        return answer
+    fake = FakeFailover([observed(ALIVE), observed(DEAD), observed(ALIVE), observed(stopped), observed(stopped),
+                         observed(stopped), observed(ALIVE_AFTER)])
+    watcher.run(lambda: fake, rounds=7)
+    assert fake.failed_over == [('db1', 3)]
+    assert order == ['alive', 1, 'dead', 1, 'alive', 1, 'stopped', 'stopped', 'stopped', 1, 'alive'], order
+
+
+def test_rounds_that_find_the_primary_paused_are_spaced_as_probing_it_would_take():
+    # A paused container is not asked (a round that costs nothing): the next round still waits for what a probe
+    # would have taken (probe_timeout), after the pause event too, so a brief pause is no failover.
+    order = []
+    watcher, events = make_watcher({'probe_interval': 0.5, 'probe_timeout': 2}, order)
+    paused = {'controller': False, 'paused': False}
+
+    def observed(views, event=None):
+        def answer(_fake):
+            order.append('paused' if 'paused' in views else 'alive')
+            if event:
+                watcher.on_docker_event('db1', event)
+            return views
+        return answer
+    fake = FakeFailover([observed(ALIVE, 'pause'), observed(paused), observed(paused), observed(ALIVE),
+                         observed(paused), observed(paused), observed(paused), observed(ALIVE_AFTER)])
+    watcher.run(lambda: fake, rounds=8)
+    assert order == ['alive', 0.5, 'paused', 2, 'paused', 2, 'alive', 0.5, 'paused', 2, 'paused', 2, 'paused',
+                     0.5, 'alive'], order
+    assert fake.failed_over == [('db1', 3)]     # the pause that lasted three rounds, not the one that ended
+
+
 def test_an_event_alone_decides_nothing():
     sleeps = []
     watcher, events = make_watcher({'probe_interval': 1}, sleeps)
@@ -338,6 +398,37 @@ def test_a_broken_event_stream_is_opened_again_and_logged_once():
     assert seen == [('db1', 'kill')]
     assert names(events) == ['event_stream_lost', 'event_stream_back']
     assert pauses == [1, 2, 4]
+
+
+class _Closable(object):
+    def __init__(self, events=(), error=None):
+        self.events, self.error, self.closed = list(events), error, False
+
+    def __iter__(self):
+        yield from self.events
+        if self.error:
+            raise self.error
+
+    def close(self):
+        self.closed = True
+
+
+def test_every_broken_event_stream_is_closed_with_its_client_before_the_next_is_opened():
+    opened = []
+
+    def open_stream(_names, _actions):
+        client = _Closable()
+        opened.append((watcher_loop.ClientStream(_Closable(error=IOError('connection reset')), client), client))
+        return opened[-1][0]
+    hint = watcher_loop.EventHint(open_stream, ['db1'], lambda name, action: None, lambda event: None,
+                                  sleep=lambda seconds: None)
+    original = hint.sleep
+    hint.sleep = lambda seconds: (original(seconds), setattr(hint, 'stopped', len(opened) >= 3))
+    hint.follow()
+    assert len(opened) == 3
+    # Each stream and the Docker client it held, closed once it broke: none left open across reconnections.
+    assert all(stream.stream.closed and client.closed for stream, client in opened)
+    assert hint.stream is None
 
 
 # ------------------------------------------------------------------ the durable record
@@ -574,3 +665,38 @@ def test_a_rejoin_that_kept_diverged_data_names_the_volume_in_its_event():
     fake, watcher, events = run(None, fake=fake, params={'rejoin': True})
     rejoined = [e for e in events if e['event'] == 'rejoined']
     assert rejoined[0]['kept_data_volume'] == 'db1-dbops-diverged-20261206T120000Z'
+
+
+def test_the_loop_watches_the_new_primary_while_the_old_one_rejoins():
+    # A rejoin takes tens of seconds (a restart, a rewind): it runs in a thread while the rounds go on. The new
+    # primary's death meanwhile is seen at once; its failover waits for the rejoin to end (the rejoin could
+    # still re-point the node it would promote), then the rounds decide afresh.
+    release = threading.Event()
+    made = []
+
+    class SlowRejoin(FakeFailover):
+        def rejoin_node(self, name):
+            release.wait(10)
+            return {'changed': True, 'primary': 'db2', 'reseeded': False}
+
+    fake = SlowRejoin([DEAD, DEAD, DEAD] + [ALIVE_AFTER] * 6 + [DEAD_AFTER] * 5)
+    events = []
+    watcher = watcher_loop.Watcher({'probes': 3, 'probe_interval': 0, 'rejoin': True}, events.append,
+                                   sleep=lambda seconds: None)
+
+    def make():
+        made.append(1)
+        return fake
+    watcher.run(make, rounds=len(fake.rounds))
+    assert watcher.rejoining()                      # still rejoining db1...
+    assert names(events).count('failover') == 1     # ...db2's death seen, its failover deferred, logged once
+    deferred = [e for e in events if e['event'] == 'failover_deferred']
+    assert deferred == [{'event': 'failover_deferred', 'primary': 'db2', 'rejoin_running': 'db1'}]
+    assert len(made) == 2                           # the rejoin had a failover object of its own
+    release.set()
+    watcher.rejoin_thread.join(5)
+    assert not watcher.rejoining()
+    assert names(events)[-1] == 'rejoined'
+    fake.rounds = [DEAD_AFTER] * 3                  # the rejoin ended: the next round decides
+    watcher.run(make, rounds=3)
+    assert names(events).count('failover') == 2
