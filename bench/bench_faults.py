@@ -1,15 +1,23 @@
 #!/usr/bin/env python
 """The fault suite: what the failover does with the faults real clusters meet, on real servers.
 
-Per engine, a cluster built like bench-failover's (bench/inventory/faults-<engine>.yml: the same shape
-under bft-* names and ports; playbooks/cluster.yml, playbooks/watcher.yml). In every run two clients
-write one row per autocommit transaction and keep a ledger of the ids acknowledged:
+Per engine, a cluster built like bench-failover's (bench/inventory/faults-<engine>.yml under bft-* names
+and ports; playbooks/cluster.yml, playbooks/watcher.yml): MySQL / MariaDB a primary and two semi-sync
+replicas, PostgreSQL a primary and TWO synchronous standbys (synchronous_standby_names = ANY 1 (...)),
+the shape in which durability required still commits while one standby is away. ENGINES=
+postgres-one-standby runs bench-failover's shape instead (one standby: every commit waits whenever it
+is away, the price this suite measures). In every run two clients write one row per autocommit
+transaction and keep a ledger of the ids acknowledged:
 
 - the endpoint client, through HAProxy / PgBouncer (bench_failover.Load);
 - the direct client, straight to the primary from the host. The primary is plugged into a side
   network of its own (<cluster>-side, a Docker bridge nobody else of the cluster is on; the host
   reaches every bridge) before the fault, and the client connects to its address there: when the
   primary is cut off from the cluster network it stays on the client's side of the partition.
+
+A run's fault starts 3 s after the first write acknowledged through the endpoint (a healthy replication
+says nothing of a proxy an earlier run left pointing at a dead node); an endpoint that takes no write in
+30 s gets the cluster rebuilt once, and the run records endpoint_ready_s.
 
 While a run lasts, every node's read-only state is read from the host every 0.5 s (a SELECT, never a
 write: a probe write would itself give a replica errant transactions).
@@ -25,18 +33,34 @@ Faults (one function each, FAULTS below):
                                replica) resolve to its side-network address, so that replica alone
                                still reaches it; the watcher, the endpoint and the other replica do not
   partition_replica            one replica disconnected 30 s (no failover expected)
-  watcher_killed_after_detect  the primary killed; the watcher killed when its log (docker logs -f)
-                               says primary_dead; started again 2 s later
-  watcher_killed_after_promote the same, killed when a promotion shows: a 'promoted' event in its log,
-                               or (the watcher logs none today) a node other than the old primary
-                               answering as writable, polled every 0.1 s
+  watcher_killed_after_detect  the primary killed; the watcher killed as soon as its log (docker logs -f)
+                               shows the failover step 'detected' ({"event": "step", "step": ...}, logged
+                               once its failover record holds the step); started again 2 s later
+  watcher_killed_after_fence   the same, at the step 'fenced' (the old primary fenced, nothing promoted)
+  watcher_killed_after_promote the same, at the step 'promoted'
+  watcher_killed_after_repoint the same, at the first step 'repointed' (MySQL/MariaDB re-point the
+                               replicas before the endpoint moves, PostgreSQL after)
+                               Each run records the steps the watcher had logged when it died.
   double_fault                 the primary killed, then 1 s later the replica expected to be chosen
                                (most rows of the run, then the name, as choose_candidate ranks them),
                                which starts again 15 s after its kill (a crashed node that restarts)
+  double_fault_after_promotion the primary killed, then the candidate killed as soon as the watcher's
+                               log shows its 'promoted' step (the node killed: the replica then found
+                               writable, else the expected one); it stays down: the third node should
+                               end as the primary, and the run records the watcher's last errors when
+                               it does not
+  replica_frozen_primary_dies  one replica paused (docker pause; the last by name, not the expected
+                               candidate), the primary killed 1 s later, the replica unpaused 20 s after
+                               its pause: the failover must not wait for the frozen replica
   replicas_down_then_kill      every replica stopped 30 s under load, started, and the primary killed
                                0.5 s after they run again
   slow_primary                 the primary's CPU quota at 5 % of a CPU (docker update) for 30 s (no
                                failover expected)
+  slow_network_primary         every packet the primary sends delayed 800 ms for 30 s (no failover
+                               expected). This kernel has no netem qdisc: bench/net_delay.py, run in the
+                               primary's network namespace (nsenter from the host: needs root, iptables
+                               and nsenter there), holds each outgoing packet in an NFQUEUE for 800 ms;
+                               the image is not changed and the rule is removed when the fault ends
   cycles                       CYCLES (10) kill / failover / rejoin cycles under load, then a checksum of
                                the ledger table compared on every node
 
@@ -56,8 +80,10 @@ Figures per engine and fault, in bench/results/faults.json (RESULTS_DIR= another
   faults where the primary keeps serving). The runs themselves: faults-runs.json (while the suite runs,
   faults-runs.jsonl gets each run's record as soon as it is made).
 
-    make bench-faults [ENGINES=mysql,mariadb,postgres] [FAULTS=kill9,pause,...] [RUNS=3] [CYCLES=10]
-                      [QUICK=1] [MYSQL_IMAGE=...] [MARIADB_IMAGE=...] [POSTGRES_IMAGE=...]
+    make bench-faults [ENGINES=mysql,mariadb,postgres,postgres-one-standby] [FAULTS=kill9,pause,...]
+                      [RUNS=3] [CYCLES=10] [QUICK=1] [MYSQL_IMAGE=...] [MARIADB_IMAGE=...] [POSTGRES_IMAGE=...]
+
+ENGINES unset: mysql, mariadb, postgres (postgres-one-standby runs only when named).
 
 QUICK=1: one run of kill9 and partition_replica (FAULTS= chooses others), 3 cycles: the CI mode.
 Clusters are removed after each engine, also on failure or SIGTERM.
@@ -67,7 +93,9 @@ from __future__ import absolute_import, division, print_function
 
 import json
 import os
+import select
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -95,23 +123,36 @@ REPLICAS_DOWN_S = 30
 SLOW_S = 30
 SLOW_CPU_SHARE = 0.05      # docker update --cpu-quota: 5 % of one CPU
 DOUBLE_FAULT_BACK_S = 15    # the double fault's candidate starts again this long after its kill
+FROZEN_REPLICA_S = 20       # replica_frozen_primary_dies: how long the replica stays paused
+SLOW_NET_DELAY_S = 0.8      # slow_network_primary: the delay of every packet the primary sends
+NET_DELAY = os.path.join(HERE, 'net_delay.py')
+# What a run's record keeps of each watcher event.
+WATCHER_LOG_KEYS = ('ts', 'event', 'step', 'primary', 'old_primary', 'new_primary', 'repaired', 'error', 'node',
+                    'reason', 'docker_event')
+ENDPOINT_READY_S = 30   # how long a run waits for a first write through the endpoint before its fault
 OBSERVE_S = 75          # after a fault is healed, how long the endpoint client is given to write again
 DIRECT_BASE = 1000000000    # the direct client's ids: far above the endpoint client's
 
 
-def _cluster(engine, nodes, port):
+def _cluster(suite_name, nodes, port):
+    """One of the suite's clusters (faults_stats.SUITE_ENGINES): bench_failover's description of its
+    engine under the suite's names. Everything is named after bft-<suite name>, as the inventory
+    faults-<suite name>.yml names the cluster."""
+    engine = fst.SUITE_ENGINES[suite_name]
     base = fo.CLUSTERS[engine]
-    name = 'bft-%s' % engine
-    return dict(base, inventory='faults-%s.yml' % engine, nodes=nodes, network=name + '-net',
+    name = 'bft-%s' % suite_name
+    return dict(base, inventory='faults-%s.yml' % suite_name, nodes=nodes, network=name + '-net',
                 endpoint={'type': base['endpoint']['type'], 'container': '%s-%s' % (name, base['endpoint']['type'])},
-                watcher=name + '-watcher', port=port, side=name + '-side')
+                watcher=name + '-watcher', port=port, side=name + '-side', suite_name=suite_name)
 
 
 CLUSTERS = {
     'mysql': _cluster('mysql', ['bft-my1', 'bft-my2', 'bft-my3'], 17556),
     'mariadb': _cluster('mariadb', ['bft-db1', 'bft-db2', 'bft-db3'], 17546),
-    'postgres': _cluster('postgres', ['bft-pg1', 'bft-pg2'], 17532),
+    'postgres': _cluster('postgres', ['bft-pg1', 'bft-pg2', 'bft-pg3'], 17532),
+    'postgres-one-standby': _cluster('postgres-one-standby', ['bft-pgone1', 'bft-pgone2'], 17534),
 }
+assert sorted(CLUSTERS) == sorted(fst.SUITE_ENGINES)
 
 
 # ------------------------------------------------------------------ docker: networks, states
@@ -344,6 +385,22 @@ class WatcherLog(object):
             found = [e for e in self.events if predicate(e)]
             return found[0] if found else None
 
+    def snapshot(self):
+        with self.changed:
+            return list(self.events)
+
+    def wait_step(self, step, timeout):
+        """Wait until the log shows the failover ``step`` (-> 'step') or a failover that ended without it
+        (-> 'too_late'); None after timeout."""
+        deadline = time.time() + timeout
+        with self.changed:
+            while True:
+                found = fst.step_trigger(self.events, step)
+                left = deadline - time.time()
+                if found or left <= 0:
+                    return found
+                self.changed.wait(min(left, 0.5))
+
 
 # ------------------------------------------------------------------ faults
 def fault_kill9(bench, primary, _clients):
@@ -431,34 +488,17 @@ def endpoint_writer(cluster):
         return kind.writer(archive.extractfile(member).read().decode('utf-8'))
 
 
-def _kill_watcher_when(bench, primary, step):
-    """Kill the primary; kill the watcher at ``step`` of its failover ('detect': its primary_dead line in
-    docker logs -f; 'promote': a 'promoted' line, or a replica found writable by a poll every 20 ms);
-    start it again 2 s later. Records whether the kill landed before the endpoint moved."""
+def _kill_watcher_when(bench, primary, fault):
+    """Kill the primary; kill the watcher as soon as its log shows the step of its failover that the fault
+    names (faults_stats.WATCHER_KILL_STEPS); start it again 2 s later. Records the steps it had logged
+    when it died and whether the endpoint had moved by then."""
     cluster = bench.cluster
+    step = fst.WATCHER_KILL_STEPS[fault]
     watch = WatcherLog(cluster)
-    poll = PromotionPoll(cluster, [n for n in cluster['nodes'] if n != primary]) if step == 'promote' else None
     DOCKER.api.kill(primary)
     killed_primary = time.time()
-    deadline = killed_primary + 60
-    seen = None
-    try:
-        while time.time() < deadline and seen is None:
-            if step == 'detect':
-                if watch.first(lambda e: e.get('event') == 'primary_dead'):
-                    seen = 'log'
-            elif watch.first(lambda e: e.get('event') == 'promoted' or e.get('step') == 'promoted'):
-                seen = 'log'
-            elif poll.promoted():
-                seen = 'state'
-            elif watch.first(lambda e: e.get('event') == 'failover'):
-                seen = 'too_late'      # the whole failover happened between two polls
-            if seen is None:
-                time.sleep(0.02)
-    finally:
-        if poll is not None:
-            poll.close()
-    record = {'not_servers': [bench.server_ids[primary]], 'watcher_kill_trigger': seen}
+    seen = watch.wait_step(step, 60)
+    record = {'not_servers': [bench.server_ids[primary]], 'watcher_kill_step': step, 'watcher_kill_trigger': seen}
     if seen is None:
         record['healed_at'] = time.time()
         return record
@@ -470,6 +510,8 @@ def _kill_watcher_when(bench, primary, step):
         record['killed_before_endpoint_moved'] = writer in (primary, None)
     except Exception as exc:  # noqa: BLE001 - a diagnostic only
         record['endpoint_writer_at_kill'] = 'unreadable: %s' % str(exc)[:80]
+    watch.thread.join(1.0)      # the stream ends with the watcher: every step it logged is in
+    record['steps_logged_before_kill'] = fst.steps_logged(watch.snapshot())
     time.sleep(2.0)
     if not state(cluster['watcher']).get('Running'):
         DOCKER.api.start(cluster['watcher'])
@@ -478,25 +520,37 @@ def _kill_watcher_when(bench, primary, step):
 
 
 def fault_watcher_killed_after_detect(bench, primary, _clients):
-    return _kill_watcher_when(bench, primary, 'detect')
+    return _kill_watcher_when(bench, primary, 'watcher_killed_after_detect')
+
+
+def fault_watcher_killed_after_fence(bench, primary, _clients):
+    return _kill_watcher_when(bench, primary, 'watcher_killed_after_fence')
 
 
 def fault_watcher_killed_after_promote(bench, primary, _clients):
-    return _kill_watcher_when(bench, primary, 'promote')
+    return _kill_watcher_when(bench, primary, 'watcher_killed_after_promote')
+
+
+def fault_watcher_killed_after_repoint(bench, primary, _clients):
+    return _kill_watcher_when(bench, primary, 'watcher_killed_after_repoint')
+
+
+def expected_candidate(bench, others):
+    """The replica choose_candidate should pick: the most rows of this run, then the alphabetically first
+    name (equal priorities)."""
+    rows = {}
+    for name in others:
+        try:
+            rows[name] = fo.node_rows(bench.cluster, name, 'SELECT COUNT(*) FROM %s WHERE trial = %%s' % TABLE,
+                                      (bench.trial,))[0][0]
+        except Exception:  # noqa: BLE001
+            rows[name] = -1
+    return sorted(others, key=lambda n: (-rows[n], n))[0]
 
 
 def fault_double_fault(bench, primary, _clients):
     cluster = bench.cluster
-    others = sorted(n for n in cluster['nodes'] if n != primary)
-    rows = {}
-    for name in others:
-        try:
-            rows[name] = fo.node_rows(cluster, name, 'SELECT COUNT(*) FROM %s WHERE trial = %%s' % TABLE,
-                                      (bench.trial,))[0][0]
-        except Exception:  # noqa: BLE001
-            rows[name] = -1
-    # choose_candidate's order: the most data, then (equal priorities) the alphabetically first name.
-    candidate = sorted(others, key=lambda n: (-rows[n], n))[0]
+    candidate = expected_candidate(bench, sorted(n for n in cluster['nodes'] if n != primary))
     DOCKER.api.kill(primary)
     time.sleep(1.0)
     DOCKER.api.kill(candidate)
@@ -507,6 +561,58 @@ def fault_double_fault(bench, primary, _clients):
     DOCKER.api.start(candidate)
     return {'healed_at': killed, 'candidate_killed': candidate,
             'not_servers': [bench.server_ids[primary], bench.server_ids[candidate]]}
+
+
+def fault_double_fault_after_promotion(bench, primary, _clients):
+    """The primary killed, then the node just promoted, as soon as the watcher logs its 'promoted' step.
+    The promoted node is the replica a poll finds writable then (sessions opened before the fault), else
+    the one choose_candidate should have picked. It stays down; the third node should take over."""
+    cluster = bench.cluster
+    others = sorted(n for n in cluster['nodes'] if n != primary)
+    expected = expected_candidate(bench, others)
+    watch = WatcherLog(cluster)
+    poll = PromotionPoll(cluster, others)
+    try:
+        DOCKER.api.kill(primary)
+        killed_primary = time.time()
+        seen = watch.wait_step('promoted', 60)
+        promoted = poll.promoted() if seen == 'step' else None
+    finally:
+        poll.close()
+    record = {'not_servers': [bench.server_ids[primary]], 'promotion_trigger': seen, 'expected_candidate': expected}
+    if seen != 'step':
+        record['healed_at'] = time.time()
+        return record
+    candidate = promoted or expected
+    DOCKER.api.kill(candidate)
+    killed = time.time()
+    record.update({'candidate_killed': candidate, 'candidate_seen_writable': promoted is not None,
+                   'second_kill_after_s': round(killed - killed_primary, 2),
+                   'third_node': [n for n in others if n != candidate][0],
+                   'not_servers': [bench.server_ids[primary], bench.server_ids[candidate]], 'healed_at': killed})
+    return record
+
+
+def fault_replica_frozen_primary_dies(bench, primary, _clients):
+    """A replica frozen (docker pause: its kernel still accepts connections, its server answers nothing),
+    then the primary killed while it is frozen; the replica unpaused FROZEN_REPLICA_S after its pause.
+    The frozen one is the last replica by name, so the expected candidate (equal data: the first name)
+    is healthy and only the frozen node's reads and re-point can hold the failover up."""
+    replicas = sorted(n for n in bench.cluster['nodes'] if n != primary)
+    frozen = replicas[-1]
+    DOCKER.api.pause(frozen)
+    paused = time.time()
+    time.sleep(1.0)
+    DOCKER.api.kill(primary)
+    killed = time.time()
+    time.sleep(max(0.0, paused + FROZEN_REPLICA_S - time.time()))
+    record = {'frozen': frozen, 'healed_at': killed, 'not_servers': [bench.server_ids[primary]]}
+    try:
+        DOCKER.api.unpause(frozen)
+        record['unpaused_after_kill_s'] = round(time.time() - killed, 2)
+    except docker.errors.APIError as exc:     # fenced or stopped while paused
+        record['unpause'] = str(exc)[:120]
+    return record
 
 
 def fault_replicas_down_then_kill(bench, primary, _clients):
@@ -536,6 +642,74 @@ def fault_slow_primary(bench, primary, _clients):
     time.sleep(SLOW_S)
     bench.restore_cpus()
     return {'healed_at': time.time()}
+
+
+class NetDelay(object):
+    """bench/net_delay.py in a container's network namespace (nsenter from the host): every packet the
+    container sends waits ``delay`` seconds. It ends by itself after ``seconds`` (should this process die
+    without stopping it); stop() ends it sooner. Either way it removes its iptables rule."""
+
+    def __init__(self, name, delay, seconds):
+        self.name, self.delay, self.seconds = name, delay, seconds
+        self.proc = None
+        self.pid = None
+        self.output = ''
+
+    def start(self, timeout=10):
+        self.pid = fo.inspect(self.name)['State']['Pid']
+        self.proc = subprocess.Popen(['nsenter', '-t', str(self.pid), '-n', sys.executable, NET_DELAY,
+                                      '--delay', str(self.delay), '--seconds', str(self.seconds)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if select.select([self.proc.stdout], [], [], 0.2)[0]:
+                line = self.proc.stdout.readline()
+                if line.startswith('delaying'):
+                    return line.strip()
+            if self.proc.poll() is not None:
+                break
+        self.stop()
+        raise RuntimeError('net_delay did not start in %s: %s' % (self.name, self.output))
+
+    def stop(self):
+        """-> {'applied', 'helper': its last words, 'rule_left': whether a rule had to be removed here}."""
+        if self.proc is None:
+            return {'applied': False}
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.output = (self.proc.stdout.read() + self.proc.stderr.read()).strip()
+        result = {'applied': True, 'helper': self.output[-300:], 'exit': self.proc.returncode,
+                  'rule_left': self._remove_left_rule()}
+        self.proc = None
+        return result
+
+    def _remove_left_rule(self):
+        """The helper removes its rule; one left (the helper killed) is removed here. A container that is
+        gone took its namespace and the rule with it."""
+        current = state(self.name)
+        if not current.get('Running') or current.get('Pid') != self.pid:
+            return False
+        listed = subprocess.run(['nsenter', '-t', str(self.pid), '-n', 'iptables', '-w', '-S', 'OUTPUT'],
+                                capture_output=True, text=True, check=False).stdout
+        left = [line for line in listed.splitlines() if 'dbops-bench-net-delay' in line]
+        for line in left:
+            subprocess.run(['nsenter', '-t', str(self.pid), '-n', 'iptables', '-w'] + ['-D'] + line.split()[1:],
+                           capture_output=True, check=False)
+        return bool(left)
+
+
+def fault_slow_network_primary(bench, primary, _clients):
+    # The helper's own end comes a little after the fault's, a safety net only: the fault stops it.
+    delay = NetDelay(primary, SLOW_NET_DELAY_S, SLOW_S + 10)
+    bench.net_delays[primary] = delay
+    started = delay.start()
+    time.sleep(SLOW_S)
+    return {'healed_at': time.time(), 'net_delay': dict(bench.stop_net_delays().get(primary) or {}, started=started)}
 
 
 def ledger_checksum(cluster, name):
@@ -603,13 +777,51 @@ FAULTS = {
     'partition_asymmetric': fault_partition_asymmetric,
     'partition_replica': fault_partition_replica,
     'watcher_killed_after_detect': fault_watcher_killed_after_detect,
+    'watcher_killed_after_fence': fault_watcher_killed_after_fence,
     'watcher_killed_after_promote': fault_watcher_killed_after_promote,
+    'watcher_killed_after_repoint': fault_watcher_killed_after_repoint,
     'double_fault': fault_double_fault,
+    'double_fault_after_promotion': fault_double_fault_after_promotion,
+    'replica_frozen_primary_dies': fault_replica_frozen_primary_dies,
     'replicas_down_then_kill': fault_replicas_down_then_kill,
     'slow_primary': fault_slow_primary,
+    'slow_network_primary': fault_slow_network_primary,
     'cycles': fault_cycles,
 }
 assert tuple(sorted(FAULTS)) == tuple(sorted(fst.FAULT_ORDER))
+
+
+def replication_state(cluster, primary):
+    """What each node says of its replication, for the record of a cluster that did not become healthy."""
+    said = {}
+    for name in cluster['nodes']:
+        if not state(name).get('Running'):
+            said[name] = 'not running'
+            continue
+        try:
+            if fo.is_mysql_family(cluster):
+                if name == primary:
+                    rows = fo.node_rows(cluster, name, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_%_clients'")
+                else:
+                    conn = fo.node_conn(cluster, name)
+                    try:
+                        with conn.cursor(pymysql.cursors.DictCursor) as cur:
+                            cur.execute(fo.words(cluster)['replica_status'])
+                            row = cur.fetchone() or {}
+                    finally:
+                        conn.close()
+                    rows = dict((k, row.get(k)) for k in ('Master_Host', 'Source_Host', fo.words(cluster)['io'],
+                                                          fo.words(cluster)['sql'], 'Last_IO_Error', 'Last_SQL_Error')
+                                if row.get(k))
+            elif name == primary:
+                rows = fo.node_rows(cluster, name, 'SELECT application_name, state, sync_state FROM pg_stat_replication')
+            else:
+                rows = fo.node_rows(cluster, name, 'SELECT pg_is_in_recovery(), status, sender_host FROM '
+                                                   'pg_stat_wal_receiver RIGHT JOIN (SELECT 1) one ON true')
+            said[name] = str(rows)[:300]
+        except Exception as exc:  # noqa: BLE001 - what it says is the diagnostic
+            said[name] = 'unreadable: %s' % str(exc)[:150]
+    return said
 
 
 # ------------------------------------------------------------------ one engine's bench
@@ -621,6 +833,8 @@ class Bench(object):
         self.trial = 0
         self.next_id = 1
         self.quota_to_restore = {}
+        self.ready_notes = None
+        self.net_delays = {}
         self.server_ids = {}
         self.kept_volumes = []
         self.kept_volumes_removed = []
@@ -671,10 +885,23 @@ class Bench(object):
                 log('  restoring the CPU quota of %s: %s' % (name, exc))
             del self.quota_to_restore[name]
 
+    def stop_net_delays(self):
+        """Every network delay ended (its rule removed) -> {node: what NetDelay.stop says}."""
+        stopped = {}
+        for name, delay in list(self.net_delays.items()):
+            try:
+                stopped[name] = delay.stop()
+            except Exception as exc:  # noqa: BLE001 - reported; the others are stopped too
+                stopped[name] = {'error': str(exc)[:200]}
+                log('  ending the network delay of %s: %s' % (name, exc))
+            del self.net_delays[name]
+        return stopped
+
     def heal(self):
-        """Undo every fault: unpaused, CPUs back, on the cluster network, off the side network, the
-        watcher running. Stopped nodes stay stopped: re-joining them is restore's job."""
+        """Undo every fault: no network delay, unpaused, CPUs back, on the cluster network, off the side
+        network, the watcher running. Stopped nodes stay stopped: re-joining them is restore's job."""
         cluster = self.cluster
+        self.stop_net_delays()
         self.restore_cpus()
         for name in cluster['nodes']:
             current = state(name)
@@ -734,9 +961,10 @@ class Bench(object):
             if not fo.wait_healthy(self.cluster, primary, sync=True, timeout=10):
                 self.nudge_replication(primary)
                 if not fo.wait_healthy(self.cluster, primary, sync=True, timeout=60):
+                    notes['unhealthy'] = replication_state(self.cluster, primary)     # why it is rebuilt
                     primary = None
         if primary is None:
-            log('  %s: the cluster did not recover: rebuilt' % self.cluster['engine'])
+            log('  %s: the cluster did not recover: rebuilt' % self.cluster['suite_name'])
             self.rebuilds += 1
             self.build()
             notes['rebuilt'] = True
@@ -747,30 +975,67 @@ class Bench(object):
         return notes
 
     def ensure_ready(self):
+        """The cluster healthy around its primary; when it is not, restored (or rebuilt), and what was found
+        and done kept in ready_notes for the next run's record."""
+        self.ready_notes = None
         if not fo.wait_healthy(self.cluster, self.primary, sync=True, timeout=45):
-            self.restore(fo.primary_of(self.cluster))
+            found = fo.primary_of(self.cluster)
+            self.ready_notes = {'expected_primary': self.primary, 'found_primary': found,
+                                'replication': replication_state(self.cluster, found or self.primary)}
+            self.ready_notes['restore'] = self.restore(found)
         self.server_ids = dict((n, server_id(self.cluster, n)) for n in self.cluster['nodes'])
         return self.primary
 
     # ---------------------------------------------------------------- one run
+    def start_load(self):
+        """ensure_ready, then both clients and the sampler; the fault starts only once a write went through
+        the endpoint (a replication that is healthy says nothing of a proxy left pointing at a dead or
+        read-only node by an earlier run). A cluster whose endpoint takes no write in ENDPOINT_READY_S is
+        rebuilt once. -> primary, clients, sampler, seconds the endpoint took (None: never)."""
+        cluster = self.cluster
+        for attempt in (1, 2):
+            primary = self.ensure_ready()
+            self.trial += 1
+            plug(primary, cluster['side'])
+            direct_host = fo.address(primary, cluster['side'])
+            clients = {'endpoint': Client(cluster, self.trial, self.next_id).start(),
+                       'direct': Client(cluster, self.trial, DIRECT_BASE + self.trial * 1000000, host=direct_host).start()}
+            sampler = WritableSampler(cluster).start()
+            began = time.time()
+            first = wait_for_ack(clients['endpoint'], 0, ENDPOINT_READY_S)
+            if first is not None or attempt == 2:
+                time.sleep(max(0.0, first + 3.0 - time.time()) if first else 0)
+                return primary, clients, sampler, (round(first - began, 2) if first else None)
+            log('  %s: the endpoint took no write in %d s: rebuilt' % (cluster['suite_name'], ENDPOINT_READY_S))
+            for client in clients.values():
+                client.stop()
+            sampler.stop()
+            self.heal()
+            self.next_id = clients['endpoint'].next_id + 1
+            self.restore(None)
+
     def run(self, fault):
         cluster = self.cluster
-        primary = self.ensure_ready()
-        self.trial += 1
+        primary, clients, sampler, endpoint_ready_s = self.start_load()
         trial = self.trial
-        plug(primary, cluster['side'])
-        direct_host = fo.address(primary, cluster['side'])
-        clients = {'endpoint': Client(cluster, trial, self.next_id).start(),
-                   'direct': Client(cluster, trial, DIRECT_BASE + trial * 1000000, host=direct_host).start()}
-        sampler = WritableSampler(cluster).start()
-        time.sleep(3.0)
         started = time.time()
-        record = {'fault': fault, 'trial': trial, 'primary_before': primary}
+        record = {'fault': fault, 'trial': trial, 'primary_before': primary, 'endpoint_ready_s': endpoint_ready_s}
+        if self.ready_notes:
+            record['not_ready_before'] = self.ready_notes
         try:
             record.update(FAULTS[fault](self, primary, clients) or {})
             healed = record.get('healed_at') or time.time()
             back = wait_for_ack(clients['endpoint'], healed, OBSERVE_S, record.get('not_servers') or ())
             record['endpoint_back_s'] = round(back - healed, 2) if back else None
+            if back is None:
+                # The endpoint's file names a writer; whether that node takes writes tells a proxy that never
+                # applied its file apart from a cluster with no primary.
+                try:
+                    writer = endpoint_writer(cluster)
+                    record['endpoint_file_writer_when_given_up'] = writer
+                    record['that_writer_writable'] = node_writable(cluster, writer) if writer in cluster['nodes'] else None
+                except Exception as exc:  # noqa: BLE001 - a diagnostic only
+                    record['endpoint_file_writer_when_given_up'] = 'unreadable: %s' % str(exc)[:80]
             time.sleep(2.0)
         except Exception:  # noqa: BLE001 - reported with the run; the cluster is healed below
             record['error'] = traceback.format_exc()[-2000:]
@@ -787,8 +1052,12 @@ class Bench(object):
         record['failover_events'] = len(failover_events)
         record['failover_to'] = [e.get('new_primary') for e in failover_events]
         record['repaired'] = [e.get('repaired') for e in fs.events_named(events, 'repaired')]
+        record['resumed'] = len(fs.events_named(events, 'resuming'))     # a restarted watcher took up a failover
         record['watcher_errors'] = [e.get('error') for e in fs.events_named(events, 'error')][:5]
         record['partial_views'] = len(fs.events_named(events, 'partial_view'))
+        # The watcher's own account of the run, for a run that went wrong (its container goes with a rebuild).
+        record['watcher_log'] = [dict((k, str(e[k])[:200]) for k in WATCHER_LOG_KEYS if e.get(k) not in (None, '', []))
+                                 for e in events][:60]
         record['two_writable_s'] = fst.two_writable_seconds(sampler.samples, sampler_end)
         endpoint_times = [a[1] for a in clients['endpoint'].acks]
         record['unavailable_s'] = round(fs.max_gap(endpoint_times, started, stopped, stopped), 3)
@@ -800,6 +1069,14 @@ class Bench(object):
         expected = failover_events[-1].get('new_primary') if failover_events else primary
         final = self.settle(expected)
         record['final_primary'] = final
+        if record.get('third_node'):
+            # double_fault_after_promotion: the third node should take over; when it does not, the watcher's
+            # last words say why (a refusal, an error).
+            record['third_node_primary'] = final == record['third_node']
+            if final != record['third_node']:
+                record['why_not_third_node'] = [dict((k, e.get(k)) for k in ('event', 'error', 'step', 'reason')
+                                                     if e.get(k) is not None)
+                                                for e in events if e.get('event') not in ('step', 'watching')][-6:]
         # A failover finished by a restarted watcher (its repair) or by a rejoin logs no failover event:
         # the primary that changed counts as one.
         record['failovers'] = max(len(failover_events), 1 if final not in (None, primary) else 0)
@@ -823,7 +1100,7 @@ class Bench(object):
             with open(self.progress, 'a') as handle:
                 handle.write(json.dumps(record, default=str) + '\n')
         log('  %s %s #%d: %s -> %s, acked %d (direct %d), lost %s (+%s warned), failovers %d, two writable %s s, '
-            'unavailable %s s%s' % (cluster['engine'], fault, trial, primary, final, record['acked'],
+            'unavailable %s s%s' % (cluster['suite_name'], fault, trial, primary, final, record['acked'],
                                     record['acked_direct'], record['acked_lost'], record['acked_lost_with_warning'],
                                     record['failovers'], record['two_writable_s'], record['unavailable_s'],
                                     ', ERROR' if record.get('error') else ''))
@@ -835,7 +1112,7 @@ class Bench(object):
 def run_engine(cluster, faults, runs, cycles, progress=None):
     bench = Bench(cluster, cycles)
     bench.progress = progress
-    result, records = {}, {'image': cluster['image'], 'label': fs.engine_label(cluster['engine'], cluster['image']),
+    result, records = {}, {'image': cluster['image'], 'label': fst.suite_label(cluster['suite_name'], cluster['image']),
                            'runs': []}
     started = time.time()
     try:
@@ -852,6 +1129,7 @@ def run_engine(cluster, faults, runs, cycles, progress=None):
             finally:
                 fault_runs = bench.records[first:]
                 result[fault] = fst.summarize_fault(fault, fault_runs)
+                result[fault].update(fst.fault_extras(fault, fault_runs))
             if fault == 'cycles':
                 result[fault]['checksums_equal'] = all(r.get('checksums_equal') for r in fault_runs)
     except Exception:  # noqa: BLE001 - the figures so far are kept; the error is reported
@@ -876,8 +1154,8 @@ def main():
     signal.signal(signal.SIGTERM, _stop)
     quick = os.environ.get('QUICK') == '1'
     try:
-        engines = fs.select_engines(os.environ.get('ENGINES'))
-        images = fs.engine_images(engines, os.environ)
+        engines = fst.select_engines(os.environ.get('ENGINES'))
+        images = fst.engine_images(engines, os.environ)
         faults = fst.select_faults(os.environ.get('FAULTS'), quick)
     except ValueError as exc:
         raise SystemExit(str(exc))
