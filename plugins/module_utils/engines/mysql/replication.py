@@ -526,15 +526,16 @@ class ProgressDeadline(object):
     is given time for as long as its position moves; one that stopped moving fails ``timeout`` seconds
     later. Pure (the clock is given)."""
 
-    def __init__(self, timeout, now):
+    def __init__(self, timeout, now, extend=True):
         self.timeout = float(timeout)
         self.deadline = now + self.timeout
         self.position = None
+        self.extend = extend    # False: a plain deadline, ``timeout`` after the start
 
     def seen(self, position, now):
-        """Record the position read at ``now``; a new one moves the deadline."""
+        """Record the position read at ``now``; a new one moves the deadline (when it may)."""
         if position and position != self.position:
-            if self.position is not None:
+            if self.position is not None and self.extend:
                 self.deadline = now + self.timeout
             self.position = position
 
@@ -548,13 +549,15 @@ def _replica_progress(status):
     return status.get('executed_gtid')
 
 
-def _wait_replicating(conn, info, wait_timeout, source_gtid=None, clock=None, sleep=None):
+def _wait_replicating(conn, info, wait_timeout, source_gtid=None, clock=None, sleep=None,
+                      wait_while_progressing=False):
     """Wait until both threads run and the replica caught up; returns the last status. The wait lasts
-    ``wait_timeout`` seconds after the replica's position last moved (ProgressDeadline)."""
+    ``wait_timeout`` seconds, or with ``wait_while_progressing`` ``wait_timeout`` seconds after the replica's
+    applied position last moved (ProgressDeadline: a rebuilt node replaying its source's whole history)."""
     clock = clock or time.time
     sleep = sleep or time.sleep
     seen = []
-    progress = ProgressDeadline(wait_timeout, clock())
+    progress = ProgressDeadline(wait_timeout, clock(), extend=wait_while_progressing)
 
     def caught_up():
         current = replica_status(conn, info)
@@ -592,7 +595,7 @@ def _wait_replicating(conn, info, wait_timeout, source_gtid=None, clock=None, sl
 
 def configure_replica(conn, source_host, source_port, replication_user, replication_password,
                       semi_sync=True, wait_timeout=60, source_connect_host=None, source_connect_port=None,
-                      dry_run=False, clone_seed=None):
+                      dry_run=False, clone_seed=None, wait_while_progressing=False):
     """Make ``conn``'s server a GTID replica of ``source_host`` -> (changed, actions).
 
     ``source_host``/``source_port`` are what the replica connects to (a Docker
@@ -609,6 +612,9 @@ def configure_replica(conn, source_host, source_port, replication_user, replicat
 
     ``clone_seed`` (a clone.CloneSeed, MySQL only): a fresh node whose only GTIDs are its own
     first start's is cloned from the source instead of being refused (see clone.py).
+
+    ``wait_while_progressing``: the wait for the replica to catch up ends ``wait_timeout`` seconds after its
+    applied position last moved, not after the start (a rebuilt node replaying its source's whole history).
     """
     if not source_host:
         raise DbopsError('source_host is required', 'primary_host')
@@ -705,7 +711,7 @@ def configure_replica(conn, source_host, source_port, replication_user, replicat
             actions.append('SET GLOBAL read_only = ON')
         execute(conn, flavor.start_sql())
         actions.append(flavor.start_sql())
-        _wait_replicating(conn, info, wait_timeout, source_gtid)
+        _wait_replicating(conn, info, wait_timeout, source_gtid, wait_while_progressing=wait_while_progressing)
     except DbopsError:
         _undo(conn, info, before, read_only_before, semi_undo)
         raise

@@ -512,11 +512,15 @@ def test_progress_deadline_moves_while_the_position_moves():
     stuck = repl.ProgressDeadline(10, now=0)
     stuck.seen('', 5)                   # nothing applied yet is no progress
     assert stuck.passed(10)
+    fixed = repl.ProgressDeadline(10, now=0, extend=False)
+    fixed.seen('0-1-5', 0)
+    fixed.seen('0-1-9', 9)
+    assert fixed.passed(10)
 
 
 def test_a_replica_replaying_for_longer_than_wait_timeout_is_waited_for(monkeypatch):
-    """A rebuilt replica replays its source's history: 40 s of progress under a 10 s wait_timeout succeed;
-    one whose applied position stops moving fails 10 s after it stopped."""
+    """A rebuilt replica replays its source's history: 40 s of progress under a 10 s wait_timeout succeed
+    (wait_while_progressing); one whose applied position stops moving fails 10 s after it stopped."""
     now = [0.0]
     applied = iter(['0-1-%d' % n for n in range(1, 41)])
 
@@ -532,7 +536,15 @@ def test_a_replica_replaying_for_longer_than_wait_timeout_is_waited_for(monkeypa
 
     monkeypatch.setattr(repl, 'replica_status', status)
     info = {'server_flavor': None}
-    assert repl._wait_replicating(None, info, 10, clock=lambda: now[0], sleep=sleep)['seconds_behind'] == 0
+    assert repl._wait_replicating(None, info, 10, clock=lambda: now[0], sleep=sleep,
+                                  wait_while_progressing=True)['seconds_behind'] == 0
+
+    # Without it (an ordinary re-point, the watcher's rejoin): wait_timeout from the start, progress or not.
+    now[0] = 0.0
+    applied = iter(['0-1-%d' % n for n in range(1, 41)])
+    with pytest.raises(DbopsError):
+        repl._wait_replicating(None, info, 10, clock=lambda: now[0], sleep=sleep)
+    assert 10 <= now[0] <= 12
 
     now[0] = 0.0
 
@@ -541,6 +553,6 @@ def test_a_replica_replaying_for_longer_than_wait_timeout_is_waited_for(monkeypa
 
     monkeypatch.setattr(repl, 'replica_status', stuck)
     with pytest.raises(DbopsError) as raised:
-        repl._wait_replicating(None, info, 10, clock=lambda: now[0], sleep=sleep)
+        repl._wait_replicating(None, info, 10, clock=lambda: now[0], sleep=sleep, wait_while_progressing=True)
     assert 'not replicating after 10 s' in raised.value.message
     assert 10 <= now[0] <= 12
