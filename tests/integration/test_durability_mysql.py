@@ -22,7 +22,8 @@ from conftest import base_args, mysql_query, nodes_play, require_image, retry, r
 
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import failover as fmy
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.adapter import mysql_connect
-from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import SEMI_SYNC_NO_FALLBACK_MS
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import (
+    SEMI_SYNC_NO_FALLBACK_MS, flavor_named)
 
 ROOT_PASSWORD = base_args('x', 'mysql')['root_password']
 REPL_PASSWORD = 'Repl-Pa55;w"ord'
@@ -77,6 +78,20 @@ def synchronous_commits(node):
     conn = node.connect()
     try:
         return driver.synchronous_commits(conn)
+    finally:
+        conn.close()
+
+
+def acknowledged_alone(node):
+    """The primary's count of commits acknowledged without a replica (Rpl_semi_sync_*_no_tx), as the driver
+    reads it (None: not found under any name the flavor knows)."""
+    conn = node.connect()
+    try:
+        flavor = flavor_named(node.engine)
+        with conn.cursor() as cursor:
+            cursor.execute(flavor.synchronous_commits_sql())
+            found = [{'Variable_name': name, 'Value': value} for name, value in cursor.fetchall()]
+        return fmy.synchronous_from_status(found)[1]
     finally:
         conn.close()
 
@@ -164,6 +179,8 @@ def test_required_waits_for_a_replica_preferred_falls_back(docker_client, contai
     returned_after = Commit(primary, 'acknowledged-alone').wait(WAITING_S)
     assert returned_after is not None and returned_after >= 0.4, returned_after
     assert synchronous_commits(primary) is False                 # it fell back: the watcher must know
+    # ...and what proves it is the counter of commits acknowledged alone, read under this server's name.
+    assert acknowledged_alone(primary) >= 1
     replica.query('START %s IO_THREAD' % replica_word)
     wait_for(lambda: synchronous_commits(primary) is True, 60)      # semi-sync comes back with the replica
 

@@ -32,6 +32,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.common.sql import
 from ansible_collections.dbops.containers.plugins.module_utils.common.wait import wait_until
 from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import FileEntry
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import clone
+from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import replay
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import replication as repl
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.flavor import flavor_named
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.startup_config import (
@@ -49,21 +50,76 @@ def _replicating_from(conn):
     return None
 
 
-def synchronous_from_status(status_rows):
-    """True/False/None from the rows of Flavor.synchronous_commits_sql (see FailoverDriver.synchronous_commits).
-    Pure."""
-    values = [row.get('Value') for row in status_rows]
-    if not values:
-        return False    # no semi-sync plugin loaded: asynchronous
-    if any(value is None or str(value).strip().upper() not in ('ON', 'OFF') for value in values):
+# What db_replication's refusal of errant transactions says, and what MariaDB's gtid_strict_mode says when a
+# replica applies a GTID below one its own binary log holds (error 1950): both mean a history of its own.
+DIVERGED_HISTORY_WORDS = ('transactions its source does not have', 'out-of-order sequence number')
+
+
+def diverged_history(message):
+    """Does a rejoin's error say the node's GTID history diverged from its new source's? Pure."""
+    return any(words in (message or '') for words in DIVERGED_HISTORY_WORDS)
+
+
+def _status_value(status_rows, names):
+    """The value of the first of ``names`` among SHOW STATUS rows, else None. Pure."""
+    for row in status_rows:
+        if row.get('Variable_name') in names:
+            return row.get('Value')
+    return None
+
+
+def _count(value):
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
         return None
-    return any(str(value).strip().upper() == 'ON' for value in values)
+
+
+def source_flag_off(status_rows):
+    """True when the rows of Flavor.synchronous_commits_sql hold the source status flag, and it is OFF. Pure."""
+    flags = [str(row.get('Value')).strip().upper() for row in status_rows
+             if row.get('Variable_name') in flavor_named('mysql').source_status_names]
+    return bool(flags) and all(flag == 'OFF' for flag in flags)
+
+
+def synchronous_from_status(status_rows, source_enabled=None, no_tx_when_last_synchronous=None):
+    """(True/False/None, no_tx) from the rows of Flavor.synchronous_commits_sql (see
+    FailoverDriver.synchronous_commits). Pure.
+
+    The status flag (Rpl_semi_sync_master_status / _source_status) ON: commits wait for a replica. OFF is not
+    proof of an asynchronous acknowledgement: what proves one is the no_tx counter (Rpl_semi_sync_master_no_tx /
+    _source_no_tx: commits the source let return without a replica's acknowledgement) having grown. So with the
+    flag OFF, the source side enabled (``source_enabled``: True, or None when not read) and no_tx where it was
+    when the primary was last seen synchronous (``no_tx_when_last_synchronous``; with no such sighting, 0:
+    never since the server's counters started), the primary acknowledged nothing alone: True. The source side
+    disabled commits without counting them, so it is False whatever the counter says."""
+    flags = [row.get('Value') for row in status_rows
+             if row.get('Variable_name') in flavor_named('mysql').source_status_names]
+    no_tx = _count(_status_value(status_rows, flavor_named('mysql').source_no_tx_names))
+    if not flags:
+        return False, no_tx    # no semi-sync plugin loaded: asynchronous
+    words = [str(value).strip().upper() if value is not None else None for value in flags]
+    if any(word not in ('ON', 'OFF') for word in words):
+        return None, no_tx
+    if 'ON' in words:
+        return True, no_tx
+    if source_enabled is False or no_tx is None:
+        return False, no_tx
+    baseline = no_tx_when_last_synchronous
+    if baseline is None or no_tx < baseline:    # never seen synchronous, or the counters were reset
+        baseline = 0
+    return no_tx == baseline, no_tx
 
 
 class FailoverDriver(SqlFailoverDriver):
     # The server greets every new connection first (the handshake packet's 4-byte header), before
     # any login: a frozen mysqld accepts the TCP connection but never greets.
     probe_answer_bytes = 4
+
+    def __init__(self, cluster):
+        super(FailoverDriver, self).__init__(cluster)
+        # Per server (host, port): its no_tx counter when it was last seen synchronous (synchronous_commits).
+        self.no_tx_when_synchronous = {}
 
     @property
     def ack_needs_replica(self):
@@ -187,15 +243,30 @@ class FailoverDriver(SqlFailoverDriver):
         return self.params.get('durability') or 'required'
 
     def synchronous_commits(self, conn):
-        """True while the primary acknowledges a commit only once a replica has it (its semi-sync source
-        status is ON: enabled, and not fallen back), False when it commits asynchronously (semi-sync off,
-        not installed, or fallen back after its timeout), None when the status cannot be read.
+        """True while the primary acknowledges a commit only once a replica has it, False when it acknowledged
+        one without a replica (semi-sync off, not installed, or fallen back after its timeout), None when its
+        state cannot be read. See synchronous_from_status: the status flag OFF alone is no proof, the no_tx
+        counter grown since the primary was last seen synchronous (on this driver: the watcher keeps it
+        across rounds) is.
 
-        One SHOW GLOBAL STATUS statement: the controller probe asks every round. The status is ON only while
-        the source side is enabled, so it answers both questions; a MySQL server without the plugin has no row."""
-        return synchronous_from_status(rows(conn, flavor_named(self.cluster.engine).synchronous_commits_sql()))
+        One SHOW GLOBAL STATUS statement while the flag is ON (the controller probe asks every round); with
+        it OFF, one more for the source side's enabled switch. A server without the plugin has no row."""
+        flavor = flavor_named(self.cluster.engine)
+        status_rows = rows(conn, flavor.synchronous_commits_sql())
+        server = (getattr(conn, 'host', None), getattr(conn, 'port', None))
+        baselines = self.no_tx_when_synchronous
+        enabled = None
+        if source_flag_off(status_rows):
+            switches = [row.get('Value') for row in rows(conn, flavor.source_enabled_sql())]
+            enabled = any(repl.is_yes(value) for value in switches) if switches else None
+        synchronous, no_tx = synchronous_from_status(status_rows, enabled, baselines.get(server))
+        if synchronous and no_tx is not None:
+            baselines[server] = no_tx
+        return synchronous
 
-    def repoint(self, node, new_primary):
+    def repoint(self, node, new_primary, wait_while_progressing=False):
+        """Make node a replica of new_primary. wait_while_progressing: a rebuilt node replays the primary's
+        whole history, for as long as that takes while it keeps applying (configure_replica)."""
         conn = self._conn(node, 5)
         try:
             names = repl.server_info(conn)['server_flavor'].semi_sync_names()
@@ -205,7 +276,8 @@ class FailoverDriver(SqlFailoverDriver):
                                    self.params.get('replication_user') or 'repl', self._replication_password(),
                                    semi_sync=self.params.get('semi_sync', True),
                                    wait_timeout=self.params.get('wait_timeout') or 30,
-                                   source_connect_host=new_primary.host, source_connect_port=new_primary.port)
+                                   source_connect_host=new_primary.host, source_connect_port=new_primary.port,
+                                   wait_while_progressing=wait_while_progressing)
         finally:
             conn.close()
 
@@ -285,7 +357,7 @@ class FailoverDriver(SqlFailoverDriver):
         try:
             self.repoint(node, primary)
         except DbopsError as exc:
-            if 'transactions its source does not have' not in exc.message or not self.params.get('force'):
+            if not diverged_history(exc.message) or not self.params.get('force'):
                 raise
             # Killed while it waited for a replica's acknowledgement, the old primary kept a transaction
             # no replica received (so no client was told it committed). With force, its data is copied
@@ -380,12 +452,47 @@ class FailoverDriver(SqlFailoverDriver):
         # Initialising the emptied data directory takes a while on top of the start.
         self._wait_answering(node, (self.params.get('wait_timeout') or 60) + 60, 1,
                              '%s did not come back after it was emptied')
-        self.repoint(node, primary)
+        self._forget_first_start(node)
+        self.repoint(node, primary, wait_while_progressing=True)
+
+    def _forget_first_start(self, node):
+        """The emptied node's first start gave it GTIDs of its own (0-<server_id>-1..3, replay.py). As an old
+        primary its server_id wrote far more in the primary's history, so db_replication's check finds nothing
+        errant and it would replicate from gtid_slave_pos '' straight into gtid_strict_mode's out-of-order
+        error: it is reset here (what db_replication does for a fresh node whose GTIDs are errant) and replays
+        the primary's whole history. Only a node holding nothing but its first start's objects is reset."""
+        conn = self._conn(node, 10)
+        try:
+            problem = replay.fresh_node_problem(conn, repl.replica_status(conn))
+            if problem:
+                raise DbopsError('%s was emptied to be rebuilt, but %s: it was not reset (nothing was deleted)'
+                                 % (node.name, problem), 'nodes')
+            replay.reset_fresh_node(conn)
+        finally:
+            conn.close()
+
+    def answers_query(self, node):
+        """Does the node's server answer a query within probe_timeout? Unlike controller_probe, which asks
+        the primary and records what its commits are (synchronous_seen), this asks any node and records
+        nothing: the watcher's rejoin of an old primary (read-only, its source side off) once left
+        synchronous_seen saying "asynchronous" until the next round, and a primary killed meanwhile was then
+        refused a failover (the fault suite's cycles, MariaDB 11.8)."""
+        try:
+            conn = self._conn(node, self.params.get('probe_timeout') or 1)
+        except DbopsError as exc:
+            return exc.parameter == 'login_password'    # it answered; only the login failed
+        try:
+            scalar(conn, 'SELECT 1')
+            return True
+        except Exception:  # noqa: BLE001 - any failure of the round trip
+            return False
+        finally:
+            conn.close()
 
     def _wait_answering(self, node, timeout, interval, message):
         """Wait until the node's container runs and its server answers; DbopsError(message % name) if not."""
         def answering():
             self.cluster.refresh(node)
-            return node.running and self.controller_probe(node)
+            return node.running and self.answers_query(node)
         if not wait_until(answering, timeout, interval=interval):
             raise DbopsError(message % node.name, 'wait_timeout')

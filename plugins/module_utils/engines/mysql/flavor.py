@@ -185,12 +185,23 @@ class Flavor(AbstractBase):
     # Every name the source side's status may have on any version of the flavor (MySQL 8.0.26 and later can
     # load either plugin): a question about it needs no version.
     source_status_names = ('Rpl_semi_sync_master_status',)
+    # The source's count of commits it let return without a replica's acknowledgement (timed out, or
+    # semi-sync switched off while enabled); the flag OFF alone does not say one was (see
+    # engines/mysql/failover.py synchronous_from_status).
+    source_no_tx_names = ('Rpl_semi_sync_master_no_tx',)
+    source_enabled_names = ('rpl_semi_sync_master_enabled',)
 
     def synchronous_commits_sql(self):
-        """One cheap statement whose row (none when semi-sync is not loaded) is the source side's status:
-        ON while commits wait for a replica's acknowledgement, OFF when off or fallen back."""
+        """One cheap statement whose rows (none when semi-sync is not loaded) are the source side's status
+        flag (ON while commits wait for a replica's acknowledgement, OFF when off or fallen back) and its
+        count of commits acknowledged without a replica."""
         return 'SHOW GLOBAL STATUS WHERE Variable_name IN (%s)' % ', '.join(
-            "'%s'" % name for name in self.source_status_names)
+            "'%s'" % name for name in self.source_status_names + self.source_no_tx_names)
+
+    def source_enabled_sql(self):
+        """The source side's enabled switch (no row when semi-sync is not loaded)."""
+        return 'SHOW GLOBAL VARIABLES WHERE Variable_name IN (%s)' % ', '.join(
+            "'%s'" % name for name in self.source_enabled_names)
 
     # --- GTID state (reads the server) --------------------------------------------------
     def source_gtid(self, conn):
@@ -257,6 +268,8 @@ class MySQL(Flavor):
         return options
 
     source_status_names = ('Rpl_semi_sync_source_status', 'Rpl_semi_sync_master_status')
+    source_no_tx_names = ('Rpl_semi_sync_source_no_tx', 'Rpl_semi_sync_master_no_tx')
+    source_enabled_names = ('rpl_semi_sync_source_enabled', 'rpl_semi_sync_master_enabled')
 
     def semi_sync_words(self):
         if at_least(self.version, (8, 0, 26)):

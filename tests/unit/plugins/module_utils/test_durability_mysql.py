@@ -7,6 +7,8 @@ __metaclass__ = type
 
 import configparser
 
+from types import SimpleNamespace
+
 import pytest
 
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
@@ -109,9 +111,10 @@ def test_the_start_up_file_without_semi_sync_says_nothing_of_it():
 
 
 @pytest.mark.parametrize('flavor, names', [
-    ('mariadb', ['Rpl_semi_sync_master_status']),
+    ('mariadb', ['Rpl_semi_sync_master_status', 'Rpl_semi_sync_master_no_tx']),
     # MySQL 8.0.26 and later can load either plugin: both names, and no version needed
-    ('mysql', ['Rpl_semi_sync_source_status', 'Rpl_semi_sync_master_status']),
+    ('mysql', ['Rpl_semi_sync_source_status', 'Rpl_semi_sync_master_status', 'Rpl_semi_sync_source_no_tx',
+               'Rpl_semi_sync_master_no_tx']),
 ])
 def test_the_probe_reads_the_source_status_in_one_statement(flavor, names):
     sql = flavor_named(flavor).synchronous_commits_sql()
@@ -130,13 +133,75 @@ def test_the_version_names_the_wait_without_replica():
 @pytest.mark.parametrize('status_rows, expected', [
     ([{'Variable_name': 'Rpl_semi_sync_master_status', 'Value': 'ON'}], True),
     ([{'Variable_name': 'Rpl_semi_sync_source_status', 'Value': 'on'}], True),
-    ([{'Variable_name': 'Rpl_semi_sync_master_status', 'Value': 'OFF'}], False),   # off, or fell back
+    ([{'Variable_name': 'Rpl_semi_sync_master_status', 'Value': 'OFF'}], False),   # no counter: the flag decides
     ([], False),                                                                    # no plugin loaded
     ([{'Variable_name': 'Rpl_semi_sync_source_status', 'Value': None}], None),
     ([{'Variable_name': 'Rpl_semi_sync_source_status', 'Value': 'maybe'}], None),
 ])
 def test_synchronous_from_status(status_rows, expected):
-    assert fmy.synchronous_from_status(status_rows) is expected
+    assert fmy.synchronous_from_status(status_rows)[0] is expected
+
+
+def semi_sync_rows(flag, no_tx, prefix='Rpl_semi_sync_master'):
+    return [{'Variable_name': prefix + '_status', 'Value': flag}, {'Variable_name': prefix + '_no_tx', 'Value': no_tx}]
+
+
+@pytest.mark.parametrize('flag, no_tx, enabled, baseline, expected', [
+    ('ON', '7', True, 2, True),         # waiting for replicas now: a catch-up switched it back on
+    ('OFF', '0', True, None, True),     # never acknowledged a commit alone since its counters started
+    ('OFF', '5', True, 5, True),        # nothing acknowledged alone since it was last seen synchronous
+    ('OFF', '6', True, 5, False),       # one commit returned without a replica since then
+    ('OFF', '5', True, None, False),    # never seen synchronous, and it did acknowledge commits alone
+    ('OFF', '1', True, 9, False),       # the counters were reset since (a restart): 1 since then
+    ('OFF', '0', True, 9, True),        # reset, none since
+    ('OFF', '0', False, None, False),   # source side disabled: its commits are not counted
+    ('OFF', '0', None, None, True),     # the switch could not be read: the counter decides
+    ('OFF', 'x', True, None, False),    # no readable counter: the flag decides
+])
+def test_an_asynchronous_acknowledgement_is_the_no_tx_counter_grown(flag, no_tx, enabled, baseline, expected):
+    for prefix in ('Rpl_semi_sync_master', 'Rpl_semi_sync_source'):
+        verdict, counter = fmy.synchronous_from_status(semi_sync_rows(flag, no_tx, prefix), enabled, baseline)
+        assert verdict is expected
+        assert counter == (int(no_tx) if no_tx.isdigit() else None)
+
+
+def test_source_flag_off():
+    assert fmy.source_flag_off(semi_sync_rows('OFF', '0')) is True
+    assert fmy.source_flag_off(semi_sync_rows('ON', '0')) is False
+    assert fmy.source_flag_off([]) is False
+
+
+class FakeSession(object):
+    """What the driver's synchronous_commits reads: the status rows, then (flag OFF) the enabled switch."""
+
+    def __init__(self, host, answers):
+        self.host, self.port, self.answers = host, 3306, list(answers)
+
+
+def test_the_driver_remembers_the_counter_per_server(monkeypatch):
+    """The probe's verdict over rounds: OFF with the counter still where it was when last seen ON is
+    synchronous; the counter grown is not; another server's counter is its own."""
+    monkeypatch.setattr(fmy, 'rows', lambda conn, sql, params=None: conn.answers.pop(0))
+    driver = fmy.FailoverDriver(SimpleNamespace(engine='mariadb', params={}))
+    enabled = [{'Variable_name': 'rpl_semi_sync_master_enabled', 'Value': 'ON'}]
+    assert driver.synchronous_commits(FakeSession('p1', [semi_sync_rows('ON', '4')])) is True
+    assert driver.synchronous_commits(FakeSession('p1', [semi_sync_rows('OFF', '4'), enabled])) is True
+    assert driver.synchronous_commits(FakeSession('p2', [semi_sync_rows('OFF', '4'), enabled])) is False
+    assert driver.synchronous_commits(FakeSession('p1', [semi_sync_rows('OFF', '5'), enabled])) is False
+    # ...and stays so while it is OFF: those commits may be on no replica
+    assert driver.synchronous_commits(FakeSession('p1', [semi_sync_rows('OFF', '5'), enabled])) is False
+
+
+@pytest.mark.parametrize('message, diverged', [
+    ('primary_host: x:1 cannot replicate from y:3306: the replica has transactions its source does not have '
+     '(0-1-7243): it was written to directly', True),
+    ('primary_host: the replica SQL thread stopped: An attempt was made to binlog GTID 0-1-1 which would create '
+     'an out-of-order sequence number with existing GTID 0-2-3, and gtid strict mode is enabled', True),
+    ('the source refuses the replication user: Access denied', False),
+    ('', False),
+])
+def test_a_rejoin_reseeds_only_a_diverged_history(message, diverged):
+    assert fmy.diverged_history(message) is diverged
 
 
 def params(**given):
@@ -173,3 +238,73 @@ def test_a_negative_timeout_is_named_before_the_durability():
     with pytest.raises(DbopsError) as caught:
         check_options(params(semi_sync_timeout=-5))
     assert 'milliseconds' in str(caught.value) and caught.value.parameter == 'semi_sync_timeout'
+
+
+def test_waiting_for_a_rejoined_node_leaves_what_the_primary_was_seen_doing(monkeypatch):
+    """The watcher's rejoin waits for the old primary to answer: that node (read-only, its semi-sync source
+    side off) says nothing of the primary's commits, so synchronous_seen stays as the primary's probe left it
+    (it once read "asynchronous" there, and a primary killed before the next round was refused a failover)."""
+    class Session(object):
+        def close(self):
+            pass
+
+    node = SimpleNamespace(name='old-primary', running=True)
+    cluster = SimpleNamespace(engine='mariadb', params={'probe_timeout': 1}, refresh=lambda n: None)
+    driver = fmy.FailoverDriver(cluster)
+    monkeypatch.setattr(driver, '_conn', lambda n, timeout=None: Session())
+    monkeypatch.setattr(fmy, 'scalar', lambda conn, sql, params=None: 1)
+    monkeypatch.setattr(driver, 'controller_probe', lambda n: pytest.fail('the primary probe asked a rejoined node'))
+    driver.synchronous_seen = (123.0, True)
+    driver._wait_answering(node, 5, 0.1, '%s did not answer')
+    assert driver.synchronous_seen == (123.0, True)
+
+
+def test_a_node_that_refuses_the_login_answers(monkeypatch):
+    node = SimpleNamespace(name='n', running=True)
+    driver = fmy.FailoverDriver(SimpleNamespace(engine='mariadb', params={}, refresh=lambda n: None))
+
+    def refused(n, timeout=None):
+        raise DbopsError('Access denied', 'login_password')
+
+    monkeypatch.setattr(driver, '_conn', refused)
+    assert driver.answers_query(node) is True
+
+    def unreachable(n, timeout=None):
+        raise DbopsError('cannot connect', 'login_host')
+
+    monkeypatch.setattr(driver, '_conn', unreachable)
+    assert driver.answers_query(node) is False
+
+
+def test_an_emptied_node_forgets_its_first_start_before_it_replicates(monkeypatch):
+    """A rebuilt MariaDB node's first start gave it GTIDs (0-<server_id>-1..3) that the primary's history may
+    hold higher ones of under its server_id: nothing looks errant, and replicating from an empty position hits
+    gtid_strict_mode's out-of-order error (the fault suite's cycles). It is reset before it is re-pointed; a
+    node that holds anything else is not."""
+    class Session(object):
+        def close(self):
+            pass
+
+    done = []
+    node = SimpleNamespace(name='db2', running=True, inspect={'Id': 'c2', 'Config': {'Image': 'i'}})
+    docker = SimpleNamespace(stop=lambda *a: done.append('stop'), start=lambda *a: done.append('start'),
+                             run_once=lambda *a: (0, ''))
+    cluster = SimpleNamespace(engine='mariadb', params={'wait_timeout': 5}, refresh=lambda n: None, docker=docker,
+                              adapter=SimpleNamespace(data_dir='/var/lib/mysql'))
+    driver = fmy.FailoverDriver(cluster)
+    monkeypatch.setattr(driver, '_conn', lambda n, timeout=None: Session())
+    monkeypatch.setattr(driver, '_data_volume', lambda n: 'db2-data')
+    monkeypatch.setattr(driver, '_wait_answering', lambda *a: done.append('answering'))
+    monkeypatch.setattr(driver, 'repoint', lambda n, p, wait_while_progressing=False: done.append(
+        'repoint, waiting while it replays' if wait_while_progressing else 'repoint'))
+    monkeypatch.setattr(fmy.repl, 'replica_status', lambda conn, info=None: None)
+    monkeypatch.setattr(fmy.replay, 'fresh_node_problem', lambda conn, status: None)
+    monkeypatch.setattr(fmy.replay, 'reset_fresh_node', lambda conn: done.append('reset'))
+    driver._reseed_by_initialising(node, SimpleNamespace(name='db1'))
+    assert done == ['stop', 'start', 'answering', 'reset', 'repoint, waiting while it replays']
+
+    del done[:]
+    monkeypatch.setattr(fmy.replay, 'fresh_node_problem', lambda conn, status: 'it holds 1 table(s)')
+    with pytest.raises(DbopsError) as refused:
+        driver._reseed_by_initialising(node, SimpleNamespace(name='db1'))
+    assert 'it holds 1 table(s)' in refused.value.message and done == ['stop', 'start', 'answering']
