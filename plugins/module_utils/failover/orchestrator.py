@@ -74,10 +74,14 @@ class Failover(object):
         A primary whose container Docker reports stopped (exited or dead, not restarting) has no server
         process to ask: the controller and Docker both say so, at once, instead of every observer waiting
         out probe_timeout on an address nobody holds any more. Still ``probes`` rounds, each looking again.
-        A paused container runs, so the probes decide."""
+        A container Docker reports paused (frozen: its processes cannot answer anyone) is not asked either:
+        {'controller': False, 'paused': False}, a round that costs nothing; the watcher still spaces such
+        rounds probe_timeout apart (what asking would have taken), so a brief pause is no failover."""
         from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
         if container_stopped(self.cluster.refresh(primary)):
             return {'controller': False, 'docker': False}
+        if ((primary.inspect or {}).get('State') or {}).get('Paused'):
+            return {'controller': False, 'paused': False}
         exchange = ProbeExchange(self.driver.probe_request, self.driver.probe_answer_bytes)
         observers = [node for node in self.cluster.nodes if node is not primary]
         timeout = self.params.get('probe_timeout') or 1
@@ -105,7 +109,9 @@ class Failover(object):
         rounds = []
         for number in range(probes):
             if number:
-                time.sleep(interval)
+                # A round that found the container paused asked nobody: wait what asking would have taken.
+                paused = 'paused' in rounds[-1]
+                time.sleep(max(interval, self.params.get('probe_timeout') or 1) if paused else interval)
             rounds.append(self.observe(primary))
             if not round_says_dead(rounds[-1]):
                 break       # one round that sees it alive (or cannot decide) ends the check
