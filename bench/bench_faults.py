@@ -129,6 +129,8 @@ NET_DELAY = os.path.join(HERE, 'net_delay.py')
 # What a run's record keeps of each watcher event.
 WATCHER_LOG_KEYS = ('ts', 'event', 'step', 'primary', 'old_primary', 'new_primary', 'repaired', 'error', 'node',
                     'reason', 'docker_event')
+STEP_WAIT_S = 120       # how long a fault waits for the failover step it is timed on (a promotion once took 58 s)
+WATCHER_REJOIN_WAIT_S = 20     # after a restore, how long the restarted watcher's own pending rejoin is waited for
 ENDPOINT_READY_S = 30   # how long a run waits for a first write through the endpoint before its fault
 OBSERVE_S = 75          # after a fault is healed, how long the endpoint client is given to write again
 DIRECT_BASE = 1000000000    # the direct client's ids: far above the endpoint client's
@@ -497,7 +499,7 @@ def _kill_watcher_when(bench, primary, fault):
     watch = WatcherLog(cluster)
     DOCKER.api.kill(primary)
     killed_primary = time.time()
-    seen = watch.wait_step(step, 60)
+    seen = watch.wait_step(step, STEP_WAIT_S)
     record = {'not_servers': [bench.server_ids[primary]], 'watcher_kill_step': step, 'watcher_kill_trigger': seen}
     if seen is None:
         record['healed_at'] = time.time()
@@ -575,7 +577,7 @@ def fault_double_fault_after_promotion(bench, primary, _clients):
     try:
         DOCKER.api.kill(primary)
         killed_primary = time.time()
-        seen = watch.wait_step('promoted', 60)
+        seen = watch.wait_step('promoted', STEP_WAIT_S)
         promoted = poll.promoted() if seen == 'step' else None
     finally:
         poll.close()
@@ -970,9 +972,25 @@ class Bench(object):
             notes['rebuilt'] = True
             return notes
         # The watcher learns the nodes' state as it probes; a restart makes it start from the cluster as it is.
+        restarted = time.time()
         fo.restart_watcher(self.cluster, primary)
+        # Its record may still say the old primary's rejoin is pending (re-joined here by hand): it tries it a few
+        # rounds after its start. The next fault waits for that rejoin's outcome: a rejoin that stops a node
+        # while the fault kills the primary made a double fault of a single one (PostgreSQL, twice).
+        notes['watcher_rejoin'] = self.wait_watcher_rejoin(restarted)
         self.primary = primary
         return notes
+
+    def wait_watcher_rejoin(self, since, timeout=WATCHER_REJOIN_WAIT_S):
+        """The outcome of the rejoin a restarted watcher makes of its own ('rejoined' / 'rejoin_refused'), or
+        None when it logged none within timeout (nothing pending)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            done = [e for e in fo.watcher_events(self.cluster, since) if e.get('event') in ('rejoined', 'rejoin_refused')]
+            if done:
+                return done[0]['event']
+            time.sleep(1.0)
+        return None
 
     def ensure_ready(self):
         """The cluster healthy around its primary; when it is not, restored (or rebuilt), and what was found
