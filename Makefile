@@ -84,8 +84,8 @@ bench-failover: venv images
 	TRIALS=$${TRIALS:-10} ASYNC_TRIALS=$${ASYNC_TRIALS:-3} $(VENV)/bin/python bench/bench_failover.py
 
 ## make bench-faults: the fault suite under load (kill -9, pause, partitions, the watcher killed mid-failover, double
-## fault, replicas down, slow primary, kill/rejoin cycles); ENGINES=, FAULTS=, RUNS=3, CYCLES=10, QUICK=1 (CI mode);
-## bench/results/faults.json
+## faults, a frozen replica, replicas down, slow primary, 800 ms network delay, kill/rejoin cycles); ENGINES= (also
+## postgres-one-standby), FAULTS=, RUNS=3, CYCLES=10, QUICK=1 (CI mode); bench/results/faults.json
 bench-faults: venv images
 	$(VENV)/bin/python bench/bench_faults.py
 
