@@ -116,8 +116,15 @@ class Flavor(AbstractBase):
         """(option, value) that makes a replica follow its source by GTID."""
 
     def change_source_options(self, keyword):
-        """The options after host, port, user and password."""
-        return ['%s=%s' % self.gtid_positioning()]
+        """The options after host, port, user and password.
+
+        A connect retry of 1 s (the default is 60): an IO thread that lost its source tries again every
+        second instead of sleeping a minute, so a replica re-pointed or healed follows at once. With the
+        short replica net timeout the cluster role sets (4 s, heartbeat 2 s; orchestrator's advice for
+        failure detection), a connection attempt to a dead source ends within 4 s: STOP SLAVE on a
+        candidate waits for its IO thread, and one blocked in a 60 s connect held a promotion for 58 s
+        (fault suite, ten cycles, MariaDB 11.8)."""
+        return ['%s=%s' % self.gtid_positioning(), '%s_CONNECT_RETRY=1' % keyword]
 
     def change_source_sql(self, host, port, user, password=None, password_placeholder=True):
         """The statement that points a replica at its source, as ``(sql, params)``.

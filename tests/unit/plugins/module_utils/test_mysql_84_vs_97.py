@@ -299,7 +299,7 @@ def test_flavor_statements_are_the_replica_source_forms_on_both_lines(line):
     }
     sql, params = flavor.change_source_sql('db1', 3306, 'repl', 'secret')
     assert sql == ('CHANGE REPLICATION SOURCE TO SOURCE_HOST=%s, SOURCE_PORT=%s, SOURCE_USER=%s, SOURCE_PASSWORD=%s, '
-                   'SOURCE_AUTO_POSITION=1, GET_SOURCE_PUBLIC_KEY=1')
+                   'SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1')
     assert params == ('db1', 3306, 'repl', 'secret')
     for statement in list(chosen.values()) + [sql]:
         assert not any(' '.join(statement.split()).startswith(old) for old in STATEMENTS_REMOVED_IN_84), statement
@@ -363,7 +363,7 @@ def test_configure_replica_runs_on_both_lines(line, monkeypatch):
         'SET GLOBAL read_only = ON',
         'START REPLICA']
     assert replica.executed[0] == ('CHANGE REPLICATION SOURCE TO SOURCE_HOST=%s, SOURCE_PORT=%s, SOURCE_USER=%s, '
-                                   'SOURCE_PASSWORD=%s, SOURCE_AUTO_POSITION=1, GET_SOURCE_PUBLIC_KEY=1')
+                                   'SOURCE_PASSWORD=%s, SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1')
     assert replica.source == ('db1', 3306, 'repl') and replica.threads
     # A rerun finds it replicating from the same source: nothing to do.
     assert repl.configure_replica(replica, 'db1', 3306, 'repl', 'Repl-pass', wait_timeout=2) == (False, [])

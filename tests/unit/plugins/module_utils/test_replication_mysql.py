@@ -29,14 +29,14 @@ def test_parse_server_version(text, expected):
 def test_change_source_mariadb():
     sql, params = repl.change_source_sql('mariadb', (10, 11, 18), 'db1', 3306, 'repl', 'pw')
     assert sql == ('CHANGE MASTER TO MASTER_HOST=%s, MASTER_PORT=%s, MASTER_USER=%s, MASTER_PASSWORD=%s, '
-                   'MASTER_USE_GTID=slave_pos')
+                   'MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1')
     assert params == ('db1', 3306, 'repl', 'pw')
 
 
 def test_change_source_mysql_8_0_23_and_later():
     sql, params = repl.change_source_sql('mysql', (8, 4, 3), 'db1', '3307', 'repl', 'pw')
     assert sql == ('CHANGE REPLICATION SOURCE TO SOURCE_HOST=%s, SOURCE_PORT=%s, SOURCE_USER=%s, '
-                   'SOURCE_PASSWORD=%s, SOURCE_AUTO_POSITION=1, GET_SOURCE_PUBLIC_KEY=1')
+                   'SOURCE_PASSWORD=%s, SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1')
     assert params == ('db1', 3307, 'repl', 'pw')
     assert repl.change_source_sql('mysql', (8, 0, 23), 'h', 1, 'u', 'p')[0].startswith('CHANGE REPLICATION SOURCE')
 
@@ -44,9 +44,9 @@ def test_change_source_mysql_8_0_23_and_later():
 def test_change_source_older_mysql():
     sql = repl.change_source_sql('mysql', (8, 0, 22), 'h', 3306, 'u', 'p')[0]
     assert sql == ('CHANGE MASTER TO MASTER_HOST=%s, MASTER_PORT=%s, MASTER_USER=%s, MASTER_PASSWORD=%s, '
-                   'MASTER_AUTO_POSITION=1, GET_MASTER_PUBLIC_KEY=1')
+                   'MASTER_AUTO_POSITION=1, MASTER_CONNECT_RETRY=1, GET_MASTER_PUBLIC_KEY=1')
     sql = repl.change_source_sql('mysql', (5, 7, 44), 'h', 3306, 'u', 'p')[0]
-    assert sql.endswith('MASTER_PASSWORD=%s, MASTER_AUTO_POSITION=1')
+    assert sql.endswith('MASTER_PASSWORD=%s, MASTER_AUTO_POSITION=1, MASTER_CONNECT_RETRY=1')
 
 
 def test_change_source_without_password_clause():
