@@ -143,6 +143,23 @@ def image_available(client, image):
         return False
 
 
+def container_names(client, prefix, **filters):
+    """Names of the containers whose name starts with ``prefix``, from ONE listing call: containers.list()
+    inspects each container it lists, and another test's container removed meanwhile fails it (NotFound)."""
+    filters = dict(filters, name=prefix)
+    names = [(summary.get('Names') or ['/'])[0].lstrip('/') for summary in client.api.containers(all=True, filters=filters)]
+    return sorted(name for name in names if name.startswith(prefix))
+
+
+def remove_containers(client, prefix):
+    """Remove (with their anonymous volumes) the containers named ``prefix``..., gone ones included."""
+    for name in container_names(client, prefix):
+        try:
+            client.api.remove_container(name, force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+
+
 def remove_everything(client, name):
     for container in client.containers.list(all=True, filters={'name': '^/%s$' % name}):
         container.remove(force=True, v=True)

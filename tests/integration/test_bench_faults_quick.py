@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, container_names
 
 # a fault benchmark: its failovers and false-failover count are judged on a quiet machine (make integration runs it alone).
 pytestmark = pytest.mark.alone
@@ -57,7 +57,7 @@ def test_quick_fault_suite_loses_nothing(docker_client, local_images, tmp_path):
     assert all(r['acked_endpoint'] > 0 and r['acked_direct'] > 0 for r in runs), runs
 
     # Nothing of the run is left behind.
-    assert not [c.name for c in docker_client.containers.list(all=True) if c.name.startswith('bft-mariadb')
-                or c.name in ('bft-db1', 'bft-db2', 'bft-db3')]
+    assert not container_names(docker_client, 'bft-mariadb') + [
+        n for n in container_names(docker_client, 'bft-db') if n in ('bft-db1', 'bft-db2', 'bft-db3')]
     assert not [n.name for n in docker_client.networks.list() if n.name.startswith('bft-mariadb')]
     assert not [v.name for v in docker_client.volumes.list() if v.name.startswith(('bft-db1-', 'bft-db2-', 'bft-db3-'))]

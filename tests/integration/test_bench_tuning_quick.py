@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, container_names
 
 # a benchmark: its connection storm and figures are taken on a quiet machine (make integration runs it alone).
 pytestmark = pytest.mark.alone
@@ -56,6 +56,6 @@ def test_quick_benchmark_runs_every_config(docker_client, local_images, tmp_path
 
     # Nothing of the run is left behind: its containers, volumes and network share its prefix.
     prefix = meta['prefix']
-    assert not [c.name for c in docker_client.containers.list(all=True) if c.name.startswith(prefix)]
+    assert not container_names(docker_client, prefix)
     assert not [v.name for v in docker_client.volumes.list() if v.name.startswith(prefix)]
     assert not [n.name for n in docker_client.networks.list() if n.name.startswith(prefix)]

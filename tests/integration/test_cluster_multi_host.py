@@ -18,7 +18,7 @@ import uuid
 
 import pytest
 
-from conftest import COLLECTIONS, ROOT, ip_on, mysql_query, pg_query, run_module, wait_for
+from conftest import COLLECTIONS, ROOT, container_names, ip_on, remove_containers, mysql_query, pg_query, run_module, wait_for
 
 HOSTS_PLAY = r'''
 - name: The nodes, each standing in for a host of its own
@@ -157,15 +157,13 @@ class Cluster(object):
 
     def leftovers(self):
         """Containers, volumes and networks named after this test's prefix."""
-        return ([c.name for c in self.client.containers.list(all=True) if c.name.startswith(self.prefix)]
+        return (container_names(self.client, self.prefix)
                 + [v.name for v in self.client.volumes.list() if v.name.startswith(self.prefix)]
                 + [n.name for n in self.client.networks.list() if n.name.startswith(self.prefix)])
 
     def remove(self):
         code, output = self.run('absent')
-        for container in self.client.containers.list(all=True):
-            if container.name.startswith(self.prefix):
-                container.remove(force=True, v=True)
+        remove_containers(self.client, self.prefix)
         for volume in self.client.volumes.list():
             if volume.name.startswith(self.prefix):
                 volume.remove(force=True)

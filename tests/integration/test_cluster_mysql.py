@@ -22,7 +22,7 @@ import pymysql
 import pytest
 
 from conftest import (
-    TEST_LABEL, engine_versions, free_local_ports, mysql_query, nodes_play, require_image, retry, run_module,
+    TEST_LABEL, engine_versions, remove_containers, free_local_ports, mysql_query, nodes_play, require_image, retry, run_module,
     run_playbook, wait_for)
 
 # The status variable that counts semi-sync replicas, by flavor
@@ -126,9 +126,7 @@ def cluster(docker_client, tmp_path, request):
     made = Cluster(tmp_path, flavor, image)
     yield made
     made.run('absent')
-    for container in docker_client.containers.list(all=True):
-        if container.name.startswith(made.prefix):
-            container.remove(force=True, v=True)
+    remove_containers(docker_client, made.prefix)
     for volume in docker_client.volumes.list():
         if volume.name.startswith(made.prefix):
             volume.remove(force=True)

@@ -20,7 +20,7 @@ import pymysql
 import pytest
 
 from conftest import (
-    TEST_LABEL, free_local_ports, mysql_query, nodes_play, require_image, run_module, run_playbook, wait_for)
+    TEST_LABEL, container_names, free_local_ports, remove_containers, mysql_query, nodes_play, require_image, run_module, run_playbook, wait_for)
 
 MYSQL_IMAGE = 'localhost/dbops/mysql:9.7'
 ROUTER_IMAGE = 'localhost/dbops/mysql-router:9.7'
@@ -112,15 +112,13 @@ class RouterCluster(object):
 
     def ours(self, docker_client):
         """Names of the containers and volumes this cluster's prefix made."""
-        containers = [c.name for c in docker_client.containers.list(all=True) if c.name.startswith(self.prefix)]
+        containers = container_names(docker_client, self.prefix)
         volumes = [v.name for v in docker_client.volumes.list() if v.name.startswith(self.prefix)]
         return containers + volumes
 
 
 def remove_cluster(docker_client, made):
-    for container in docker_client.containers.list(all=True):
-        if container.name.startswith(made.prefix):
-            container.remove(force=True, v=True)
+    remove_containers(docker_client, made.prefix)
     for volume in docker_client.volumes.list():
         if volume.name.startswith(made.prefix):
             volume.remove(force=True)

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import base_args, container_ip, mysql_query, pg_query, remove_everything, run_module
+from conftest import base_args, container_ip, container_names, mysql_query, pg_query, remove_everything, run_module
 
 ROWS = 500
 
@@ -85,7 +85,7 @@ def test_failed_change_is_undone(engine, config_path, bad, blamed, words, with_r
     assert container_id == identity_before[0], 'the previous container was not the one brought back'
     assert _config_file(docker_client, name, config_path) == config_before
     assert ledger() == rows_before
-    assert not [c.name for c in docker_client.containers.list(all=True) if c.name.startswith(name + '-dbops-')]
+    assert not container_names(docker_client, name + '-dbops-')
     # The same call again is refused the same way; the server stays up.
     again = run_module('db_container', base_args(name, engine, **overrides))
     assert again.failed and _started_at(docker_client, name)[2] == 'running'

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import uuid
 
-from conftest import COLLECTIONS, ROOT
+from conftest import COLLECTIONS, ROOT, container_names
 
 
 def playbook(name, *extra):
@@ -87,4 +87,4 @@ def test_cluster_guide(local_images, docker_client):
     finally:
         code, output = playbook('cluster.yml', *(args + ['-e', 'example_state=absent']))
         assert code == 0, output[-2000:]
-        assert not [c.name for c in docker_client.containers.list(all=True) if c.name.startswith(prefix)]
+        assert not container_names(docker_client, prefix)

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import base_args, mysql_query, nodes_play, require_image, retry, run_module, run_playbook, wait_for
+from conftest import base_args, container_names, mysql_query, nodes_play, remove_containers, require_image, retry, run_module, run_playbook, wait_for
 
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import failover as fmy
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.adapter import mysql_connect
@@ -227,7 +227,7 @@ def test_the_role_refuses_what_contradicts_required(docker_client, tmp_path, rol
     assert code != 0, output[-3000:]
     for word in words + ['Nothing was changed']:
         assert word in output, (word, output[-3000:])
-    assert not [c.name for c in docker_client.containers.list(all=True) if c.name.startswith(prefix)]
+    assert not container_names(docker_client, prefix)
     assert not [n.name for n in docker_client.networks.list() if n.name.startswith(prefix)]
 
 
@@ -251,9 +251,7 @@ def test_the_role_under_preferred_uses_the_users_timeout(docker_client, tmp_path
     finally:
         run_playbook(playbook, tmp_path / 'vars.json', dict(variables, mysql_cluster_state='absent',
                                                             mysql_purge_data=True))
-        for container in docker_client.containers.list(all=True):
-            if container.name.startswith(prefix):
-                container.remove(force=True, v=True)
+        remove_containers(docker_client, prefix)
         for net in docker_client.networks.list():
             if net.name.startswith(prefix):
                 net.remove()

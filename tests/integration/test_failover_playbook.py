@@ -17,7 +17,7 @@ import uuid
 import pymysql
 import yaml
 
-from conftest import COLLECTIONS, ROOT
+from conftest import COLLECTIONS, ROOT, container_names
 
 ROOT_PASSWORD = 'Fo-root-%s' % uuid.uuid4().hex[:10]
 APP_PASSWORD = 'Fo-app-%s' % uuid.uuid4().hex[:10]
@@ -140,4 +140,4 @@ def test_failover_playbook_reaches_docker_through_the_variable_and_switches_over
         code, output = playbook(inv, 'watcher.yml', '-e', 'watcher_state=absent')
         code2, output2 = playbook(inv, 'cluster.yml', '-e', 'cluster_state=absent', '-e', 'cluster_purge_data=true')
         assert code == 0 and code2 == 0, (output + output2)[-3000:]
-        assert not [c.name for c in docker_client.containers.list(all=True) if c.name.startswith(prefix)]
+        assert not container_names(docker_client, prefix)

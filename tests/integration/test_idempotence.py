@@ -22,7 +22,7 @@ import uuid
 
 import pytest
 
-from conftest import COLLECTIONS, ROOT, base_args, free_local_ports, remove_everything, run_module
+from conftest import COLLECTIONS, ROOT, base_args, container_names, free_local_ports, remove_everything, run_module
 
 AUDITS = 10
 # Findings that measure the server's age: their current value moves with the clock, not with the audit.
@@ -236,7 +236,7 @@ def test_make_demo_twice_changes_nothing_the_second_time(local_images, docker_cl
         assert dict((p.name, p.read_text()) for p in (tmp_path / 'reports').iterdir()) == reports
     finally:
         code, output = ansible_playbook_here(['-i', inventory, playbooks[0], '-e', 'demo_state=absent'] + extra)
-        leftovers = [c.name for c in docker_client.containers.list(all=True) if c.name.startswith(prefix)]
+        leftovers = container_names(docker_client, prefix)
         for name in leftovers:
             remove_everything(docker_client, name)
         for volume in docker_client.volumes.list():

@@ -27,8 +27,8 @@ import time
 
 import pytest
 
-from conftest import (COLLECTIONS, ROOT, TEST_LABEL, base_args, image_available, ip_on, mysql_query, pg_query, retry,
-                      run_module, wait_for)
+from conftest import (COLLECTIONS, ROOT, TEST_LABEL, base_args, container_names, image_available, ip_on, mysql_query, pg_query,
+                      remove_containers, retry, run_module, wait_for)
 
 
 def _pg_connect(host):
@@ -119,12 +119,20 @@ def webhook_posts(container):
     return posts
 
 
+def monitoring_containers(client, prefix, dbs):
+    """The monitoring role's containers of this test: its stack (prefix-...) and the exporters of its servers."""
+    label = 'dbops.component=monitoring'
+    names = container_names(client, prefix, label=label)
+    for db in dbs:
+        names += [name for name in container_names(client, db + '-exporter', label=label) if name == db + '-exporter']
+    return sorted(set(names))
+
+
 def remove_monitoring(client, prefix, names):
     wanted = set([prefix + '-prometheus', prefix + '-alertmanager', prefix + '-grafana', prefix + '-receiver']
                  + [name + '-exporter' for name in names])
-    for container in client.containers.list(all=True, filters={'label': 'test.dbops=true'}):
-        if container.name in wanted:
-            container.remove(force=True, v=True)
+    for name in wanted:
+        remove_containers(client, name)
     for volume in client.volumes.list(filters={'label': 'test.dbops=true'}):
         if volume.name.startswith(prefix + '-') or any(volume.name.startswith(n + '-exporter') for n in names):
             volume.remove(force=True)
@@ -311,14 +319,12 @@ def test_prometheus_scrapes_exporters_and_alerts(docker_client, local_images, co
 
         # No password in what `docker inspect` shows of any monitoring container.
         secrets = (EXPORTER_PASSWORD, ROOT_PASSWORD, 'Graf-pw-1')
-        monitoring = [c for c in docker_client.containers.list(all=True, filters={'label': 'dbops.component=monitoring'})
-                      if c.name.startswith(prefix) or c.name in [n + '-exporter' for n in dbs]]
-        assert sorted(c.name for c in monitoring) == sorted(
-            [prefix + '-prometheus', prefix + '-alertmanager'] + [n + '-exporter' for n in dbs])
-        for container in monitoring:
-            inspect = json.dumps(docker_client.api.inspect_container(container.id))
-            assert not any(secret in inspect for secret in secrets), container.name
-            assert 'PASSWORD=' not in inspect and 'DATA_SOURCE_NAME' not in inspect, container.name
+        monitoring = monitoring_containers(docker_client, prefix, dbs)
+        assert monitoring == sorted([prefix + '-prometheus', prefix + '-alertmanager'] + [n + '-exporter' for n in dbs])
+        for name in monitoring:
+            inspect = json.dumps(docker_client.api.inspect_container(name))
+            assert not any(secret in inspect for secret in secrets), name
+            assert 'PASSWORD=' not in inspect and 'DATA_SOURCE_NAME' not in inspect, name
 
         # Same variables again: nothing changes.
         code, output = playbook(tmp_path, variables)
@@ -366,8 +372,7 @@ def test_prometheus_scrapes_exporters_and_alerts(docker_client, local_images, co
         # The role removes what it made.
         code, output = playbook(tmp_path, dict(variables, monitoring_state='absent'))
         assert code == 0, output[-3000:]
-        assert not [c for c in docker_client.containers.list(all=True, filters={'label': 'dbops.component=monitoring'})
-                    if c.name.startswith(prefix) or c.name in [n + '-exporter' for n in dbs]]
+        assert not monitoring_containers(docker_client, prefix, dbs)
         assert not docker_client.networks.list(names=[prefix])
     finally:
         for name in dbs:

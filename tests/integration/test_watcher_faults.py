@@ -27,7 +27,8 @@ import pymysql
 import pytest
 
 from conftest import (
-    TEST_LABEL, free_local_ports, mysql_query, nodes_play, pg_query, require_image, run_module, run_playbook, wait_for)
+    TEST_LABEL, free_local_ports, mysql_query, nodes_play, pg_query, remove_containers, require_image, run_module,
+    run_playbook, wait_for)
 
 # Detection time is bounded (KILL_TO_FAILOVER_BOUND_S): judged with nothing else running (make integration).
 pytestmark = pytest.mark.alone
@@ -190,9 +191,7 @@ class Cluster(object):
             conn.close()
 
     def remove(self):
-        for container in self.docker.containers.list(all=True):
-            if container.name.startswith(self.prefix):
-                container.remove(force=True, v=True)
+        remove_containers(self.docker, self.prefix)
         for volume in self.docker.volumes.list():
             if volume.name.startswith(self.prefix):
                 volume.remove(force=True)
