@@ -163,6 +163,17 @@ class DockerHelper(object):
                     break
         return found
 
+    def carriers_mounting(self, volume):
+        """[(id, running)] of the collection's one-shot carrier containers that mount ``volume``: normally
+        none; one left by a process killed mid-job (its own removal never ran) may still be running."""
+        return [(summary['Id'], summary.get('State') == 'running')
+                for summary in self.api.containers(all=True, filters={'label': CARRIER_LABEL, 'volume': volume})]
+
+    def carrier_volumes(self, prefix):
+        """Names of the collection's carrier volumes (CARRIER_LABEL) whose name starts with ``prefix``."""
+        listed = self.api.volumes(filters={'label': CARRIER_LABEL}) or {}
+        return sorted(v['Name'] for v in listed.get('Volumes') or [] if v['Name'].startswith(prefix))
+
     def rename(self, container_id, name):
         self.api.rename(container_id, name)
 

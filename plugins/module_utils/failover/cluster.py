@@ -11,6 +11,7 @@ import time
 from collections import namedtuple
 
 from ansible_collections.dbops.containers.plugins.module_utils import targets
+from ansible_collections.dbops.containers.plugins.module_utils.common import login_errors
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.docker.helper import MANAGED_LABEL
 from ansible_collections.dbops.containers.plugins.module_utils.engines.registry import get_adapter
@@ -166,6 +167,16 @@ class Cluster(object):
 
     def connect(self, node, timeout=None):
         """A read-write session on node as the superuser (or login_user): the failover changes servers."""
+        if not node.host:
+            self.refresh(node)      # not running (or not on the network) when first looked at: maybe now
+        if not node.host:
+            # No address to connect to: a client library given none would try its local default (libpq a
+            # Unix socket) and report "None:5432", naming neither the node nor the reason.
+            error = DbopsError('%s has no address%s: its container is not running, or not connected to the '
+                               'network' % (node.name, ' on network %s' % self.params['network']
+                                            if self.params.get('network') else ''), 'nodes')
+            error.cause, error.detail = login_errors.UNREACHABLE, 'no address'
+            raise error
         try:
             return self.adapter.connect(node.host, node.port, self.params.get('login_user') or self.adapter.superuser,
                                         self.superuser_password(node), self.params.get('login_db'),

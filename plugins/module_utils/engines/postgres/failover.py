@@ -343,28 +343,103 @@ class FailoverDriver(SqlFailoverDriver):
     # ------------------------------------------------------------------ rejoin
     def rejoin(self, node, primary, rewind=True, wait=None):
         """Start the old primary as the new primary's standby: pg_rewind first when its history diverged
-        (rewind), after a copy of its data into a new volume (last_rejoin_kept)."""
+        (rewind), after a copy of its data into a new volume (last_rejoin_kept).
+
+        What the rejoin needs from the primary and the options is checked before the node is stopped: a
+        primary that does not answer is a refusal that changes nothing. A step that fails once the node is
+        stopped starts it again, fenced (read-only), when it was running: the cluster's next failover must
+        still be able to read it."""
         docker = self.cluster.docker
         self.last_rejoin_kept = None
         self.cluster.refresh(node)
-        if node.running:
+        self.cluster.refresh(primary)
+        volume_name, mount_point, data = self._data_layout(node)
+        self._clear_earlier_rejoin(node, volume_name)
+        self._checkpoint_primary(node, primary)
+        password = self.cluster.superuser_password(primary)
+        replication_password = self.cluster.replication_password()
+        if not replication_password:
+            raise DbopsError('set replication_password_file: the rejoined standby needs it in its passfile. '
+                             'Nothing was changed', 'replication_password_file')
+        was_running = node.running
+        if was_running:
             docker.stop(node.inspect['Id'], 30)
-        image = node.inspect['Config']['Image']
-        superuser = self.params.get('login_user') or 'postgres'
-        # A standby promoted moments ago has not written a checkpoint on its new timeline yet, and
-        # pg_rewind reads the source's timeline from its last checkpoint: it would see the old timeline,
-        # say "no rewind required" and leave a diverged target (PostgreSQL manual, pg_rewind notes).
-        conn = self._conn(primary, 5)
         try:
+            self._rewind_and_point(node, primary, rewind, password, replication_password,
+                                   (volume_name, mount_point, data))
+        except Exception as exc:
+            if not was_running:
+                raise
+            not_started = self._start_fenced(node)
+            if not isinstance(exc, DbopsError):
+                raise
+            raise DbopsError('%s; %s' % (exc.message, 'it was started again, fenced (standby.signal: a read-only '
+                                         'standby)' if not_started is None
+                                         else 'it could not be started again (%s)' % not_started), exc.parameter)
+        docker.set_restart_policy(node.inspect['Id'], 'unless-stopped')
+        docker.start(node.inspect['Id'])
+        if not self._wait_streaming_after_start(node, wait or self.params.get('wait_timeout') or 60):
+            # A node that does not follow the new primary must not look like a candidate for the
+            # next failover (it would bring back a diverged history): fenced again, stopped. Its restart
+            # policy 'no' tells the next failover it acknowledged nothing (durability does not wait for it).
+            docker.set_restart_policy(node.inspect['Id'], 'no')
+            docker.stop(node.inspect['Id'], 30)
+            raise DbopsError('%s does not stream from %s%s' % (
+                node.name, primary.name, ' after pg_rewind (its output: %s)' % self.last_rewind_output[-600:]
+                if rewind else ''), 'wait_timeout')
+        self.enable_sync(primary)
+
+    def _checkpoint_primary(self, node, primary):
+        """The primary node will follow answers and is a primary: a CHECKPOINT there, before anything changes.
+
+        A standby promoted moments ago has not written a checkpoint on its new timeline yet, and pg_rewind
+        reads the source's timeline from its last checkpoint: it would see the old timeline, say "no rewind
+        required" and leave a diverged target (PostgreSQL manual, pg_rewind notes)."""
+        try:
+            conn = self._conn(primary, 5)
+        except DbopsError as exc:
+            raise DbopsError('%s cannot follow %s, which does not answer (%s). Nothing was changed: %s is as it was'
+                             % (node.name, primary.name, exc.message, node.name), 'nodes')
+        try:
+            if scalar(conn, 'SELECT pg_is_in_recovery()'):
+                raise DbopsError('%s cannot follow %s, which is a standby, not the primary. Nothing was changed'
+                                 % (node.name, primary.name), 'nodes')
             execute(conn, 'CHECKPOINT')
         finally:
             conn.close()
-        password = self.cluster.superuser_password(primary)
+
+    def _clear_earlier_rejoin(self, node, volume_name):
+        """What a rejoin interrupted by its process's end (a watcher stopped during pg_rewind) left: its
+        one-shot container may still run on the node's data (then nothing is changed: two pg_rewind on one
+        data directory would ruin it), its carrier volume (the superuser's passfile) is removed."""
+        docker = self.cluster.docker
+        busy = [cid[:12] for cid, running in docker.carriers_mounting(volume_name) if running]
+        if busy:
+            raise DbopsError('%s: a job of an earlier, interrupted rejoin still runs on its data volume %s (container '
+                             '%s). Nothing was changed; the rejoin can run once it has ended'
+                             % (node.name, volume_name, ', '.join(busy)), 'nodes')
+        for stale in docker.carrier_volumes('%s-rewind-' % node.name):
+            try:
+                users = docker.carriers_mounting(stale)
+                if any(running for _cid, running in users):
+                    continue
+                for cid, _running in users:
+                    docker.remove_container(cid)
+                docker.remove_volume(stale)
+            except Exception:  # noqa: BLE001 - a leftover never stops the rejoin; tried again next time
+                continue
+
+    def _rewind_and_point(self, node, primary, rewind, password, replication_password, layout):
+        """On the stopped node's data: pg_rewind when needed, primary_conninfo and its slot, and its
+        replication passfile; the primary's slot for it. Raises DbopsError on a failed step."""
+        docker = self.cluster.docker
+        volume_name, mount_point, data = layout
+        image = node.inspect['Config']['Image']
+        superuser = self.params.get('login_user') or 'postgres'
         volume = '%s-rewind-%s' % (node.name, binascii.hexlify(os.urandom(4)).decode('ascii'))
         docker.create_volume(volume, {CARRIER_LABEL: 'true'})
         slot = slot_name_for(node.name)
         conninfo = conninfo_string(primary.alias, primary.port, self._user(), slot)
-        volume_name, mount_point, data = self._data_layout(node)
         source = '--source-server="host={h} port={p} user={u} dbname=postgres"'.format(
             h=primary.alias, p=primary.port, u=superuser)
 
@@ -410,12 +485,8 @@ class FailoverDriver(SqlFailoverDriver):
                                 output.strip()[-1500:]), 'nodes')
         self.last_rewind_output = output.strip()[-2000:]
         # The standby's passfile for the replication user, in its own secrets volume.
-        password = self.cluster.replication_password()
-        if not password:
-            raise DbopsError('set replication_password_file: the rejoined standby needs it in its passfile',
-                             'replication_password_file')
         ensure_passfile(docker, image, node.name, '%s-secrets' % node.name,
-                        passfile_line(self._user(), password).encode('utf-8'), [])
+                        passfile_line(self._user(), replication_password).encode('utf-8'), [])
         conn = self._conn(primary, 5)
         try:
             existing = set(r['slot_name'] for r in rows(conn, 'SELECT slot_name FROM pg_replication_slots'))
@@ -424,17 +495,20 @@ class FailoverDriver(SqlFailoverDriver):
                 execute(conn, sql, params)
         finally:
             conn.close()
-        docker.set_restart_policy(node.inspect['Id'], 'unless-stopped')
-        docker.start(node.inspect['Id'])
-        if not self._wait_streaming_after_start(node, wait or self.params.get('wait_timeout') or 60):
-            # A node that does not follow the new primary must not look like a candidate for the
-            # next failover (it would bring back a diverged history): fenced again, stopped.
-            docker.set_restart_policy(node.inspect['Id'], 'no')
-            docker.stop(node.inspect['Id'], 30)
-            raise DbopsError('%s does not stream from %s%s' % (
-                node.name, primary.name, ' after pg_rewind (its output: %s)' % self.last_rewind_output[-600:]
-                if rewind else ''), 'wait_timeout')
-        self.enable_sync(primary)
+
+    def _start_fenced(self, node):
+        """After a rejoin failed on the stopped node: started again, standby.signal written first, so it is a
+        read-only standby whatever its configuration says (its restart policy stays as it was). None, or
+        why it is not running; never started when the fence could not be written."""
+        try:
+            self.cluster.refresh(node)
+            if node.running:
+                return None
+            self.mark_fenced(node)
+            self.cluster.docker.start(node.inspect['Id'])
+            return None
+        except Exception as exc:  # noqa: BLE001 - reported with the rejoin's own error
+            return '%s: %s' % (type(exc).__name__, exc)
 
     def _keep_if_diverged(self, node, primary, image, volume_name, run, dry_run_script):
         """pg_rewind --dry-run: does the old primary hold WAL the new primary's history lacks? If so (or if
