@@ -146,7 +146,7 @@ def rule(action, queue):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--delay', type=float, required=True, help='seconds each outgoing packet waits')
     parser.add_argument('--seconds', type=float, required=True, help='how long the delay lasts')
     parser.add_argument('--queue', type=int, default=7, help='NFQUEUE number (per network namespace)')

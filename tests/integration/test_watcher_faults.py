@@ -194,6 +194,10 @@ class Cluster(object):
         remove_containers(self.docker, self.prefix)
         for volume in self.docker.volumes.list():
             if volume.name.startswith(self.prefix):
+                # A one-shot job of the watcher's rejoin (pg_rewind, unnamed) that the watcher's stop cut
+                # short still mounts the node's volumes and its <node>-rewind-<hex> carrier.
+                for user in self.docker.containers.list(all=True, filters={'volume': volume.name}):
+                    user.remove(force=True, v=True)
                 volume.remove(force=True)
         for net in self.docker.networks.list():
             if net.name.startswith(self.prefix):
