@@ -29,6 +29,9 @@ from ansible_collections.dbops.containers.plugins.module_utils.failover.endpoint
 # Seconds a probe round may run past probe_timeout: starting a probe in an observer's container
 # (docker exec) costs a few hundred milliseconds on a loaded host.
 ROUND_GRACE_SECONDS = 2
+# Seconds between two looks at a just-promoted candidate while replicas wait to follow it: one that died
+# ends their wait (a Docker inspect each time, no login).
+CANDIDATE_CHECK_SECONDS = 0.5
 
 
 class Failover(object):
@@ -182,10 +185,15 @@ class Failover(object):
         result.update({'positions': positions, 'new_primary': better.name})
         return better
 
-    def repair(self, primary):
+    def repair(self, primary, endpoint_unconfirmed=False):
         """Finish what an interrupted failover began, from what the cluster shows: the endpoint sends
         writes to ``primary`` (the one writable node, alive), and every running replica that still follows
-        a node that is down follows ``primary``. Returns what was (or, in check mode, would be) done."""
+        a node that is down follows ``primary``. Returns what was (or, in check mode, would be) done.
+
+        endpoint_unconfirmed: the failover's record lacks its endpoint_moved step. Its file may name
+        ``primary`` already while the proxy never re-read it (the mover died between the write and the
+        reload signal, and HAProxy or PgBouncer kept sending writes to the old primary): the endpoint is
+        applied again (reloaded), whatever its file says."""
         repaired = []
         others = [n for n in self.cluster.nodes if n is not primary]
         for node in self.cluster.nodes:
@@ -211,6 +219,13 @@ class Failover(object):
                 repaired.append('endpoint %s moved from %s to %s' % (endpoint.get('container'), writer, primary.name))
                 if not self.check_mode:
                     self._move_endpoint_now(self.plan_endpoint(primary, others))
+            elif current is not None and endpoint_unconfirmed:
+                repaired.append('endpoint %s reloaded: its file names %s, and the interrupted failover never '
+                                'recorded the proxy applying it' % (endpoint.get('container'), primary.name))
+                if not self.check_mode:
+                    plan = self.plan_endpoint(primary, others)
+                    plan['reload'] = True
+                    self._move_endpoint_now(plan)
         return repaired
 
     def _candidate_row(self, positions, target):
@@ -292,27 +307,19 @@ class Failover(object):
 
         Returns (names re-pointed, {name: why} for the others). A node that has not finished within
         wait_timeout (frozen) is left behind: after the promotion, nothing may keep the endpoint from
-        moving."""
+        moving. A candidate that dies (Docker reports its container stopped or paused) before or while the
+        nodes wait for it ends the wait at once: nothing can follow it, and the failover must end so that
+        the next probe rounds find it dead and fail over to a node that lives (the fault suite's double
+        fault: a candidate killed right after its promotion held the failover for the whole wait_timeout)."""
         jobs = [(self.driver.repoint, node) for node in nodes]
         if also is not None:
             jobs.append((self.driver.demote, also))
         done, failed = [], {}
-        if jobs:
-            from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
-            deadline = time.time() + (self.params.get('wait_timeout') or 60)
-            pool = ThreadPoolExecutor(max_workers=len(jobs))
-            try:
-                futures = [(node, pool.submit(action, node, candidate)) for action, node in jobs]
-                for node, future in futures:
-                    try:
-                        future.result(timeout=max(0.0, deadline - time.time()))
-                        done.append(node.name)
-                    except FutureTimeout:
-                        failed[node.name] = 'did not follow %s within wait_timeout' % candidate.name
-                    except Exception as exc:  # noqa: BLE001 - reported; the others go on
-                        failed[node.name] = str(getattr(exc, 'message', None) or exc)
-            finally:
-                pool.shutdown(wait=False)
+        dead = self._candidate_dead(candidate) if jobs else None
+        if dead:
+            failed = dict((node.name, dead) for _action, node in jobs)
+        elif jobs:
+            done, failed = self._repoint_while_candidate_lives(jobs, candidate)
         names = [name for name in done if also is None or name != also.name]
         self.timeline.mark('repointed', nodes=names)
         if also is not None and also.name in done:
@@ -320,6 +327,49 @@ class Failover(object):
         if failed:
             self.timeline.mark('repoint_failed', nodes=sorted(failed))
         return names, failed
+
+    def _repoint_while_candidate_lives(self, jobs, candidate):
+        """Run the jobs in parallel until they end, wait_timeout passes, or the candidate dies."""
+        from concurrent.futures import ThreadPoolExecutor, FIRST_COMPLETED, wait
+        done, failed = [], {}
+        deadline = time.time() + (self.params.get('wait_timeout') or 60)
+        pool = ThreadPoolExecutor(max_workers=len(jobs))
+        try:
+            pending = dict((pool.submit(action, node, candidate), node) for action, node in jobs)
+            while pending:
+                finished, _still = wait(list(pending), timeout=min(CANDIDATE_CHECK_SECONDS,
+                                                                   max(0.0, deadline - time.time())),
+                                        return_when=FIRST_COMPLETED)
+                for future in finished:
+                    node = pending.pop(future)
+                    error = future.exception()
+                    if error is None:
+                        done.append(node.name)
+                    else:
+                        failed[node.name] = str(getattr(error, 'message', None) or error)
+                if not pending:
+                    break
+                if time.time() >= deadline:
+                    why = 'did not follow %s within wait_timeout' % candidate.name
+                else:
+                    why = self._candidate_dead(candidate)
+                if why:
+                    failed.update((node.name, why) for node in pending.values())
+                    break
+        finally:
+            # A job left behind ends on its own (its server's timeouts); the failover does not wait for it.
+            pool.shutdown(wait=False)
+        return done, failed
+
+    def _candidate_dead(self, candidate):
+        """Why nothing can follow the candidate now (Docker reports its container stopped or paused), else None."""
+        self.cluster.refresh(candidate)
+        if container_stopped(candidate):
+            return 'not re-pointed: the new primary %s died (Docker reports its container stopped)' % candidate.name
+        if ((candidate.inspect or {}).get('State') or {}).get('Paused'):
+            return 'not re-pointed: the new primary %s is frozen (Docker reports its container paused)' % (
+                candidate.name)
+        return None
 
     def _finish(self, result, primary, candidate, planned):
         if self.repoint_failed:
@@ -438,10 +488,14 @@ class Failover(object):
         return plan
 
     def apply_endpoint(self, plan):
+        """Write the planned file and make the proxy apply it. A file that already says what the plan wants
+        is not written; with plan['reload'] the proxy is still made to re-read it (a mover that died between
+        the write and the reload left a file the running proxy never applied)."""
         if plan['kind'] == 'none':
             return 'none'
+        docker, container = self.cluster.docker, plan['container']
         if plan['content'] is not None:
-            docker, container, path = self.cluster.docker, plan['container'], plan['path']
+            path = plan['path']
             entry = FileEntry(path.rsplit('/', 1)[1], plan['content'].encode('utf-8'), 0o644, 0, 0)
             try:
                 # Straight into the running endpoint (its configuration volume is writable): no helper
@@ -450,6 +504,7 @@ class Failover(object):
             except Exception:  # noqa: BLE001 - a read-only mount: through a carrier container
                 volume = (self.params.get('endpoint') or {}).get('volume') or _config_volume(container, path)
                 docker.write_to_mount(container['Config']['Image'], {'type': 'volume', 'source': volume}, [entry])
+        if plan['content'] is not None or plan.get('reload'):
             # A signal, or a restart for a proxy that reads its configuration only at start (MySQL Router).
             ENDPOINTS[plan['kind']].reload(docker, container['Id'])
         return '%s -> %s' % (plan['kind'], plan['new_primary'])
@@ -466,6 +521,16 @@ class Failover(object):
         except Exception as exc:  # noqa: BLE001 - a failed notification never undoes a failover
             self.timeline.mark('notify_failed', error=str(exc)[:200])
             return False
+
+
+def endpoint_unconfirmed(record):
+    """Does a failover record (the watcher's durable record: {kind, finished, steps: [{step}]}) show a failover
+    begun, not finished, that changed something and never recorded moving the endpoint? Then the endpoint's
+    file may already name the new primary while the proxy never applied it (see Failover.repair). Pure."""
+    if not record or record.get('finished') or record.get('kind', 'failover') != 'failover':
+        return False
+    steps = [entry.get('step') for entry in record.get('steps') or [] if isinstance(entry, dict)]
+    return 'endpoint_moved' not in steps and any(step in CHANGING_STEPS for step in steps)
 
 
 def container_stopped(node):

@@ -29,6 +29,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.common.errors imp
 from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import Timeline
 from ansible_collections.dbops.containers.plugins.module_utils.failover.decisions import (
     CHANGING_STEPS, primary_dead, round_says_dead)
+from ansible_collections.dbops.containers.plugins.module_utils.failover.orchestrator import endpoint_unconfirmed
 
 
 REDISCOVER_EVERY = 30     # rounds between two looks at which node is the primary
@@ -309,7 +310,7 @@ class Watcher(object):
         if rediscovered and not dead_now:
             # A watcher that died in the middle of a failover (or a play stopped there) left the
             # endpoint or a replica on the fenced node: finish it before watching on.
-            repaired = failover.repair(self.primary)
+            repaired = failover.repair(self.primary, endpoint_unconfirmed=endpoint_unconfirmed(self.intent))
             if repaired:
                 self.log({'event': 'repaired', 'primary': self.primary.name, 'repaired': repaired})
             if self.intent and not self.intent.get('finished') and self.intent.get('steps'):
@@ -472,7 +473,7 @@ class Watcher(object):
             self.primary = None     # re-learnt at the next round, then repaired (or failed over again)
             return
         self.primary = candidate
-        repaired = failover.repair(candidate)
+        repaired = failover.repair(candidate, endpoint_unconfirmed=endpoint_unconfirmed(record))
         self.log({'event': 'repaired', 'primary': candidate.name, 'repaired': repaired, 'resumed': True})
         old = record.get('old_primary')
         rejoin = 'pending' if self.params.get('rejoin') and old and old != candidate.name else None

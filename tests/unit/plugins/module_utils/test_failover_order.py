@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import threading
+import time
 
 import pytest
 
@@ -198,6 +199,44 @@ def test_a_replica_that_never_finishes_following_costs_wait_timeout_not_the_fail
         release.set()
     assert 'endpoint' in names(cluster.driver.steps)
     assert 'within wait_timeout' in result['repoint_failed']['db2']
+
+
+def test_a_candidate_that_dies_while_replicas_wait_for_it_ends_the_wait_at_once():
+    # The double fault: db3 promoted, then killed. db2's re-point would wait its whole wait_timeout for a
+    # source that is gone; the failover ends as soon as Docker reports db3 stopped, and db2 is reported.
+    cluster = FakeCluster(True)
+    cluster.params['wait_timeout'] = 30
+    release = threading.Event()
+
+    def repoint_then_lose_the_candidate(node, new_primary):
+        cluster.by_name['db3'].inspect = {'State': {'Running': False}}
+        release.wait(30)
+    cluster.driver.repoint = repoint_then_lose_the_candidate
+    failover = orchestrator.Failover(cluster.params, cluster=cluster)
+    failover.apply_endpoint = lambda plan: cluster.driver._record('endpoint', plan['new_primary']) or 'x'
+    started = time.time()
+    try:
+        result = failover.failover(health={'primary_dead': True, 'rounds': [{}]})
+    finally:
+        release.set()
+    assert time.time() - started < 5
+    assert result['new_primary'] == 'db3' and result['repointed'] == []
+    assert 'the new primary db3 died' in result['repoint_failed']['db2']
+
+
+def test_a_candidate_already_dead_is_not_waited_for():
+    cluster = FakeCluster(True)
+    failover = orchestrator.Failover(cluster.params, cluster=cluster)
+    failover.apply_endpoint = lambda plan: cluster.driver._record('endpoint', plan['new_primary']) or 'x'
+    original_promote = cluster.driver.promote
+
+    def promote_then_die(node):
+        original_promote(node)
+        node.inspect = {'State': {'Running': True, 'Paused': True}}
+    cluster.driver.promote = promote_then_die
+    result = failover.failover(health={'primary_dead': True, 'rounds': [{}]})
+    assert 'repoint' not in names(cluster.driver.steps)        # no re-point started towards a frozen node
+    assert 'db3 is frozen' in result['repoint_failed']['db2']
 
 
 def test_a_failed_demote_in_a_switchover_is_reported_and_the_old_primary_stays_read_only():

@@ -97,6 +97,7 @@ class FakeFailover(object):
         self.failed_over = []
         self.timeline = None
         self.repairs = []
+        self.endpoint_unconfirmed = []  # repair()'s endpoint_unconfirmed, per call
         self.leftovers = {}     # what repair() finds left over from an interrupted failover, per primary
         self.fail_after = None  # a step after which failover() raises
         self.seen_at_step = {}  # step -> callback(step) run right after it is marked
@@ -122,8 +123,9 @@ class FakeFailover(object):
                 raise DbopsError('db3: cannot re-point it', 'nodes')
         return {'old_primary': primary.name, 'new_primary': 'db2', 'timeline': self.timeline.events}
 
-    def repair(self, primary):
+    def repair(self, primary, endpoint_unconfirmed=False):
         self.repairs.append(primary.name)
+        self.endpoint_unconfirmed.append(endpoint_unconfirmed)
         return self.leftovers.pop(primary.name, [])
 
     def rejoin(self):
@@ -470,6 +472,26 @@ def test_a_record_of_a_failover_killed_after_promoting_is_resumed(tmp_path):
     record = json.loads(state.read_text())
     assert record['finished'] is True and record['outcome'] == 'resumed' and record['new_primary'] == 'db2'
     assert watcher.primary.name == 'db2'
+
+
+def test_a_resumed_failover_that_never_recorded_the_endpoint_moved_reloads_it(tmp_path):
+    # Killed after its re-point, between writing the endpoint's file and the proxy's reload signal: the file
+    # already names db2, so only a reload makes HAProxy send the writes there (the fault suite, MariaDB).
+    state = tmp_path / 'failover.json'
+    state.write_text(json.dumps(unfinished(['checked', 'detected', 'candidate_caught_up', 'fenced', 'promoted',
+                                            'repointed'])))
+    fake = FakeFailover([ALIVE_AFTER, ALIVE_AFTER], primary='db2')
+    fake, watcher, events = run(None, fake=fake, params={'state_file': str(state)})
+    assert fake.repairs[0] == 'db2' and fake.endpoint_unconfirmed[0] is True
+
+
+def test_a_resumed_failover_that_recorded_the_endpoint_moved_only_compares_its_file(tmp_path):
+    state = tmp_path / 'failover.json'
+    state.write_text(json.dumps(unfinished(['checked', 'detected', 'candidate_caught_up', 'fenced', 'promoted',
+                                            'repointed', 'endpoint_moved'])))
+    fake = FakeFailover([ALIVE_AFTER, ALIVE_AFTER], primary='db2')
+    fake, watcher, events = run(None, fake=fake, params={'state_file': str(state)})
+    assert fake.repairs[0] == 'db2' and fake.endpoint_unconfirmed[0] is False
 
 
 def test_a_recorded_candidate_that_takes_no_writes_is_not_trusted(tmp_path):
