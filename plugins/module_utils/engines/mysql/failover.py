@@ -82,6 +82,23 @@ def source_flag_off(status_rows):
     return bool(flags) and all(flag == 'OFF' for flag in flags)
 
 
+def paused_by_operator(row, nodes_down):
+    """Was this replica's stopped SQL thread paused on purpose (keep it behind: refused without force), rather
+    than stopped by a failover? row: a positions row (read_position); nodes_down: the names, aliases and
+    addresses of the cluster's nodes whose containers do not run or are paused (the dead or fenced primary,
+    a candidate that died after its promotion). Pure.
+
+    A pause stops the SQL thread alone (STOP SLAVE SQL_THREAD): the IO thread keeps receiving, or keeps
+    trying to reconnect to a source that died (Connecting). A failover stops both threads: its promotion
+    (STOP before RESET ... ALL, a watcher killed between the two) and the undo of a re-point that failed
+    because its new source died. Such a node, following a node that is down, is still a candidate whose
+    positions are judged as usual; the fault suite found it refused at every later round, no primary left."""
+    if row.get('sql_running'):
+        return False
+    io_stopped = str(row.get('io_state') or 'No').strip().lower() == 'no'
+    return not (io_stopped and row.get('source') in nodes_down)
+
+
 def synchronous_from_status(status_rows, source_enabled=None, no_tx_when_last_synchronous=None):
     """(True/False/None, no_tx) from the rows of Flavor.synchronous_commits_sql (see
     FailoverDriver.synchronous_commits). Pure.
@@ -149,7 +166,8 @@ class FailoverDriver(SqlFailoverDriver):
             row['why'] = 'not a replica'
             return
         row.update({'received': status['gtid_io_pos'], 'applied': status['executed_gtid'],
-                    'sql_running': status['sql_running'], 'source': status['source_host'],
+                    'sql_running': status['sql_running'], 'io_state': status['io_state'],
+                    'source': status['source_host'],
                     'last_sql_error': status['last_sql_error'], 'flavor': info['flavor']})
         row['position'] = info['server_flavor'].replica_position(session, status)
         if status['last_sql_errno']:
@@ -165,12 +183,15 @@ class FailoverDriver(SqlFailoverDriver):
         try:
             flavor = flavor_named(row.get('flavor'))
             if not row.get('sql_running'):
-                if not force:
-                    raise DbopsError('the best candidate %s has its SQL thread stopped (a delayed or paused '
-                                     'replica?): it may not hold what it received applied. Nothing was changed; '
-                                     'start it, or use force' % candidate.name, 'max_lag')
+                if not force and paused_by_operator(row, self._nodes_down()):
+                    raise DbopsError('the best candidate %s has its SQL thread stopped while its IO thread runs, '
+                                     'or its source %s is up (a delayed or paused replica?): it may not hold what '
+                                     'it received applied. Nothing was changed; start it, or use force'
+                                     % (candidate.name, row.get('source') or '(none)'), 'max_lag')
                 if check_mode:
-                    return      # force would start it and wait; nothing it applies can be waited for now
+                    return      # starting it and waiting would change it; nothing it applies can be waited for now
+                # Stopped with its IO thread by an earlier failover (or started with force): it applies what it
+                # received, and is waited for as any candidate.
                 execute(conn, repl.server_info(conn)['server_flavor'].start_sql('SQL'))
             target = row.get('received') or ''
             done = not target or scalar(conn, flavor.gtid_wait_sql, (target, wait)) == 0
@@ -180,6 +201,16 @@ class FailoverDriver(SqlFailoverDriver):
                                  % (candidate.name, wait), 'max_lag')
         finally:
             conn.close()
+
+    def _nodes_down(self):
+        """The names, aliases and addresses of the nodes whose containers do not run or are paused (frozen),
+        as last refreshed."""
+        down = set()
+        for node in self.cluster.nodes:
+            if not node.running or ((node.inspect or {}).get('State') or {}).get('Paused'):
+                down.update((node.name, node.alias, node.host))
+        down.discard(None)
+        return down
 
     def follows(self, node, primary):
         """Is node a running replica of primary (both threads running, not fenced)? Reads only."""

@@ -93,6 +93,55 @@ def test_mysql_check_mode_still_refuses_a_stopped_sql_thread_without_force():
     assert error.value.parameter == 'max_lag' and writes(cluster.log) == []
 
 
+def stopped_row(io_state, source='db1'):
+    return {'name': 'db2', 'flavor': 'mariadb', 'sql_running': False, 'io_state': io_state, 'source': source,
+            'received': '0-1-42'}
+
+
+@pytest.mark.parametrize('row, down, paused', [
+    # Both threads stopped, following the dead primary: a failover's promotion stopped them (watcher killed).
+    (stopped_row('No'), {'db1'}, False),
+    # Both stopped, following a candidate that died: the undo of a re-point that failed.
+    (stopped_row('No', source='db3'), {'db1', 'db3'}, False),
+    # Only the SQL thread stopped: paused on purpose, whether its source lives or died since.
+    (stopped_row('Yes'), set(), True),
+    (stopped_row('Connecting'), {'db1'}, True),
+    (stopped_row('Preparing'), {'db1'}, True),
+    # Both stopped while its source still runs: stopped by someone, not by a failover of that source.
+    (stopped_row('No'), set(), True),
+    (stopped_row('No', source=''), {'db1'}, True),
+    # A running SQL thread is never a pause (a delayed replica is judged by max_lag).
+    (dict(stopped_row('Yes'), sql_running=True), set(), False),
+])
+def test_mysql_paused_by_operator(row, down, paused):
+    assert fm.paused_by_operator(row, down) is paused
+
+
+def test_mysql_candidate_whose_threads_a_failover_stopped_applies_and_is_waited_for():
+    # The fault suite: the watcher killed between its promotion's STOP SLAVE and RESET SLAVE ALL left db2
+    # stopped, following the fenced db1; every later round refused it and the cluster had no primary.
+    cluster = FakeCluster(MARIADB)
+    cluster.by_name['db1'].inspect = {'Id': 'x', 'State': {'Running': False}}
+    fm.FailoverDriver(cluster).ensure_caught_up(cluster.by_name['db2'], stopped_row('No'), 5, False)
+    assert writes(cluster.log) == ['START SLAVE SQL_THREAD']
+    assert [sql for sql in cluster.log if 'MASTER_GTID_WAIT' in sql]      # its positions judged as usual
+
+
+def test_mysql_candidate_paused_while_its_io_thread_ran_is_still_refused():
+    cluster = FakeCluster(MARIADB)
+    cluster.by_name['db1'].inspect = {'Id': 'x', 'State': {'Running': False}}
+    with pytest.raises(DbopsError, match='SQL thread stopped while its IO thread runs') as error:
+        fm.FailoverDriver(cluster).ensure_caught_up(cluster.by_name['db2'], stopped_row('Connecting'), 5, False)
+    assert error.value.parameter == 'max_lag' and writes(cluster.log) == []
+
+
+def test_mysql_check_mode_leaves_a_failover_stopped_candidate_stopped():
+    cluster = FakeCluster(MARIADB)
+    cluster.by_name['db1'].inspect = {'Id': 'x', 'State': {'Running': False}}
+    fm.FailoverDriver(cluster).ensure_caught_up(cluster.by_name['db2'], stopped_row('No'), 5, False, check_mode=True)
+    assert writes(cluster.log) == []
+
+
 POSTGRES = [('pg_wal_replay_resume', ['r'], [('',)]),
             ('pg_last_wal_replay_lsn', ['lsn'], [('0/3000060',)])]
 
