@@ -185,6 +185,16 @@ class Failover(object):
         result.update({'positions': positions, 'new_primary': better.name})
         return better
 
+    def finish_promotion(self, candidate):
+        """Complete a promotion the record shows begun and cut short: the old primary is fenced, and the
+        recorded candidate follows nobody and takes no writes (MySQL/MariaDB: the watcher was killed between
+        RESET SLAVE ALL and read_only=OFF). Nobody else would promote it: it is no replica any more, so the
+        candidate rule skips it although it may hold the most. It was chosen before the fence, and the fenced
+        primary has committed nothing since, so promoting it now loses nothing."""
+        self.driver.promote(candidate)
+        self.timeline.mark('promoted', node=candidate.name, resumed=True)
+        self.driver.after_promote(candidate)
+
     def repair(self, primary, endpoint_unconfirmed=False):
         """Finish what an interrupted failover began, from what the cluster shows: the endpoint sends
         writes to ``primary`` (the one writable node, alive), and every running replica that still follows

@@ -468,8 +468,14 @@ class Watcher(object):
             self.finish_record(outcome='nothing_changed')
             return
         candidate = failover.cluster.by_name.get(record.get('candidate') or '')
-        if candidate is None or failover.driver.role_of(
-                candidate, failover.params.get('probe_timeout') or 1) != 'writable':
+        role = failover.driver.role_of(candidate, failover.params.get('probe_timeout') or 1) if candidate else None
+        if (role == 'read_only' and 'fenced' in changed and 'promoted' not in changed
+                and candidate.name != record.get('old_primary')):
+            # Killed inside the promotion: the candidate no longer follows anyone and does not take writes yet.
+            failover.finish_promotion(candidate)
+            self.log({'event': 'promotion_finished', 'node': candidate.name})
+            role = 'writable'
+        if role != 'writable':
             self.primary = None     # re-learnt at the next round, then repaired (or failed over again)
             return
         self.primary = candidate

@@ -50,15 +50,18 @@ class FakeDriver(object):
     def __init__(self, failover):
         self.failover = failover
         self.writable = set()
+        self.read_only = set()      # nodes that follow nobody and take no writes (a promotion cut short)
         self.fenced = []
         self.followed = None
 
     def configured_source(self, conn):
-        if conn.node.name == self.failover.primary or conn.node.name in self.writable:
+        if conn.node.name in (self.failover.primary,) or conn.node.name in self.writable | self.read_only:
             return None
         return self.failover.primary
 
     def takes_writes(self, conn):
+        if conn.node.name in self.read_only:
+            return False
         return conn.node.name == self.failover.primary or conn.node.name in self.writable
 
     def discover_primary(self):
@@ -103,6 +106,7 @@ class FakeFailover(object):
         self.seen_at_step = {}  # step -> callback(step) run right after it is marked
         self.rejoins = []
         self.rejoin_error = None
+        self.promotions_finished = []
 
     def current_primary(self):
         return self.driver.discover_primary()
@@ -122,6 +126,11 @@ class FakeFailover(object):
             if step == self.fail_after:
                 raise DbopsError('db3: cannot re-point it', 'nodes')
         return {'old_primary': primary.name, 'new_primary': 'db2', 'timeline': self.timeline.events}
+
+    def finish_promotion(self, candidate):
+        self.promotions_finished.append(candidate.name)
+        self.driver.read_only.discard(candidate.name)
+        self.primary = candidate.name
 
     def repair(self, primary, endpoint_unconfirmed=False):
         self.repairs.append(primary.name)
@@ -472,6 +481,31 @@ def test_a_record_of_a_failover_killed_after_promoting_is_resumed(tmp_path):
     record = json.loads(state.read_text())
     assert record['finished'] is True and record['outcome'] == 'resumed' and record['new_primary'] == 'db2'
     assert watcher.primary.name == 'db2'
+
+
+def test_a_promotion_cut_short_is_finished_on_the_recorded_candidate(tmp_path):
+    # Killed between RESET SLAVE ALL and read_only=OFF: db2 follows nobody and takes no writes, db1 is fenced.
+    # No other path would promote db2 (it is no replica any more); the resume finishes its promotion.
+    state = tmp_path / 'failover.json'
+    state.write_text(json.dumps(unfinished(['checked', 'detected', 'candidate_caught_up', 'fenced'])))
+    fake = FakeFailover([ALIVE_AFTER, ALIVE_AFTER], primary='db1')
+    fake.driver.read_only.add('db2')
+    fake.cluster.by_name['db1'].running = False
+    fake.leftovers = {'db2': ['endpoint haproxy moved from db1 to db2']}
+    fake, watcher, events = run(None, fake=fake, params={'state_file': str(state)})
+    assert names(events)[:3] == ['resuming', 'promotion_finished', 'repaired']
+    assert fake.promotions_finished == ['db2'] and fake.repairs[0] == 'db2' and fake.failed_over == []
+    assert json.loads(state.read_text())['outcome'] == 'resumed' and watcher.primary.name == 'db2'
+
+
+def test_a_read_only_candidate_is_not_promoted_when_the_record_shows_no_fence(tmp_path):
+    # Nothing changed before the kill: the old primary was never fenced, so nothing is finished.
+    state = tmp_path / 'failover.json'
+    state.write_text(json.dumps(unfinished(['checked', 'detected', 'candidate_caught_up'])))
+    fake = FakeFailover([ALIVE, ALIVE], primary='db1')
+    fake.driver.read_only.add('db2')
+    fake, _watcher, events = run(None, fake=fake, params={'state_file': str(state)})
+    assert fake.promotions_finished == [] and 'promotion_finished' not in names(events)
 
 
 def test_a_resumed_failover_that_never_recorded_the_endpoint_moved_reloads_it(tmp_path):
