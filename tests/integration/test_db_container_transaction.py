@@ -30,16 +30,25 @@ def _started_at(docker_client, name):
     return container.id, container.attrs['State']['StartedAt'], container.status
 
 
-def _with_ledger(engine, host):
-    """A table of ROWS rows; returns a function that reads (count, sum) back."""
+def _address(client, name):
+    """The container's address now: on Docker's default bridge a container that was stopped can come back
+    with another one, when a container started meanwhile took its old address (tests run side by side)."""
+    networks = client.api.inspect_container(name)['NetworkSettings']['Networks']
+    return list(networks.values())[0]['IPAddress']
+
+
+def _with_ledger(engine, address):
+    """A table of ROWS rows; returns a function that reads (count, sum) back, at the container's address of
+    the moment (``address()``)."""
+    host = address()
     if engine == 'postgres':
         pg_query(host, 'CREATE TABLE ledger (id int PRIMARY KEY, amount int)', database='app')
         pg_query(host, 'INSERT INTO ledger SELECT g, g * 7 FROM generate_series(1, %d) g' % ROWS, database='app')
-        return lambda: tuple(pg_query(host, 'SELECT count(*), sum(amount) FROM ledger', database='app')[0])
+        return lambda: tuple(pg_query(address(), 'SELECT count(*), sum(amount) FROM ledger', database='app')[0])
     mysql_query(host, 'CREATE TABLE app.ledger (id int PRIMARY KEY, amount int)')
     mysql_query(host, 'INSERT INTO app.ledger WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g '
                       'WHERE n < %d) SELECT n, n * 7 FROM g' % ROWS)
-    return lambda: tuple(int(v) for v in mysql_query(host, 'SELECT count(*), sum(amount) FROM app.ledger')[0])
+    return lambda: tuple(int(v) for v in mysql_query(address(), 'SELECT count(*), sum(amount) FROM app.ledger')[0])
 
 
 # (engine, config file, settings the server's own check accepts but the server cannot start with, the setting
@@ -62,8 +71,7 @@ def test_failed_change_is_undone(engine, config_path, bad, blamed, words, with_r
     name = container_name(engine)
     first = run_module('db_container', base_args(name, engine))
     assert not first.failed, first.get('msg')
-    host = container_ip(first)
-    ledger = _with_ledger(engine, host)
+    ledger = _with_ledger(engine, lambda: _address(docker_client, name))
     rows_before = ledger()
     config_before = _config_file(docker_client, name, config_path)
     identity_before = _started_at(docker_client, name)
@@ -143,7 +151,7 @@ def test_kept_data_with_another_root_password(engine, docker_client, local_image
     name = container_name(engine)
     first = run_module('db_container', base_args(name, engine))
     assert not first.failed, first.get('msg')
-    rows = _with_ledger(engine, container_ip(first))()
+    rows = _with_ledger(engine, lambda: _address(docker_client, name))()
     gone = run_module('db_container', base_args(name, engine, state='absent'))
     assert not gone.failed and (name + '-data') in gone['kept_volumes']
 
