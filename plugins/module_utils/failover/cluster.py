@@ -83,6 +83,11 @@ class Node(object):
     def running(self):
         return bool(self.inspect and (self.inspect.get('State') or {}).get('Running'))
 
+    @property
+    def paused(self):
+        """Docker reports the container paused (frozen: it still counts as running, and nothing in it answers)."""
+        return bool(self.inspect and (self.inspect.get('State') or {}).get('Paused'))
+
     def describe(self):
         return {'name': self.name, 'host': self.alias, 'port': self.port}
 

@@ -83,7 +83,7 @@ class Failover(object):
         from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
         if container_stopped(self.cluster.refresh(primary)):
             return {'controller': False, 'docker': False}
-        if ((primary.inspect or {}).get('State') or {}).get('Paused'):
+        if primary.paused:
             return {'controller': False, 'paused': False}
         exchange = ProbeExchange(self.driver.probe_request, self.driver.probe_answer_bytes)
         observers = [node for node in self.cluster.nodes if node is not primary]
@@ -376,7 +376,7 @@ class Failover(object):
         self.cluster.refresh(candidate)
         if container_stopped(candidate):
             return 'not re-pointed: the new primary %s died (Docker reports its container stopped)' % candidate.name
-        if ((candidate.inspect or {}).get('State') or {}).get('Paused'):
+        if candidate.paused:
             return 'not re-pointed: the new primary %s is frozen (Docker reports its container paused)' % (
                 candidate.name)
         return None

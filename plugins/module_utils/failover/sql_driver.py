@@ -128,8 +128,7 @@ class SqlFailoverDriver(FailoverDriver):
         """Can the node be told anything (worth a login)? Not when its container is stopped or paused
         (Docker says so, at once), nor when its server does not answer the probe exchange within timeout:
         a frozen server would cost the fence a login's timeouts before the kill that follows anyway."""
-        state = (node.inspect or {}).get('State') or {}
-        if not node.running or state.get('Paused'):
+        if not node.running or node.paused:
             return False
         return server_answers(node.host, node.port, timeout,
                               ProbeExchange(self.probe_request, self.probe_answer_bytes))

@@ -207,7 +207,7 @@ class FailoverDriver(SqlFailoverDriver):
         as last refreshed."""
         down = set()
         for node in self.cluster.nodes:
-            if not node.running or ((node.inspect or {}).get('State') or {}).get('Paused'):
+            if not node.running or node.paused:
                 down.update((node.name, node.alias, node.host))
         down.discard(None)
         return down

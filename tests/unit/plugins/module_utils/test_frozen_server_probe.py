@@ -19,7 +19,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql.fai
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.failover import (
     FailoverDriver as PostgresDriver)
 from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import (
-    ProbeExchange, server_answers, shell_probe)
+    Node, ProbeExchange, server_answers, shell_probe)
 from ansible_collections.dbops.containers.plugins.module_utils.failover.orchestrator import Failover
 
 SSL_REQUEST = b'\x00\x00\x00\x08\x04\xd2\x16\x2f'
@@ -153,8 +153,8 @@ class _Cluster(object):
 def test_a_round_ends_at_its_deadline():
     failover = Failover.__new__(Failover)
     # Frozen without Docker knowing (SIGSTOP, a hung disk): only the probes can tell.
-    primary = type('Node', (), {'name': 'db1', 'inspect': {'State': {'Running': True, 'Paused': False}}})()
-    replica_node = type('Node', (), {'name': 'db2'})()
+    primary = Node('db1', inspect={'State': {'Running': True, 'Paused': False}})
+    replica_node = Node('db2')
     failover.driver = _SlowDriver()
     failover.cluster = _Cluster([primary, replica_node])
     failover.params = {'probe_timeout': 1}
@@ -167,9 +167,9 @@ def test_a_round_ends_at_its_deadline():
 @pytest.mark.parametrize('state', [{'Running': False, 'Status': 'exited'}, {'Running': False, 'Status': 'dead'}, None])
 def test_a_primary_whose_container_docker_reports_stopped_is_not_waited_for(state):
     failover = Failover.__new__(Failover)
-    primary = type('Node', (), {'name': 'db1', 'inspect': None if state is None else {'State': state}})()
+    primary = Node('db1', inspect=None if state is None else {'State': state})
     failover.driver = _SlowDriver()
-    failover.cluster = _Cluster([primary, type('Node', (), {'name': 'db2'})()])
+    failover.cluster = _Cluster([primary, Node('db2')])
     failover.params = {'probe_timeout': 1}
     started = time.time()
     assert failover.observe(primary) == {'controller': False, 'docker': False}
@@ -178,9 +178,9 @@ def test_a_primary_whose_container_docker_reports_stopped_is_not_waited_for(stat
 
 def test_a_container_being_restarted_by_docker_is_probed_like_a_running_one():
     failover = Failover.__new__(Failover)
-    primary = type('Node', (), {'name': 'db1', 'inspect': {'State': {'Running': False, 'Restarting': True}}})()
+    primary = Node('db1', inspect={'State': {'Running': False, 'Restarting': True}})
     failover.driver = _SlowDriver()
-    failover.cluster = _Cluster([primary, type('Node', (), {'name': 'db2'})()])
+    failover.cluster = _Cluster([primary, Node('db2')])
     failover.params = {'probe_timeout': 1}
     assert failover.observe(primary) == {'controller': False, 'db2': False}
 
@@ -219,8 +219,7 @@ class _Docker(object):
 
 
 def _sql_node(port, state):
-    return type('Node', (), {'name': 'db1', 'host': '127.0.0.1', 'port': port, 'running': state.get('Running'),
-                             'inspect': {'Id': 'id-db1', 'State': state}})()
+    return Node('db1', host='127.0.0.1', port=port, inspect={'Id': 'id-db1', 'State': state})
 
 
 def _mysql_driver(cluster):
@@ -267,9 +266,9 @@ def test_the_fence_still_tells_a_server_that_answers(listener):
 
 def test_a_primary_whose_container_docker_reports_paused_is_not_asked():
     failover = Failover.__new__(Failover)
-    primary = type('Node', (), {'name': 'db1', 'inspect': {'State': {'Running': True, 'Paused': True}}})()
+    primary = Node('db1', inspect={'State': {'Running': True, 'Paused': True}})
     failover.driver = _SlowDriver()
-    failover.cluster = _Cluster([primary, type('Node', (), {'name': 'db2'})()])
+    failover.cluster = _Cluster([primary, Node('db2')])
     failover.params = {'probe_timeout': 1}
     started = time.time()
     assert failover.observe(primary) == {'controller': False, 'paused': False}
