@@ -131,6 +131,27 @@ def names(node):
 
 
 @pytest.mark.parametrize('flavor', ['mariadb', 'mariadb-11.8', 'mysql'])
+def assert_query_timeout_bounds_the_wait(node):
+    """The adapter's query_timeout (what the watcher's probe gives: probe_timeout) ends a query the server
+    does not answer in time; without it a session waits the adapter's minute."""
+    probe = retry(lambda: mysql_connect(node.ip, 3306, 'root', ROOT_PASSWORD, None, 5, query_timeout=1))
+    started = time.time()
+    try:
+        with pytest.raises(Exception):
+            with probe.cursor() as cursor:
+                cursor.execute('SELECT SLEEP(4)')
+        assert time.time() - started < 3, 'the query outlived its 1 s query timeout'
+    finally:
+        probe.close()
+    work = node.connect()
+    try:
+        with work.cursor() as cursor:
+            cursor.execute('SELECT SLEEP(2)')
+            assert cursor.fetchone()[0] == 0        # the default leaves real work its time
+    finally:
+        work.close()
+
+
 def test_required_waits_for_a_replica_preferred_falls_back(docker_client, container_name, network, flavor):
     require_image(docker_client, IMAGES[flavor])
     primary = make_node(docker_client, container_name('p'), 1, network, flavor)
@@ -150,6 +171,7 @@ def test_required_waits_for_a_replica_preferred_falls_back(docker_client, contai
     primary.query('CREATE TABLE app.ledger (id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(20))')
     assert Commit(primary, 'healthy').wait(WAITING_S) is not None
     assert synchronous_commits(primary) is True
+    assert_query_timeout_bounds_the_wait(primary)
 
     # Its only replica stops receiving: a commit waits for it, for longer than any former timeout...
     replica.query('STOP %s IO_THREAD' % replica_word)

@@ -170,6 +170,15 @@ def test_synchronous_commits_read_on_real_primaries(docker_client, container_nam
                 assert driver.controller_probe(node) is True
                 assert driver.synchronous_seen[1] is expected, (version, names_value, level)
                 assert time.time() - driver.synchronous_seen[0] < 5
+            # A query_timeout (what the watcher's probe gives) ends a statement the server does not finish.
+            probe = cluster.connect(node, 5, query_timeout=1)
+            try:
+                started = time.time()
+                with pytest.raises(Exception, match='statement timeout'):
+                    probe.cursor().execute('SELECT pg_sleep(4)')
+                assert time.time() - started < 3, version
+            finally:
+                probe.close()
     finally:
         for name in names:
             run_module('db_container', base_args(name, 'postgres', state='absent', purge_data=True))

@@ -303,9 +303,10 @@ class EngineAdapter(AbstractBase):
     # --- audit (db_tune_report) -----------------------------------------------
     @staticmethod
     @abc.abstractmethod
-    def connect(host, port, user, password, database, timeout, purpose='admin'):
+    def connect(host, port, user, password, database, timeout, purpose='admin', query_timeout=60):
         """A client connection opened for its purpose: 'audit' (read-only where the engine has such a
-        session) or 'admin' (read-write). DbopsError naming login_host or login_password when it fails."""
+        session) or 'admin' (read-write), within ``timeout`` seconds; its queries wait ``query_timeout``
+        seconds for an answer. DbopsError naming login_host or login_password when it fails."""
 
     @staticmethod
     @abc.abstractmethod
@@ -434,7 +435,9 @@ class FailoverDriver(AbstractBase):
             row['why'] = 'container not running'
             return row
         try:
-            session = self.cluster.connect(node, self.position_connect_timeout)
+            # Its queries are bounded too: the thread of a replica frozen mid-read ends, not only the wait for it.
+            session = self.cluster.connect(node, self.position_connect_timeout,
+                                           query_timeout=self.position_read_timeout)
         except DbopsError as exc:
             row['why'] = str(exc)
             return row
@@ -473,8 +476,9 @@ class FailoverDriver(AbstractBase):
 
     # --- failover
     @abc.abstractmethod
-    def fence(self, node):
-        """Make sure the old primary cannot take writes again on its own."""
+    def fence(self, node, silent=False):
+        """Make sure the old primary cannot take writes again on its own. silent: the probe rounds that just
+        found it dead had no answer from it, so nothing is asked of it before it is stopped."""
 
     @abc.abstractmethod
     def promote(self, node):

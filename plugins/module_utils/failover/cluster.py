@@ -170,8 +170,10 @@ class Cluster(object):
             return targets.read_secret_file(self.params['replication_password_file'], 'replication_password_file')
         return None
 
-    def connect(self, node, timeout=None):
-        """A read-write session on node as the superuser (or login_user): the failover changes servers."""
+    def connect(self, node, timeout=None, query_timeout=None):
+        """A read-write session on node as the superuser (or login_user): the failover changes servers.
+        timeout: seconds to connect (probe_timeout when None); query_timeout: seconds its queries may wait
+        for an answer (the adapter's default, room for real work, when None)."""
         if not node.host:
             self.refresh(node)      # not running (or not on the network) when first looked at: maybe now
         if not node.host:
@@ -182,10 +184,11 @@ class Cluster(object):
                                             if self.params.get('network') else ''), 'nodes')
             error.cause, error.detail = login_errors.UNREACHABLE, 'no address'
             raise error
+        limits = {'query_timeout': query_timeout} if query_timeout else {}
         try:
             return self.adapter.connect(node.host, node.port, self.params.get('login_user') or self.adapter.superuser,
                                         self.superuser_password(node), self.params.get('login_db'),
-                                        timeout or self.params.get('probe_timeout') or 1, purpose='admin')
+                                        timeout or self.params.get('probe_timeout') or 1, purpose='admin', **limits)
         except DbopsError as exc:
             error = DbopsError('%s: %s' % (node.name, exc.message), exc.parameter)
             error.cause, error.detail = getattr(exc, 'cause', None), getattr(exc, 'detail', None)

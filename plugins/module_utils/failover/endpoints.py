@@ -13,6 +13,11 @@ __metaclass__ = type
 
 import re
 
+try:
+    from shlex import quote as shlex_quote
+except ImportError:     # Python 2.7 (the collection's module_utils run where Ansible runs)
+    from pipes import quote as shlex_quote
+
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 _HAPROXY_SECTION = re.compile(r'^(\S.*)$')
@@ -142,6 +147,72 @@ def mysqlrouter_writer(text):
     return None
 
 
+# "stats socket ipv4@127.0.0.1:<port> ... level admin" in the global section: the runtime API the role's
+# haproxy.cfg opens on the container's loopback.
+_HAPROXY_ADMIN_SOCKET = re.compile(r'^\s+stats\s+socket\s+ipv4@(?:127\.0\.0\.1|localhost):(\d+)\s.*\blevel\s+admin\b')
+
+
+def _haproxy_sections(text):
+    """{section header: [its lines]} of an HAProxy configuration."""
+    sections, section = {}, None
+    for line in text.splitlines():
+        header = _HAPROXY_SECTION.match(line)
+        if header and not line.startswith('#'):
+            section = header.group(1).strip()
+            sections.setdefault(section, [])
+        elif section is not None:
+            sections[section].append(line)
+    return sections
+
+
+def haproxy_admin_port(text):
+    """The loopback port of the runtime API (admin level) the global section opens, or None."""
+    for line in _haproxy_sections(text).get('global', []):
+        found = _HAPROXY_ADMIN_SOCKET.match(line + ' ')
+        if found:
+            return int(found.group(1))
+    return None
+
+
+def _haproxy_servers(lines):
+    return [line.split()[1] for line in lines if line.split()[:1] == ['server'] and len(line.split()) > 1]
+
+
+def haproxy_sessions_to_end(current, wanted):
+    """The runtime API commands that end, in the running HAProxy, the sessions of every server that the
+    new configuration drops from backend primary or backend replicas: the old primary after a failover.
+
+    Why: a reload starts a new worker with the new file, while the old worker keeps its sessions until they
+    close, and it no longer health-checks. A client whose query was in flight on a killed primary then waits
+    for its own read timeout (seconds) before it reconnects to the new primary. Each server is first put in
+    maintenance, so a client that reconnects in the instant before the reload is refused at once rather than
+    sent to the dead node again. [] when there is no runtime API (a configuration the role did not write)."""
+    if haproxy_admin_port(current) is None:
+        return []
+    before, after = _haproxy_sections(current), _haproxy_sections(wanted)
+    commands = []
+    for backend in ('primary', 'replicas'):
+        staying = set(_haproxy_servers(after.get('backend ' + backend, [])))
+        for server in _haproxy_servers(before.get('backend ' + backend, [])):
+            if server not in staying:
+                commands += ['set server %s/%s state maint' % (backend, server),
+                             'shutdown sessions server %s/%s' % (backend, server)]
+    return commands
+
+
+def runtime_api_shell(port, commands):
+    """A sh command that sends ``commands`` (one line, ';'-separated) to the runtime API on the container's
+    loopback ``port`` and prints the answer. bash's /dev/tcp where bash exists (the official Debian-based
+    image), socat otherwise (the alpine image has no bash; the official images have socat since late 2025);
+    exit code 3 when the container has neither. Pure."""
+    line = shlex_quote('; '.join(commands))
+    script = ('exec 3<>/dev/tcp/127.0.0.1/%d && printf "%%s\\n" %s >&3 && '
+              'while IFS= read -r -t 2 answer <&3; do printf "%%s\\n" "$answer"; done' % (port, line))
+    return ('if command -v bash >/dev/null 2>&1; then bash -c %s; '
+            'elif command -v socat >/dev/null 2>&1; then printf "%%s\\n" %s | socat -t 2 stdio TCP4:127.0.0.1:%d; '
+            'else exit 3; fi' % (shlex_quote(script), line, port))
+
+
 class EndpointKind(object):
     """One proxy: its configuration file, how it applies a new one, and the rewrite for a new primary.
 
@@ -149,12 +220,35 @@ class EndpointKind(object):
     reads its configuration only at start: the container is restarted (SIGTERM, SIGKILL after that many
     seconds), and its clients' connections are cut."""
 
-    def __init__(self, path, reload_signal, rewrite, writer, restart_timeout=None):
+    def __init__(self, path, reload_signal, rewrite, writer, restart_timeout=None, sessions_to_end=None,
+                 admin_port=None):
         self.path = path
         self.reload_signal = reload_signal
         self.rewrite = rewrite      # (current text, new primary Node, replica Nodes) -> wanted text
         self.writer = writer        # current text -> the host writes go to (None when it names none)
         self.restart_timeout = restart_timeout
+        # (current text, wanted text) -> runtime commands that end the sessions the move leaves behind
+        self.sessions_to_end = sessions_to_end
+        self.admin_port = admin_port    # current text -> the runtime API's loopback port, or None
+
+    def end_sessions(self, docker, container_id, current, wanted):
+        """Before the reload: end the running proxy's sessions to the servers the new file drops. Returns
+        what happened, in words; never raises (the reload still moves the clients; this only spares those
+        stuck on the old primary their own timeout)."""
+        commands = self.sessions_to_end(current, wanted) if self.sessions_to_end else []
+        if not commands:
+            return None
+        try:
+            code, output = docker.exec_shell(container_id, runtime_api_shell(self.admin_port(current), commands))
+        except Exception as exc:  # noqa: BLE001 - the move goes on without it
+            return 'not ended (%s)' % str(exc)[:120]
+        answer = ' '.join((output or '').split())
+        if code == 3:
+            return 'not ended (the proxy container has neither bash nor socat to reach its runtime API)'
+        if code != 0 or answer:
+            # The runtime API answers nothing when every command succeeded.
+            return 'not ended (exit %s: %s)' % (code, answer[:160])
+        return 'ended: ' + ', '.join(c.split(' ')[-1] for c in commands if c.startswith('shutdown'))
 
     def reload(self, docker, container_id):
         """Make the running proxy apply the file just written."""
@@ -168,7 +262,7 @@ ENDPOINTS = {
     'haproxy': EndpointKind('/usr/local/etc/haproxy/haproxy.cfg', 'SIGUSR2',
                             lambda text, primary, replicas: haproxy_with_primary(
                                 text, primary.describe(), [n.describe() for n in replicas]),
-                            haproxy_writer),
+                            haproxy_writer, sessions_to_end=haproxy_sessions_to_end, admin_port=haproxy_admin_port),
     'pgbouncer': EndpointKind('/etc/pgbouncer/pgbouncer.ini', 'SIGHUP',
                               lambda text, primary, replicas: pgbouncer_with_primary(
                                   text, primary.alias, primary.port),

@@ -159,7 +159,7 @@ class Failover(object):
         endpoint_plan = self.plan_endpoint(candidate, self._others(primary, candidate))
         primary_was_running = primary.running
         # Fence first: a primary that comes back now must not take writes next to the new one.
-        self.driver.fence(primary)
+        self.driver.fence(primary, silent=answered_nobody(health))
         self.timeline.mark('fenced', node=primary.name)
         if primary_was_running:
             candidate = self._choose_again_after_fence(primary, candidate, result)
@@ -309,7 +309,9 @@ class Failover(object):
         return repointed
 
     def _move_endpoint_now(self, endpoint_plan):
-        self.timeline.mark('endpoint_moved', endpoint=self.apply_endpoint(endpoint_plan))
+        moved = self.apply_endpoint(endpoint_plan)
+        details = {'old_sessions': endpoint_plan['sessions']} if endpoint_plan.get('sessions') else {}
+        self.timeline.mark('endpoint_moved', endpoint=moved, **details)
 
     def _repoint(self, nodes, candidate, also=None):
         """Re-point nodes (and demote also) at the candidate, at the same time: each waits for its own
@@ -324,14 +326,15 @@ class Failover(object):
         jobs = [(self.driver.repoint, node) for node in nodes]
         if also is not None:
             jobs.append((self.driver.demote, also))
-        done, failed = [], {}
+        done, failed, took = [], {}, {}
         dead = self._candidate_dead(candidate) if jobs else None
         if dead:
             failed = dict((node.name, dead) for _action, node in jobs)
         elif jobs:
-            done, failed = self._repoint_while_candidate_lives(jobs, candidate)
+            done, failed, took = self._repoint_while_candidate_lives(jobs, candidate)
         names = [name for name in done if also is None or name != also.name]
-        self.timeline.mark('repointed', nodes=names)
+        # The seconds each node took: what a slow failover spent its time on, in its own timeline.
+        self.timeline.mark('repointed', nodes=names, seconds=took)
         if also is not None and also.name in done:
             self.timeline.mark('old_primary_follows', node=also.name)
         if failed:
@@ -339,10 +342,12 @@ class Failover(object):
         return names, failed
 
     def _repoint_while_candidate_lives(self, jobs, candidate):
-        """Run the jobs in parallel until they end, wait_timeout passes, or the candidate dies."""
+        """Run the jobs in parallel until they end, wait_timeout passes, or the candidate dies:
+        (names done, {name: why} failed, {name: seconds} of the nodes that ended)."""
         from concurrent.futures import ThreadPoolExecutor, FIRST_COMPLETED, wait
-        done, failed = [], {}
-        deadline = time.time() + (self.params.get('wait_timeout') or 60)
+        done, failed, took = [], {}, {}
+        started = time.time()
+        deadline = started + (self.params.get('wait_timeout') or 60)
         pool = ThreadPoolExecutor(max_workers=len(jobs))
         try:
             pending = dict((pool.submit(action, node, candidate), node) for action, node in jobs)
@@ -352,6 +357,7 @@ class Failover(object):
                                         return_when=FIRST_COMPLETED)
                 for future in finished:
                     node = pending.pop(future)
+                    took[node.name] = round(time.time() - started, 2)
                     error = future.exception()
                     if error is None:
                         done.append(node.name)
@@ -369,7 +375,7 @@ class Failover(object):
         finally:
             # A job left behind ends on its own (its server's timeouts); the failover does not wait for it.
             pool.shutdown(wait=False)
-        return done, failed
+        return done, failed, took
 
     def _candidate_dead(self, candidate):
         """Why nothing can follow the candidate now (Docker reports its container stopped or paused), else None."""
@@ -493,7 +499,7 @@ class Failover(object):
                              'endpoint')
         current = current.decode('utf-8')
         wanted = kind_of.rewrite(current, new_primary, [n for n in replicas if n.running and n is not new_primary])
-        plan.update({'container': container, 'path': path, 'signal': reload_signal,
+        plan.update({'container': container, 'path': path, 'signal': reload_signal, 'current': current,
                      'content': wanted if wanted != current else None})
         return plan
 
@@ -514,9 +520,14 @@ class Failover(object):
             except Exception:  # noqa: BLE001 - a read-only mount: through a carrier container
                 volume = (self.params.get('endpoint') or {}).get('volume') or _config_volume(container, path)
                 docker.write_to_mount(container['Config']['Image'], {'type': 'volume', 'source': volume}, [entry])
+        kind = ENDPOINTS[plan['kind']]
+        if plan['content'] is not None:
+            # Clients stuck on the old primary are let go now: after the reload they would stay with the old
+            # worker until their own timeout.
+            plan['sessions'] = kind.end_sessions(docker, container['Id'], plan['current'], plan['content'])
         if plan['content'] is not None or plan.get('reload'):
             # A signal, or a restart for a proxy that reads its configuration only at start (MySQL Router).
-            ENDPOINTS[plan['kind']].reload(docker, container['Id'])
+            kind.reload(docker, container['Id'])
         return '%s -> %s' % (plan['kind'], plan['new_primary'])
 
     # ---------------------------------------------------------------- notification
@@ -541,6 +552,14 @@ def endpoint_unconfirmed(record):
         return False
     steps = [entry.get('step') for entry in record.get('steps') or [] if isinstance(entry, dict)]
     return 'endpoint_moved' not in steps and any(step in CHANGING_STEPS for step in steps)
+
+
+def answered_nobody(health):
+    """Did the check that found the primary dead end on a round in which it answered no observer (not the
+    controller, nor any replica)? A forced failover of a live primary, or no rounds: False. Pure."""
+    if not health or not health.get('primary_dead') or not health.get('rounds'):
+        return False
+    return not any(view is True for view in health['rounds'][-1].values())
 
 
 def container_stopped(node):

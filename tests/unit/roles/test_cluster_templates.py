@@ -31,7 +31,7 @@ BACKENDS = [
     {'name': 'db3', 'role': 'replica', 'host': '10.0.0.3', 'port': 13306},
 ]
 MYSQL_VARS = dict(mysql_cluster_name='orders', mysql_cluster_topology='multi_host', mysql_cluster_backends=BACKENDS, mysql_cluster_writer_port=6446,
-                  mysql_cluster_reader_port=6447, mysql_cluster_proxysql_admin_port=6032,
+                  mysql_cluster_reader_port=6447, mysql_cluster_proxysql_admin_port=6032, mysql_cluster_haproxy_admin_port=9901,
                   mysql_cluster_proxysql_admin_password='adm"in', mysql_cluster_proxysql_monitor_user='monitor',
                   mysql_cluster_proxysql_monitor_password='mon-pw',
                   mysql_cluster_proxysql_users=[{'name': 'app', 'password': 'app-pw'},

@@ -61,12 +61,12 @@ def _yaml_lines(tree, indent=0):
     return lines
 
 
-def mongodb_connect(host, port, user, password, database, timeout, purpose='admin'):
+def mongodb_connect(host, port, user, password, database, timeout, purpose='admin', query_timeout=60):
     """A pymongo client that has already answered a ping: a wrong address or
     password fails here, with the parameter to fix, not halfway through the audit.
 
     ``purpose`` ('admin' or 'audit') changes nothing: MongoDB has no read-only session to
-    open, the audit only runs read commands."""
+    open, the audit only runs read commands. ``query_timeout``: seconds to wait for a command's answer."""
     try:
         import pymongo
         from pymongo import errors
@@ -84,7 +84,8 @@ def mongodb_connect(host, port, user, password, database, timeout, purpose='admi
     # whose configured host names are not resolvable from here.
     try:
         client = pymongo.MongoClient(host, int(port), serverSelectionTimeoutMS=milliseconds,
-                                     connectTimeoutMS=milliseconds, socketTimeoutMS=60000,
+                                     connectTimeoutMS=milliseconds,
+                                     socketTimeoutMS=max(1, int(query_timeout * 1000)),
                                      directConnection=True, **credentials)
     except errors.ConfigurationError as exc:
         raise DbopsError('cannot use %s:%s as a MongoDB address (%s)' % (host, port, exc), 'login_host')

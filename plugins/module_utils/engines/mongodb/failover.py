@@ -190,8 +190,9 @@ class FailoverDriver(base.FailoverDriver):
         """A ping round trip to the primary within probe_timeout: True, or False (a failed login is alive)."""
         if not primary.running and primary.inspect is not None:
             self.cluster.refresh(primary)
+        timeout = self.params.get('probe_timeout') or 1
         try:
-            client = self.cluster.connect(primary, self.params.get('probe_timeout') or 1)
+            client = self.cluster.connect(primary, timeout, query_timeout=timeout)
         except DbopsError as exc:
             return exc.parameter == 'login_password'   # it answered, only the login failed
         try:
@@ -288,8 +289,9 @@ class FailoverDriver(base.FailoverDriver):
             client.close()
 
     # ------------------------------------------------------------------ changes
-    def fence(self, node):
-        """Stopped, restart policy no. A member that comes back cannot take writes without winning an election."""
+    def fence(self, node, silent=False):
+        """Stopped, restart policy no. A member that comes back cannot take writes without winning an election.
+        Nothing is asked of it first, silent or not."""
         docker = self.cluster.docker
         self.cluster.refresh(node)
         if node.inspect is None:

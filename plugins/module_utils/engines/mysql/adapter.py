@@ -135,9 +135,15 @@ MYSQL_CATALOG = tuple(_MYSQL_80_CATALOG) + _MYSQL_84_CATALOG + _MYSQL_97_CATALOG
 )
 
 
-def mysql_connect(host, port, user, password, database, timeout, purpose='admin'):
+# Seconds a session waits for a query's answer unless its caller says otherwise: room for real work (an
+# ALTER, a CHANGE MASTER waiting on a lock), a bound for a server that stopped answering.
+QUERY_TIMEOUT = 60
+
+
+def mysql_connect(host, port, user, password, database, timeout, purpose='admin', query_timeout=QUERY_TIMEOUT):
     """A PyMySQL connection (autocommit). ``purpose`` ('admin' or 'audit') changes nothing here:
-    the audit reads with SELECT and SHOW only, and MySQL has no read-only session to ask for."""
+    the audit reads with SELECT and SHOW only, and MySQL has no read-only session to ask for.
+    ``query_timeout``: seconds to wait for a query's answer (a probe gives its own short one)."""
     try:
         import pymysql
     except ImportError:
@@ -153,8 +159,9 @@ def mysql_connect(host, port, user, password, database, timeout, purpose='admin'
         cause, detail = login_errors.mysql_cause(exc)
         raise login_errors.connect_failure(cause, detail, host, port, user, 'MySQL/MariaDB', bool(password),
                                            database, same_family=('mysql', 'mariadb'), timeout=timeout)
-    # Queries get the full minute (PyMySQL reads _read_timeout before each read; it has no setter).
-    connection._read_timeout = 60
+    # The greeting was read within the connect timeout; queries get query_timeout (PyMySQL reads
+    # _read_timeout before each read and has no setter for it).
+    connection._read_timeout = max(1, int(round(query_timeout)))
     return connection
 
 

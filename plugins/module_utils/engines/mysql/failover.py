@@ -508,8 +508,9 @@ class FailoverDriver(SqlFailoverDriver):
         nothing: the watcher's rejoin of an old primary (read-only, its source side off) once left
         synchronous_seen saying "asynchronous" until the next round, and a primary killed meanwhile was then
         refused a failover (the fault suite's cycles, MariaDB 11.8)."""
+        timeout = self.params.get('probe_timeout') or 1
         try:
-            conn = self._conn(node, self.params.get('probe_timeout') or 1)
+            conn = self._conn(node, timeout, query_timeout=timeout)
         except DbopsError as exc:
             return exc.parameter == 'login_password'    # it answered; only the login failed
         try:

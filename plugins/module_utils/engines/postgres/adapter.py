@@ -57,20 +57,30 @@ POSTGRES_CATALOG = (
 _LOOSE_SIZE = re.compile(r'^(?!\d+(kB|MB|GB|TB)$)\d+(\.\d+)?\s*([kKmMgGtT]|[kKmMgGtT]i?[bB])$')
 
 
-# A session's options by purpose; the statement timeout keeps a lock wait from hanging the play.
+# A session's options by purpose.
 SESSION_OPTIONS = {
     # db_tune_report only reads: a read-only session makes that a guarantee.
-    'audit': '-c default_transaction_read_only=on -c statement_timeout=60000',
+    'audit': '-c default_transaction_read_only=on',
     # Replication, failover and monitoring users write. Read-write said explicitly: a primary frozen
     # by a switchover has default_transaction_read_only = on in postgresql.auto.conf.
-    'admin': '-c default_transaction_read_only=off -c statement_timeout=60000',
+    'admin': '-c default_transaction_read_only=off',
 }
+# Seconds a statement may run unless its caller says otherwise: the statement timeout keeps a lock wait
+# from hanging the play. (Enforced by the server: a frozen server is bounded by the caller's own deadline.)
+QUERY_TIMEOUT = 60
 
 
-def open_session(host, port, user, password, database, timeout, purpose='admin'):
-    """A psycopg2 connection (autocommit) opened for ``purpose``: 'audit' (read-only) or 'admin'."""
+def session_options(purpose, query_timeout=QUERY_TIMEOUT):
+    """The libpq ``options`` of a session opened for ``purpose``. Pure."""
     if purpose not in SESSION_OPTIONS:
         raise ValueError('unknown session purpose %r' % (purpose,))
+    return '%s -c statement_timeout=%d' % (SESSION_OPTIONS[purpose], max(1, int(round(query_timeout * 1000))))
+
+
+def open_session(host, port, user, password, database, timeout, purpose='admin', query_timeout=QUERY_TIMEOUT):
+    """A psycopg2 connection (autocommit) opened for ``purpose``: 'audit' (read-only) or 'admin'; its
+    statements end after ``query_timeout`` seconds."""
+    options = session_options(purpose, query_timeout)
     try:
         import psycopg2
     except ImportError:
@@ -79,7 +89,7 @@ def open_session(host, port, user, password, database, timeout, purpose='admin')
     try:
         connection = psycopg2.connect(
             host=host, port=int(port), user=user, password=password or '', dbname=database or 'postgres',
-            connect_timeout=int(timeout), application_name='dbops-tune-report', options=SESSION_OPTIONS[purpose])
+            connect_timeout=int(timeout), application_name='dbops-tune-report', options=options)
     except psycopg2.OperationalError as exc:
         # "no password supplied" (the server wants one and none was given) counts as a wrong password.
         cause, detail = login_errors.postgres_cause(exc)

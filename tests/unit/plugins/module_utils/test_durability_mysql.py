@@ -251,7 +251,7 @@ def test_waiting_for_a_rejoined_node_leaves_what_the_primary_was_seen_doing(monk
     node = SimpleNamespace(name='old-primary', running=True)
     cluster = SimpleNamespace(engine='mariadb', params={'probe_timeout': 1}, refresh=lambda n: None)
     driver = fmy.FailoverDriver(cluster)
-    monkeypatch.setattr(driver, '_conn', lambda n, timeout=None: Session())
+    monkeypatch.setattr(driver, '_conn', lambda n, timeout=None, query_timeout=None: Session())
     monkeypatch.setattr(fmy, 'scalar', lambda conn, sql, params=None: 1)
     monkeypatch.setattr(driver, 'controller_probe', lambda n: pytest.fail('the primary probe asked a rejoined node'))
     driver.synchronous_seen = (123.0, True)
@@ -263,13 +263,13 @@ def test_a_node_that_refuses_the_login_answers(monkeypatch):
     node = SimpleNamespace(name='n', running=True)
     driver = fmy.FailoverDriver(SimpleNamespace(engine='mariadb', params={}, refresh=lambda n: None))
 
-    def refused(n, timeout=None):
+    def refused(n, timeout=None, query_timeout=None):
         raise DbopsError('Access denied', 'login_password')
 
     monkeypatch.setattr(driver, '_conn', refused)
     assert driver.answers_query(node) is True
 
-    def unreachable(n, timeout=None):
+    def unreachable(n, timeout=None, query_timeout=None):
         raise DbopsError('cannot connect', 'login_host')
 
     monkeypatch.setattr(driver, '_conn', unreachable)
@@ -292,7 +292,7 @@ def test_an_emptied_node_forgets_its_first_start_before_it_replicates(monkeypatc
     cluster = SimpleNamespace(engine='mariadb', params={'wait_timeout': 5}, refresh=lambda n: None, docker=docker,
                               adapter=SimpleNamespace(data_dir='/var/lib/mysql'))
     driver = fmy.FailoverDriver(cluster)
-    monkeypatch.setattr(driver, '_conn', lambda n, timeout=None: Session())
+    monkeypatch.setattr(driver, '_conn', lambda n, timeout=None, query_timeout=None: Session())
     monkeypatch.setattr(driver, '_data_volume', lambda n: 'db2-data')
     monkeypatch.setattr(driver, '_wait_answering', lambda *a: done.append('answering'))
     monkeypatch.setattr(driver, 'repoint', lambda n, p, wait_while_progressing=False: done.append(

@@ -629,3 +629,13 @@ def test_postgres_creates_pg_stat_statements_only_when_preloaded():
 def test_postgres_data_layout(version, mount, pgdata):
     assert adapter('postgres').data_mount(version) == mount
     assert adapter('postgres').pgdata(version) == pgdata
+
+
+def test_postgres_session_options_carry_the_purpose_and_the_callers_query_timeout():
+    from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres.adapter import session_options
+    assert session_options('audit') == '-c default_transaction_read_only=on -c statement_timeout=60000'
+    assert session_options('admin', 0.5) == '-c default_transaction_read_only=off -c statement_timeout=500'
+    # A probe's sub-millisecond slip never turns into 0, which PostgreSQL reads as "no timeout".
+    assert session_options('admin', 0.0001).endswith('statement_timeout=1')
+    with pytest.raises(ValueError):
+        session_options('superuser')

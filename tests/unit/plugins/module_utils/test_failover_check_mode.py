@@ -58,7 +58,7 @@ class FakeCluster(object):
         self.nodes = [cluster.Node(name, inspect=dict(inspect)) for name in ('db1', 'db2')]
         self.by_name = dict((node.name, node) for node in self.nodes)
 
-    def connect(self, node, timeout=None):
+    def connect(self, node, timeout=None, query_timeout=None):
         return RecordingConnection(self.answers, self.log)
 
     def refresh(self, node):

@@ -263,3 +263,149 @@ def test_writer_of_a_configuration_that_names_none():
     assert endpoints.haproxy_writer('global\n') is None
     assert endpoints.pgbouncer_writer('[pgbouncer]\nlisten_port = 6432\n') is None
     assert endpoints.mysqlrouter_writer('[DEFAULT]\n') is None
+
+
+# ------------------------------------------------------------------ HAProxy: the old primary's sessions ended
+HAPROXY_WITH_API = """global
+    log stdout format raw local0 info
+    stats socket ipv4@127.0.0.1:9901 level admin
+
+backend primary
+    server db1 db1:3306 check
+
+backend replicas
+    balance leastconn
+    server db2 db2:3306 check
+    server db3 db3:3306 check
+    server db1 db1:3306 check backup
+"""
+
+
+def role_admin_port():
+    import yaml
+    with open(os.path.join(ROOT, 'roles', 'mysql_cluster', 'vars', 'main.yml')) as handle:
+        return yaml.safe_load(handle)['mysql_cluster_haproxy_admin_port']
+
+
+def render_haproxy(backends):
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, 'roles', 'mysql_cluster', 'templates')),
+                             trim_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    return env.get_template('haproxy.cfg.j2').render(
+        ansible_managed='managed', mysql_cluster_name='orders', mysql_cluster_topology='multi_host',
+        mysql_cluster_writer_port=6446, mysql_cluster_reader_port=6447, mysql_cluster_haproxy_admin_port=role_admin_port(),
+        mysql_cluster_backends=backends)
+
+
+def test_the_role_opens_the_runtime_api_on_loopback_that_the_mover_reads():
+    rendered = render_haproxy([dict(b, role='primary' if b['name'] == 'db1' else 'replica') for b in BACKENDS])
+    assert endpoints.haproxy_admin_port(rendered) == role_admin_port()
+    assert 'stats socket ipv4@127.0.0.1:%d level admin' % role_admin_port() in rendered
+
+
+def test_admin_port_only_from_a_loopback_admin_socket_in_global():
+    assert endpoints.haproxy_admin_port('global\n    stats socket ipv4@0.0.0.0:9901 level admin\n') is None
+    assert endpoints.haproxy_admin_port('global\n    stats socket ipv4@127.0.0.1:9901 level operator\n') is None
+    assert endpoints.haproxy_admin_port('defaults\n    stats socket ipv4@127.0.0.1:9901 level admin\n') is None
+    assert endpoints.haproxy_admin_port('global\n    stats socket /var/run/haproxy.sock level admin\n') is None
+
+
+def test_a_failover_ends_the_dropped_servers_sessions_maintenance_first():
+    wanted = endpoints.haproxy_with_primary(HAPROXY_WITH_API, server('db2'), [server('db3')])
+    assert endpoints.haproxy_sessions_to_end(HAPROXY_WITH_API, wanted) == [
+        'set server primary/db1 state maint', 'shutdown sessions server primary/db1',
+        'set server replicas/db1 state maint', 'shutdown sessions server replicas/db1']
+
+
+def test_a_switchover_keeps_the_old_primarys_reader_sessions():
+    # The old primary stays as a replica: only its writer sessions end.
+    wanted = endpoints.haproxy_with_primary(HAPROXY_WITH_API, server('db2'), [server('db3'), server('db1')])
+    assert endpoints.haproxy_sessions_to_end(HAPROXY_WITH_API, wanted) == [
+        'set server primary/db1 state maint', 'shutdown sessions server primary/db1']
+
+
+def test_no_runtime_api_no_commands():
+    current = HAPROXY_WITH_API.replace('    stats socket ipv4@127.0.0.1:9901 level admin\n', '')
+    wanted = endpoints.haproxy_with_primary(current, server('db2'), [server('db3')])
+    assert endpoints.haproxy_sessions_to_end(current, wanted) == []
+
+
+class RuntimeApi(object):
+    """A loopback listener that answers like HAProxy's runtime API: reads one line, answers, closes."""
+
+    def __init__(self, answer=b'\n'):
+        import socket
+        import threading
+        self.received, self.answer = [], answer
+        self.sock = socket.socket()
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(1)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve)
+        self.thread.daemon = True
+        self.thread.start()
+
+    def serve(self):
+        conn, _address = self.sock.accept()
+        data = b''
+        while not data.endswith(b'\n'):
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        self.received.append(data.decode())
+        conn.sendall(self.answer)
+        conn.close()
+
+
+@pytest.mark.skipif(not os.path.exists('/bin/bash'), reason='needs bash, as in the official HAProxy image')
+def test_the_shell_command_speaks_to_the_runtime_api():
+    import subprocess
+    api = RuntimeApi()
+    commands = ['set server primary/db1 state maint', "shutdown sessions server primary/db'1"]
+    done = subprocess.run(['sh', '-c', endpoints.runtime_api_shell(api.port, commands)], capture_output=True,
+                          timeout=10)
+    api.thread.join(5)
+    assert done.returncode == 0, done.stderr
+    assert api.received == ["set server primary/db1 state maint; shutdown sessions server primary/db'1\n"]
+
+
+class ExecDocker(object):
+    def __init__(self, code, output):
+        self.code, self.output, self.commands = code, output, []
+
+    def exec_shell(self, container_id, command, timeout=None):
+        self.commands.append((container_id, command))
+        return self.code, self.output
+
+
+def test_end_sessions_reports_what_happened_and_never_raises():
+    kind = endpoints.ENDPOINTS['haproxy']
+    wanted = endpoints.haproxy_with_primary(HAPROXY_WITH_API, server('db2'), [server('db3')])
+    assert kind.end_sessions(ExecDocker(0, '\n\n'), 'hx', HAPROXY_WITH_API, wanted) == 'ended: primary/db1, replicas/db1'
+    assert 'neither bash nor socat' in kind.end_sessions(ExecDocker(3, ''), 'hx', HAPROXY_WITH_API, wanted)
+    assert 'No such server' in kind.end_sessions(ExecDocker(0, 'No such server.\n'), 'hx', HAPROXY_WITH_API, wanted)
+
+    class Broken(object):
+        def exec_shell(self, container_id, command, timeout=None):
+            raise RuntimeError('exec refused')
+    assert 'exec refused' in kind.end_sessions(Broken(), 'hx', HAPROXY_WITH_API, wanted)
+    # Nothing to end (the file already names the new primary): no exec at all.
+    docker = ExecDocker(0, '')
+    assert kind.end_sessions(docker, 'hx', wanted, wanted) is None and docker.commands == []
+
+
+def test_mover_ends_old_sessions_between_the_write_and_the_reload():
+    path = endpoints.ENDPOINTS['haproxy'].path
+
+    class Recording(RecordingDocker):
+        def exec_shell(self, container_id, command, timeout=None):
+            self.calls.append(('exec', container_id))
+            return 0, ''
+    docker = Recording({path: HAPROXY_WITH_API})
+    cluster = FakeCluster(docker)
+    failover = orchestrator.Failover({'endpoint': {'type': 'haproxy', 'container': 'orders-haproxy'}}, cluster=cluster)
+    plan = failover.plan_endpoint(cluster.by_name['db2'], cluster.nodes)
+    failover._move_endpoint_now(plan)
+    assert [c[0] for c in docker.calls] == ['put_files', 'exec', 'kill']
+    moved = [e for e in failover.timeline.events if e['event'] == 'endpoint_moved'][0]
+    assert moved['old_sessions'] == 'ended: primary/db1, replicas/db1'

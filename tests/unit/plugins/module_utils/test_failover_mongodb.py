@@ -219,7 +219,7 @@ class FakeCluster(object):
         node.inspect = self.docker.container(node.name)
         return node
 
-    def connect(self, node, timeout=None):
+    def connect(self, node, timeout=None, query_timeout=None):
         self.connects.append((node.name, timeout))
         member = self.fake_set.members[node.name]
         if not member['running']:

@@ -75,7 +75,7 @@ class RecordingDriver(FailoverDriver):
     def before_promote(self, primary, candidate):
         self._record('before_promote', primary.name)
 
-    def fence(self, node):
+    def fence(self, node, silent=False):
         self._record('fence', node.name)
 
     def promote(self, node):
@@ -143,6 +143,9 @@ def test_semi_sync_engine_reconnects_replicas_before_clients():
     events = [event['event'] for event in result['timeline']]
     assert events.index('repointed') < events.index('endpoint_moved')
     assert 'write_pause_s' in result
+    # The timeline says what each node's re-point took (a slow failover's time is then accounted for).
+    repointed = [event for event in result['timeline'] if event['event'] == 'repointed'][0]
+    assert sorted(repointed['seconds']) == ['db1', 'db2'] and all(s >= 0 for s in repointed['seconds'].values())
 
 
 def test_engine_without_replica_acks_moves_clients_first():
@@ -375,7 +378,7 @@ class PositionsDriver(FailoverDriver):
 def test_positions_are_read_at_once_and_a_frozen_node_costs_one_timeout():
     import time
     fake = FakeCluster(True)
-    fake.connect = lambda node, timeout: StuckSession()
+    fake.connect = lambda node, timeout, query_timeout=None: StuckSession()
     fake.nodes.append(cluster.Node('broken', inspect={'State': {'Running': True}}))
     fake.nodes.append(cluster.Node('stopped', inspect={'State': {'Running': False}}))
     driver = PositionsDriver(fake, frozen=('db2', 'db3'))

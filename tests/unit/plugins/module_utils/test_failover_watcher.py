@@ -39,7 +39,7 @@ class FakeCluster(object):
         self.refreshed.append(node.name)
         return node
 
-    def connect(self, node, timeout=None):
+    def connect(self, node, timeout=None, query_timeout=None):
         self.logins.append(node.name)
         return Conn(node)
 
@@ -79,7 +79,7 @@ class FakeDriver(object):
         # No server behind the fake nodes to ask the probe exchange of: a running one answers.
         return node.running
 
-    def fence(self, node):
+    def fence(self, node, silent=False):
         self.fenced.append(node.name)
         self.writable.discard(node.name)
 

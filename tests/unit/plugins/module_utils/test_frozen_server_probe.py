@@ -35,6 +35,7 @@ class Listener(object):
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.received = []
+        self.accepted = 0
         if behaviour != 'frozen':   # frozen: the kernel completes handshakes, nobody accepts
             thread = threading.Thread(target=self._serve)
             thread.daemon = True
@@ -46,6 +47,7 @@ class Listener(object):
                 conn = self.sock.accept()[0]
             except OSError:
                 return
+            self.accepted += 1
             if self.behaviour == 'greet':
                 conn.sendall(b'\x4a\x00\x00\x00\x0a9.7.4')
             else:
@@ -200,7 +202,7 @@ class _SqlCluster(object):
     def refresh(node):
         return node
 
-    def connect(self, node, timeout=None):
+    def connect(self, node, timeout=None, query_timeout=None):
         self.connected.append(node.name)
         if not self.logins:
             raise AssertionError('logged in to %s, which does not answer' % node.name)
@@ -281,16 +283,44 @@ def test_the_controller_probe_bounds_its_query_by_probe_timeout(listener):
     server = listener('greet')
 
     class Session(object):
-        _read_timeout = 60
         closed = False
+        query_timeout = None
 
         def cursor(self):
-            raise RuntimeError('frozen after the login (read timeout %s s)' % self._read_timeout)
+            raise RuntimeError('frozen after the login (query timeout %s s)' % self.query_timeout)
 
         def close(self):
             self.closed = True
     session = Session()
+
+    def connect(node, timeout=None, query_timeout=None):
+        session.query_timeout = query_timeout
+        return session
     cluster = _SqlCluster(_sql_node(server.port, {'Running': True}), logins=True)
-    cluster.connect = lambda node, timeout=None: session
+    cluster.connect = connect
     assert _mysql_driver(cluster).controller_probe(cluster.nodes[0]) is False
-    assert session._read_timeout == 1 and session.closed
+    assert session.query_timeout == 1 and session.closed
+
+
+def test_a_silent_fence_asks_nothing_of_a_server_that_would_answer(listener):
+    # The rounds just found it answering nobody (a partition that heals in this instant): the kill follows
+    # anyway, so no probe, no login.
+    server = listener('greet')
+    node = _sql_node(server.port, {'Running': True})
+    cluster = _SqlCluster(node, logins=True)
+    driver = _mysql_driver(cluster)
+    driver.fence(node, silent=True)
+    assert cluster.connected == [] and server.accepted == 0
+    assert cluster.docker.calls == [('restart_policy', 'id-db1', 'no'), ('kill', 'id-db1')]
+
+
+def test_answered_nobody_reads_the_last_round_of_a_dead_verdict():
+    from ansible_collections.dbops.containers.plugins.module_utils.failover.orchestrator import answered_nobody
+    silent = {'controller': False, 'db2': False, 'db3': None}
+    assert answered_nobody({'primary_dead': True, 'rounds': [{'controller': True}, silent]}) is True
+    assert answered_nobody({'primary_dead': True, 'rounds': [{'controller': False, 'docker': False}]}) is True
+    # One replica still reaches it (an asymmetric partition): it may be told to stop writing first.
+    assert answered_nobody({'primary_dead': True, 'rounds': [dict(silent, db3=True)]}) is False
+    # A forced failover of a live primary, or no check at all.
+    assert answered_nobody({'primary_dead': False, 'rounds': [silent]}) is False
+    assert answered_nobody(None) is False
