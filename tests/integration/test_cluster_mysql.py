@@ -179,6 +179,9 @@ def test_cluster_failover_rejoin_switchover(docker_client, cluster):
     assert not result.failed, result.get('msg')
     new_primary = result['new_primary']
     assert new_primary in (replica1, replica2)
+    # HAProxy's runtime API took the commands that end the dead primary's sessions before the reload.
+    moved = [event for event in result['timeline'] if event['event'] == 'endpoint_moved'][0]
+    assert moved.get('old_sessions') == 'ended: primary/%s, replicas/%s' % (primary, primary), moved
     wait_for(lambda: len(load.acknowledged) > 0 and query(
         '127.0.0.1', 'SELECT @@hostname', cluster.writer_port)[0][0] == new_primary, timeout=30)
     time.sleep(1)
@@ -204,11 +207,22 @@ def test_cluster_failover_rejoin_switchover(docker_client, cluster):
     retry(lambda: _assert_replica_of(docker_client, primary, new_primary), attempts=120)
     assert query(address(docker_client, primary), 'SELECT @@GLOBAL.read_only')[0][0] == 1
 
-    # Switchover back to the first node, with the writer port following.
+    # Switchover back to the first node, with the writer port following. A client session opened through the
+    # writer port before it (a pooled connection) is ended by the switchover: left open, it would go on
+    # sending writes to the old primary, read-only from now on (HAProxy's old worker keeps its sessions
+    # after a reload, and the old primary's health checks pass).
+    held = retry(lambda: connect(writer[0], writer[1]))
+    with held.cursor() as cursor:
+        cursor.execute('SELECT @@hostname')
+        assert cursor.fetchone()[0] == new_primary
     switched = cluster.failover('switchover', candidate=primary)
     assert not switched.failed, switched.get('msg')
     assert switched['new_primary'] == primary and switched['write_pause_s'] < 5
     assert retry(lambda: query(writer[0], 'SELECT @@hostname', writer[1]))[0][0] == primary
+    with pytest.raises(pymysql.err.OperationalError):
+        with held.cursor() as cursor:
+            cursor.execute('SELECT @@hostname')
+    held.close()
 
     # The primary commits alone (its replicas stopped receiving; semi-sync falls back after its timeout)
     # and dies: that transaction is on no other node. Fenced, it cannot rejoin without force; with force

@@ -14,9 +14,10 @@ __metaclass__ = type
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg2
 import pytest
 
-from conftest import free_local_ports, nodes_play, run_module, run_playbook, wait_for
+from conftest import free_local_ports, nodes_play, retry, run_module, run_playbook, wait_for
 
 ROOT_PASSWORD = 'R00t-pass;word"x'
 REPLICATION_PASSWORD = 'Repl-Pa55;w"ord'
@@ -92,8 +93,23 @@ def test_synchronous_cluster_failover_rewind(docker_client, tmp_path, image, pgd
         psql(docker_client, primary, 'INSERT INTO ledger VALUES (1)')
         wait_for(lambda: psql(docker_client, standby, 'SELECT count(*) FROM ledger') == '1')
 
-        # There and back again, then kill -9 of the primary and a rejoin with pg_rewind.
-        assert failover('switchover')['new_primary'] == standby
+        # There and back again, then kill -9 of the primary and a rejoin with pg_rewind. A client session held
+        # through PgBouncer (session pooling) is ended by the switchover: left open, it would keep its
+        # server connection to the old primary, a read-only standby from then on.
+        held = retry(lambda: psycopg2.connect(host='127.0.0.1', port=pgbouncer_port, user='appuser',
+                                              password='App-Pa55word', dbname='production', connect_timeout=5))
+        held.autocommit = True
+        with held.cursor() as cursor:
+            cursor.execute('SELECT pg_is_in_recovery()')
+            assert cursor.fetchone()[0] is False
+        switched = failover('switchover')
+        assert switched['new_primary'] == standby
+        moved = [event for event in switched['timeline'] if event['event'] == 'endpoint_moved'][0]
+        assert moved.get('old_sessions') == 'ended: "production"', moved
+        with pytest.raises(psycopg2.Error):
+            with held.cursor() as cursor:
+                cursor.execute('SELECT pg_is_in_recovery()')
+        held.close()
         assert failover('switchover')['new_primary'] == primary
         docker_client.api.kill(primary)
         assert failover('failover')['new_primary'] == standby

@@ -200,17 +200,87 @@ def haproxy_sessions_to_end(current, wanted):
     return commands
 
 
+def _ini_sections(text):
+    """{section name: [(key, value) in order]} of an ini file (comments and blank lines left out)."""
+    sections, section = {}, None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped[0] in ';#':
+            continue
+        header = _INI_SECTION.match(line)
+        if header:
+            section = header.group(1).strip()
+            sections.setdefault(section, [])
+        elif section is not None and '=' in line:
+            key, _sep, value = line.partition('=')
+            sections[section].append((key.strip(), value.strip()))
+    return sections
+
+
+def pgbouncer_console(text):
+    """(unix socket directory, port) of PgBouncer's admin console, or None when it listens on no Unix socket
+    (unix_socket_dir set empty). Unset keys take PgBouncer's defaults (/tmp, 6432)."""
+    settings = dict(_ini_sections(text).get('pgbouncer', []))
+    directory = settings.get('unix_socket_dir', '/tmp')
+    if not directory:
+        return None
+    return directory, int(settings.get('listen_port') or 6432)
+
+
+def pgbouncer_sessions_to_end(current, wanted):
+    """The admin console commands that end the sessions a move leaves on the old primary: RELOAD (the new
+    file, at once and in order), then KILL and RESUME of every database whose host changed.
+
+    Why: in session pooling a client keeps its server connection until it disconnects, so after a reload
+    a pooled client goes on talking to the old primary (read-only after a switchover; and after a partition
+    its connection hangs until TCP gives up). KILL drops the database's client and server connections; new
+    clients wait for RESUME, which follows at once, and then connect to the new host. [] when the console
+    cannot be reached (no Unix socket) or nothing moves."""
+    if pgbouncer_console(current) is None:
+        return []
+    before = dict(_ini_sections(current).get('databases', []))
+    after = dict(_ini_sections(wanted).get('databases', []))
+    moved = [name for name in before if name in after and before[name] != after[name]]
+    if not moved:
+        return []
+    commands = ['RELOAD']
+    for name in moved:
+        if len(name) > 1 and name[0] == name[-1] == '"':     # a quoted name in the ini: "my db" = ...
+            name = name[1:-1].replace('""', '"')
+        quoted = '"%s"' % name.replace('"', '""')
+        commands += ['KILL %s' % quoted, 'RESUME %s' % quoted]
+    return commands
+
+
+# The admin shells' exit code when the proxy's image has no client for its console.
+NO_CONSOLE_CLIENT = 97
+
+
+def pgbouncer_console_shell(current, commands):
+    """A sh command that runs ``commands`` on PgBouncer's admin console over its Unix socket, as the user
+    pgbouncer (no password: same Unix user as the server, which docker exec is), stopping at the first
+    error. psql comes with the official-style images (edoburu/pgbouncer, the local build). Pure."""
+    directory, port = pgbouncer_console(current)
+    arguments = ' '.join('-c %s' % shlex_quote(command) for command in commands)
+    return ('command -v psql >/dev/null 2>&1 || exit %d; psql -X -q -v ON_ERROR_STOP=1 -h %s -p %d -U pgbouncer '
+            '-d pgbouncer %s' % (NO_CONSOLE_CLIENT, shlex_quote(directory), port, arguments))
+
+
+def haproxy_runtime_shell(current, commands):
+    return runtime_api_shell(haproxy_admin_port(current), commands)
+
+
 def runtime_api_shell(port, commands):
     """A sh command that sends ``commands`` (one line, ';'-separated) to the runtime API on the container's
     loopback ``port`` and prints the answer. bash's /dev/tcp where bash exists (the official Debian-based
     image), socat otherwise (the alpine image has no bash; the official images have socat since late 2025);
-    exit code 3 when the container has neither. Pure."""
+    exit code NO_CONSOLE_CLIENT when the container has neither. Pure."""
     line = shlex_quote('; '.join(commands))
     script = ('exec 3<>/dev/tcp/127.0.0.1/%d && printf "%%s\\n" %s >&3 && '
               'while IFS= read -r -t 2 answer <&3; do printf "%%s\\n" "$answer"; done' % (port, line))
     return ('if command -v bash >/dev/null 2>&1; then bash -c %s; '
             'elif command -v socat >/dev/null 2>&1; then printf "%%s\\n" %s | socat -t 2 stdio TCP4:127.0.0.1:%d; '
-            'else exit 3; fi' % (shlex_quote(script), line, port))
+            'else exit %d; fi' % (shlex_quote(script), line, port, NO_CONSOLE_CLIENT))
 
 
 class EndpointKind(object):
@@ -221,15 +291,15 @@ class EndpointKind(object):
     seconds), and its clients' connections are cut."""
 
     def __init__(self, path, reload_signal, rewrite, writer, restart_timeout=None, sessions_to_end=None,
-                 admin_port=None):
+                 admin_shell=None):
         self.path = path
         self.reload_signal = reload_signal
         self.rewrite = rewrite      # (current text, new primary Node, replica Nodes) -> wanted text
         self.writer = writer        # current text -> the host writes go to (None when it names none)
         self.restart_timeout = restart_timeout
-        # (current text, wanted text) -> runtime commands that end the sessions the move leaves behind
+        # (current text, wanted text) -> the admin commands that end the sessions the move leaves behind
         self.sessions_to_end = sessions_to_end
-        self.admin_port = admin_port    # current text -> the runtime API's loopback port, or None
+        self.admin_shell = admin_shell  # (current text, commands) -> the sh command that runs them
 
     def end_sessions(self, docker, container_id, current, wanted):
         """Before the reload: end the running proxy's sessions to the servers the new file drops. Returns
@@ -239,16 +309,17 @@ class EndpointKind(object):
         if not commands:
             return None
         try:
-            code, output = docker.exec_shell(container_id, runtime_api_shell(self.admin_port(current), commands))
+            code, output = docker.exec_shell(container_id, self.admin_shell(current, commands))
         except Exception as exc:  # noqa: BLE001 - the move goes on without it
             return 'not ended (%s)' % str(exc)[:120]
         answer = ' '.join((output or '').split())
-        if code == 3:
-            return 'not ended (the proxy container has neither bash nor socat to reach its runtime API)'
+        if code == NO_CONSOLE_CLIENT:
+            return 'not ended (the proxy container has no client for its admin interface)'
         if code != 0 or answer:
-            # The runtime API answers nothing when every command succeeded.
+            # Both consoles answer nothing when every command succeeded (HAProxy's runtime API; psql -q).
             return 'not ended (exit %s: %s)' % (code, answer[:160])
-        return 'ended: ' + ', '.join(c.split(' ')[-1] for c in commands if c.startswith('shutdown'))
+        return 'ended: ' + ', '.join(c.split(' ', 1)[1].split(' ')[-1] for c in commands
+                                     if c.startswith(('shutdown', 'KILL')))
 
     def reload(self, docker, container_id):
         """Make the running proxy apply the file just written."""
@@ -262,11 +333,12 @@ ENDPOINTS = {
     'haproxy': EndpointKind('/usr/local/etc/haproxy/haproxy.cfg', 'SIGUSR2',
                             lambda text, primary, replicas: haproxy_with_primary(
                                 text, primary.describe(), [n.describe() for n in replicas]),
-                            haproxy_writer, sessions_to_end=haproxy_sessions_to_end, admin_port=haproxy_admin_port),
+                            haproxy_writer, sessions_to_end=haproxy_sessions_to_end, admin_shell=haproxy_runtime_shell),
     'pgbouncer': EndpointKind('/etc/pgbouncer/pgbouncer.ini', 'SIGHUP',
                               lambda text, primary, replicas: pgbouncer_with_primary(
                                   text, primary.alias, primary.port),
-                              pgbouncer_writer),
+                              pgbouncer_writer, sessions_to_end=pgbouncer_sessions_to_end,
+                              admin_shell=pgbouncer_console_shell),
     # MySQL Router 9.x reads mysqlrouter.conf only when it starts (SIGHUP does not re-read it): the mover
     # restarts the container. Measured pause on the project's 2-core machine: 0.7-1.5 s without writes.
     'mysqlrouter': EndpointKind('/etc/dbops-mysqlrouter/mysqlrouter.conf', None,

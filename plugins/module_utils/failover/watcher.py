@@ -231,6 +231,10 @@ class Watcher(object):
         self.round_s = []           # how long the last rounds' probes took (in the primary_dead event)
         self.primary = None
         self.announced = None       # the primary the last 'watching' event named
+        # (primary name, the driver's synchronous_seen): what the controller's probe last learnt of that primary's
+        # commits. Kept here because a round that ends in an error (a refused failover) replaces the failover
+        # object and its driver: the next attempt must still know the primary was last seen asynchronous.
+        self.seen = (None, None)
         self.failovers = 0
         self.ticks = 0
         self.partial = []           # the observers that did not reach the primary in the last round
@@ -303,8 +307,10 @@ class Watcher(object):
             failover.cluster.refresh(node)
         self.ticks += 1
         rediscovered = self.learn_primary(failover)
+        self.carry_seen(failover)
         observed = self.clock()
         views = failover.observe(self.primary)
+        self.seen = (self.primary.name, getattr(failover.driver, 'synchronous_seen', None))
         self.round_s = (self.round_s + [round(self.clock() - observed, 3)])[-(self.params.get('probes') or 3):]
         dead_now = round_says_dead(views)
         if rediscovered and not dead_now:
@@ -340,6 +346,15 @@ class Watcher(object):
             return None
         self.deferred = None
         return self.fail_over(failover)
+
+    def carry_seen(self, failover):
+        """A new failover object (after an error) starts with a driver that has not probed anyone: it inherits
+        what was last seen of the same primary. Of another primary, nothing."""
+        name, seen = self.seen
+        driver = failover.driver
+        if seen is not None and self.primary is not None and name == self.primary.name \
+                and getattr(driver, 'synchronous_seen', None) is None:
+            driver.synchronous_seen = seen
 
     def learn_primary(self, failover):
         """Re-learn the primary now and then (a switchover done by someone else moves it); True when it was."""

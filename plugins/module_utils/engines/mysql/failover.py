@@ -169,11 +169,27 @@ class FailoverDriver(SqlFailoverDriver):
                     'sql_running': status['sql_running'], 'io_state': status['io_state'],
                     'source': status['source_host'],
                     'last_sql_error': status['last_sql_error'], 'flavor': info['flavor']})
-        row['position'] = info['server_flavor'].replica_position(session, status)
+        flavor = info['server_flavor']
+        row['position'] = flavor.replica_position(session, status)
+        if flavor.restart_discards_relay_log:
+            # What the candidate rule needs to tell whether a restart threw away commits it acknowledged.
+            uptime_s, heartbeats = self._restart_facts(session)
+            row['restart'] = {'uptime_s': uptime_s, 'heartbeats': heartbeats, 'read_at': round(time.time(), 3)}
         if status['last_sql_errno']:
             row['why'] = 'SQL thread error: %s' % status['last_sql_error']
             return
         row['healthy'] = True
+
+    @staticmethod
+    def _restart_facts(session):
+        """(server uptime in seconds, heartbeats its default replication connection received since the start);
+        the heartbeat counter is in SHOW ALL SLAVES STATUS only."""
+        uptime = _status_value(rows(session, "SHOW GLOBAL STATUS LIKE 'Uptime'"), ('Uptime',))
+        heartbeats = 0
+        for connection in rows(session, 'SHOW ALL SLAVES STATUS'):
+            if not connection.get('Connection_name'):
+                heartbeats = int(float(connection.get('Slave_received_heartbeats') or 0))
+        return (int(uptime) if uptime is not None else None), heartbeats
 
     def ensure_caught_up(self, candidate, row, max_lag, force, check_mode=False):
         """The candidate applies everything it received, within max_lag seconds, before it is promoted.

@@ -57,6 +57,9 @@ class Flavor(AbstractBase):
     has_gtid_mode = False
     # The stored password hash can be compared with PASSWORD(%s) (mysql_native_password).
     can_compare_password = False
+    # A replica's restart throws away what it received and had not applied (see MariaDB). MySQL keeps its
+    # relay log across a restart (relay_log_recovery OFF, the default) and asks only for what it lacks.
+    restart_discards_relay_log = False
     # SET PERSIST writes a setting into the server's own configuration (it survives a restart).
     has_set_persist = False
     # Lines of the fence file (failover) that only this flavor writes.
@@ -305,6 +308,10 @@ class MySQL(Flavor):
 class MariaDB(Flavor):
     name = 'mariadb'
     can_replay_from_start = True
+    # A replica's restart discards the relay log it had not applied: with GTID positioning its IO thread
+    # fetches again from gtid_slave_pos (Gtid_IO_Pos goes back to it; measured on 11.8). Transactions it
+    # acknowledged (semi-sync acks the relay log write) may then be held by the primary alone.
+    restart_discards_relay_log = True
     is_mariadb = True
     can_compare_password = True
     # Crash recovery truncates binlog transactions no replica acknowledged (MDEV-21117).

@@ -287,6 +287,12 @@ def role_admin_port():
         return yaml.safe_load(handle)['mysql_cluster_haproxy_admin_port']
 
 
+def render_role_template_of(role, template, variables):
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, 'roles', role, 'templates')),
+                             trim_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    return env.get_template(template).render(dict(variables, ansible_managed='managed'))
+
+
 def render_haproxy(backends):
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROOT, 'roles', 'mysql_cluster', 'templates')),
                              trim_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
@@ -382,7 +388,7 @@ def test_end_sessions_reports_what_happened_and_never_raises():
     kind = endpoints.ENDPOINTS['haproxy']
     wanted = endpoints.haproxy_with_primary(HAPROXY_WITH_API, server('db2'), [server('db3')])
     assert kind.end_sessions(ExecDocker(0, '\n\n'), 'hx', HAPROXY_WITH_API, wanted) == 'ended: primary/db1, replicas/db1'
-    assert 'neither bash nor socat' in kind.end_sessions(ExecDocker(3, ''), 'hx', HAPROXY_WITH_API, wanted)
+    assert 'no client' in kind.end_sessions(ExecDocker(endpoints.NO_CONSOLE_CLIENT, ''), 'hx', HAPROXY_WITH_API, wanted)
     assert 'No such server' in kind.end_sessions(ExecDocker(0, 'No such server.\n'), 'hx', HAPROXY_WITH_API, wanted)
 
     class Broken(object):
@@ -409,3 +415,56 @@ def test_mover_ends_old_sessions_between_the_write_and_the_reload():
     assert [c[0] for c in docker.calls] == ['put_files', 'exec', 'kill']
     moved = [e for e in failover.timeline.events if e['event'] == 'endpoint_moved'][0]
     assert moved['old_sessions'] == 'ended: primary/db1, replicas/db1'
+
+
+# ------------------------------------------------------------------ PgBouncer: the old primary's sessions ended
+PGBOUNCER_WITH_CONSOLE = """[databases]
+production = host=pg1 port=5432 dbname=production
+"odd""name" = host=pg1 port=5432 dbname=odd
+;; comment = host=x
+
+[pgbouncer]
+listen_addr = *
+listen_port = 6432
+unix_socket_dir = /tmp
+"""
+
+
+def test_pgbouncer_console_from_the_ini_and_its_defaults():
+    assert endpoints.pgbouncer_console(PGBOUNCER_WITH_CONSOLE) == ('/tmp', 6432)
+    assert endpoints.pgbouncer_console('[pgbouncer]\nlisten_port = 7432\n') == ('/tmp', 7432)
+    assert endpoints.pgbouncer_console('[pgbouncer]\nunix_socket_dir =\n') is None
+
+
+def test_the_role_opens_the_console_socket_that_the_mover_reads():
+    text = render_role_template_of('postgresql_cluster', 'pgbouncer.ini.j2', {
+        'postgresql_cluster_name': 'orders', 'postgresql_cluster_pgbouncer_databases': ['production'],
+        'postgresql_cluster_primary_host': 'pg1', 'postgresql_cluster_primary_port': 5432,
+        'postgresql_cluster_pgbouncer_pool_mode': 'session', 'postgresql_cluster_pgbouncer_max_client_conn': 100,
+        'postgresql_cluster_pgbouncer_default_pool_size': 20})
+    assert endpoints.pgbouncer_console(text) == ('/tmp', 6432)
+
+
+def test_a_move_reloads_then_kills_and_resumes_each_moved_database():
+    wanted = endpoints.pgbouncer_with_primary(PGBOUNCER_WITH_CONSOLE, 'pg2', 5432)
+    assert endpoints.pgbouncer_sessions_to_end(PGBOUNCER_WITH_CONSOLE, wanted) == [
+        'RELOAD', 'KILL "production"', 'RESUME "production"', 'KILL "odd""name"', 'RESUME "odd""name"']
+    # Nothing moved, or no console: no commands.
+    assert endpoints.pgbouncer_sessions_to_end(wanted, wanted) == []
+    closed = PGBOUNCER_WITH_CONSOLE.replace('unix_socket_dir = /tmp', 'unix_socket_dir =')
+    assert endpoints.pgbouncer_sessions_to_end(closed, endpoints.pgbouncer_with_primary(closed, 'pg2', 5432)) == []
+
+
+def test_the_console_shell_quotes_and_stops_at_the_first_error():
+    shell = endpoints.pgbouncer_console_shell(PGBOUNCER_WITH_CONSOLE, ['RELOAD', 'KILL "odd""name"'])
+    assert "-v ON_ERROR_STOP=1 -h /tmp -p 6432 -U pgbouncer -d pgbouncer -c RELOAD -c 'KILL \"odd\"\"name\"'" in shell
+    assert shell.startswith('command -v psql')
+
+
+def test_pgbouncer_end_sessions_reports_the_databases():
+    kind = endpoints.ENDPOINTS['pgbouncer']
+    wanted = endpoints.pgbouncer_with_primary(PGBOUNCER_WITH_CONSOLE, 'pg2', 5432)
+    assert kind.end_sessions(ExecDocker(0, ''), 'pgb', PGBOUNCER_WITH_CONSOLE, wanted) == \
+        'ended: "production", "odd""name"'
+    failed = kind.end_sessions(ExecDocker(3, 'ERROR: not allowed'), 'pgb', PGBOUNCER_WITH_CONSOLE, wanted)
+    assert failed == 'not ended (exit 3: ERROR: not allowed)'

@@ -756,3 +756,38 @@ def test_the_loop_watches_the_new_primary_while_the_old_one_rejoins():
     fake.rounds = [DEAD_AFTER] * 3                  # the rejoin ended: the next round decides
     watcher.run(make, rounds=3)
     assert names(events).count('failover') == 2
+
+
+def test_a_refused_failover_does_not_forget_the_primary_was_seen_asynchronous():
+    # The round that ends in an error replaces the failover object (a new driver that never probed the live
+    # primary): what the old driver saw of it must carry over, or the second attempt promotes past the refusal.
+    made = []
+
+    def make():
+        fake = FakeFailover([ALIVE] + [DEAD] * 3 if not made else [DEAD] * 3)
+        fake.driver.synchronous_seen = None
+        if not made:
+            fake.driver.synchronous_seen = (990.0, False)      # the live primary's probe: asynchronous
+        seen_at_failover = []
+
+        def refuse_unless_unknown(primary, health):
+            seen_at_failover.append(fake.driver.synchronous_seen)
+            raise DbopsError('the primary db1 was committing asynchronously when last seen', 'durability')
+        fake.failover = refuse_unless_unknown
+        fake.seen_at_failover = seen_at_failover
+        made.append(fake)
+        return fake
+    watcher, events = make_watcher({'probes': 3})
+    watcher.run(make, rounds=4 + 3)
+    attempts = [seen for fake in made for seen in fake.seen_at_failover]
+    assert len(attempts) == 2 and attempts == [(990.0, False), (990.0, False)]
+
+
+def test_what_was_seen_of_one_primary_is_not_carried_to_another():
+    watcher, _events = make_watcher()
+    fake = FakeFailover([ALIVE])
+    fake.driver.synchronous_seen = None
+    watcher.seen = ('db9', (990.0, False))
+    watcher.primary = fake.cluster.by_name['db1']
+    watcher.carry_seen(fake)
+    assert fake.driver.synchronous_seen is None
