@@ -53,7 +53,10 @@ Faults (one function each, FAULTS below):
                                candidate), the primary killed 1 s later, the replica unpaused 20 s after
                                its pause: the failover must not wait for the frozen replica
   replicas_down_then_kill      every replica stopped 30 s under load, started, and the primary killed
-                               0.5 s after they run again
+                               0.5 s after they run again; when the watcher refuses the failover
+                               (durability required: a MariaDB replica's restart discarded what it had
+                               acknowledged) the old primary is started 2 s later, as a crashed server's
+                               restart policy would (the run records refused and primary_restarted_after_s)
   slow_primary                 the primary's CPU quota at 5 % of a CPU (docker update) for 30 s (no
                                failover expected)
   slow_network_primary         every packet the primary sends delayed 800 ms for 30 s (no failover
@@ -617,6 +620,13 @@ def fault_replica_frozen_primary_dies(bench, primary, _clients):
     return record
 
 
+# replicas_down_then_kill: how long the fault waits for the watcher's first decision, and how long a crashed
+# primary takes to be restarted by its restart policy once the failover is refused (Docker restarts a crashed
+# container at once; a few seconds for the server to start are part of the measured outage).
+REFUSAL_WAIT_S = 15
+CRASH_RESTART_S = 2
+
+
 def fault_replicas_down_then_kill(bench, primary, _clients):
     replicas = [n for n in bench.cluster['nodes'] if n != primary]
     for name in replicas:
@@ -625,8 +635,30 @@ def fault_replicas_down_then_kill(bench, primary, _clients):
     for name in replicas:
         DOCKER.api.start(name)
     time.sleep(0.5)
+    killed_at = time.time()
     DOCKER.api.kill(primary)
-    return {'healed_at': time.time(), 'not_servers': [bench.server_ids[primary]]}
+    notes = {'not_servers': [bench.server_ids[primary]]}
+    # Under durability required the failover may refuse: the restarted replicas may lack commits the primary
+    # alone holds. What comes next is what a crashed server's restart policy does (docker kill counts as a
+    # manual stop, so Docker itself would not): the old primary starts again, unless it was failed over.
+    refused = wait_watcher_event(bench.cluster, killed_at, ('failover', 'error'), REFUSAL_WAIT_S)
+    if refused and refused.get('event') == 'error' and 'cannot prove' in (refused.get('error') or ''):
+        time.sleep(CRASH_RESTART_S)
+        DOCKER.api.start(primary)
+        notes.update({'refused': refused['error'][:300], 'primary_restarted_after_s': round(time.time() - killed_at, 2)})
+    notes['healed_at'] = time.time()
+    return notes
+
+
+def wait_watcher_event(cluster, since, names, timeout):
+    """The first watcher event named in ``names`` logged after ``since``, waited for up to timeout; or None."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = [e for e in fo.watcher_events(cluster, since) if e.get('event') in names]
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    return None
 
 
 def set_cpu_share(name, fraction):
