@@ -130,7 +130,6 @@ def names(node):
     return 'rpl_semi_sync_master_timeout', 'rpl_semi_sync_master_wait_no_slave', 'SLAVE'
 
 
-@pytest.mark.parametrize('flavor', ['mariadb', 'mariadb-11.8', 'mysql'])
 def assert_query_timeout_bounds_the_wait(node):
     """The adapter's query_timeout (what the watcher's probe gives: probe_timeout) ends a query the server
     does not answer in time; without it a session waits the adapter's minute."""
@@ -152,6 +151,7 @@ def assert_query_timeout_bounds_the_wait(node):
         work.close()
 
 
+@pytest.mark.parametrize('flavor', ['mariadb', 'mariadb-11.8', 'mysql'])
 def test_required_waits_for_a_replica_preferred_falls_back(docker_client, container_name, network, flavor):
     require_image(docker_client, IMAGES[flavor])
     primary = make_node(docker_client, container_name('p'), 1, network, flavor)
@@ -280,3 +280,42 @@ def test_the_role_under_preferred_uses_the_users_timeout(docker_client, tmp_path
         for volume in docker_client.volumes.list():
             if volume.name.startswith(prefix):
                 volume.remove(force=True)
+
+
+def test_a_restarted_mariadb_replica_that_never_reconnected_is_no_candidate_under_required(
+        docker_client, container_name, network):
+    """A MariaDB replica acknowledges a commit once its relay log holds it, and its restart discards the relay
+    log it had not applied. Restarted while the primary was cut off (so it could not fetch that part again),
+    then the primary died: the primary alone held the acknowledged commit. Under required the failover
+    refuses, names the replica and changes nothing; with force it promotes, and the commit is indeed gone."""
+    flavor = 'mariadb-11.8'
+    require_image(docker_client, IMAGES[flavor])
+    primary = make_node(docker_client, container_name('p'), 1, network, flavor)
+    replica = make_node(docker_client, container_name('r'), 2, network, flavor)
+    assert not replicate('primary', primary, durability='required').failed
+    assert not replicate('replica', replica, primary_container=primary.name).failed
+    primary.query('CREATE TABLE app.ledger (id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(20))')
+    wait_for(lambda: replica.value("SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'ledger'") == 1,
+             30)
+    replica.query('STOP SLAVE SQL_THREAD')
+    # Acknowledged: the replica's IO thread wrote it to its relay log (the SQL thread does not apply it).
+    assert Commit(primary, 'acked-unapplied').wait(WAITING_S) is not None
+    docker_client.networks.get(network).disconnect(primary.name)
+    docker_client.api.restart(replica.name, timeout=30)
+    retry(lambda: replica.value('SELECT 1'), 120)
+    docker_client.api.kill(primary.name)
+
+    def failover(**extra):
+        args = {'mode': 'failover', 'engine': 'mariadb', 'probe_interval': 0.3, 'replication_password': REPL_PASSWORD,
+                'nodes': [{'name': primary.name}, {'name': replica.name}], 'primary': primary.name}
+        args.update(extra)
+        return run_module('db_failover', args)
+    refused = failover()
+    assert refused.failed and refused.get('parameter') == 'durability', refused.get('msg')
+    assert '%s has not connected to its source since it last started' % replica.name in refused['msg']
+    assert int(replica.value('SELECT @@GLOBAL.read_only')) == 1          # nothing was changed
+    forced = failover(force=True)
+    assert not forced.failed, forced.get('msg')
+    assert forced['new_primary'] == replica.name
+    # What force accepted: the acknowledged commit the restart discarded is not on the new primary.
+    assert replica.value("SELECT COUNT(*) FROM app.ledger WHERE v = 'acked-unapplied'") == 0

@@ -19,8 +19,6 @@ primary while the controller still reaches it are a replication problem, not a f
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import calendar
-import time
 
 # Timeline steps that changed something: an error after one of them reports them.
 CHANGING_STEPS = ('frozen', 'fenced', 'promoted', 'repointed', 'endpoint_moved', 'old_primary_follows')
@@ -79,47 +77,13 @@ def _describe_view(name, alive):
     return '%s %s' % (name, {True: 'reaches it', False: 'does not reach it', None: 'cannot be asked'}[alive])
 
 
-# Seconds a restarted replica whose restart discards its relay log (MariaDB) must have run while the primary
-# lived for the failover to count on it under durability required: its IO thread connects within about a
-# second of the start and first fetches again what the restart discarded, which takes milliseconds.
-RESTART_PROOF_S = 5
 
-
-def docker_time(text):
-    """Docker's RFC 3339 timestamp (nanoseconds, Z) -> epoch seconds, None when absent or the zero time. Pure."""
-    import calendar
-    if not text or text.startswith('0001-'):
-        return None
-    whole, _dot, fraction = text.rstrip('Z').partition('.')
-    try:
-        seconds = calendar.timegm(time.strptime(whole, '%Y-%m-%dT%H:%M:%S'))
-    except ValueError:
-        return None
-    return seconds + (float('0.' + fraction[:6]) if fraction.isdigit() else 0.0)
-
-
-def primary_lost_at(inspect, last_answered, now):
-    """When the primary stopped serving, as well as can be known: the time Docker says its container stopped;
-    for one that still runs (frozen, cut off) the last time the controller's probe had an answer; else now.
-    Pure."""
-    state = (inspect or {}).get('State') or {}
-    if not state.get('Running'):
-        finished = docker_time(state.get('FinishedAt'))
-        if finished is not None:
-            return min(finished, now)
-    return last_answered if last_answered is not None else now
-
-
-def restart_unproven(restart, lost_at):
+def restart_unproven(restart):
     """Why a replica may lack commits it acknowledged before a restart, else None. ``restart``: its driver's
-    {'uptime_s', 'heartbeats', 'read_at'} (engines whose restart discards the relay log only). It is proven
-    once it received a heartbeat since it started (a primary sends one only when it has nothing more to send),
-    or once it had run RESTART_PROOF_S seconds while the primary still served. Pure."""
-    if not restart or restart.get('uptime_s') is None or restart.get('heartbeats'):
+    {'connected_since_start': bool} (engines whose restart discards the relay log only). Such a replica fetches
+    again, first, what the restart discarded as soon as it connects to its source; until it has connected
+    since its start, those commits may be on the primary alone. Pure."""
+    if not restart or restart.get('connected_since_start', True):
         return None
-    ran_with_primary = restart['uptime_s'] - max(0.0, restart['read_at'] - lost_at)
-    if ran_with_primary >= RESTART_PROOF_S:
-        return None
-    return ('restarted %d s before the primary stopped serving and has not shown since that it fetched again what '
-            'it had received (a MariaDB replica\'s restart discards the relay log it had not applied, which may '
-            'hold commits it acknowledged)' % max(0, int(ran_with_primary)))
+    return ('has not connected to its source since it last started: a MariaDB replica\'s restart discards the '
+            'relay log it had not applied, which may hold commits it acknowledged')

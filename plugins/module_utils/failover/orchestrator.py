@@ -23,7 +23,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.docker.helper imp
 from ansible_collections.dbops.containers.plugins.module_utils.failover.cluster import (
     Cluster, ProbeExchange, Timeline, restart_policy)
 from ansible_collections.dbops.containers.plugins.module_utils.failover.decisions import (
-    CHANGING_STEPS, choose_candidate, describe_round, primary_dead, primary_lost_at, restart_unproven, round_says_dead)
+    CHANGING_STEPS, choose_candidate, describe_round, primary_dead, restart_unproven, round_says_dead)
 from ansible_collections.dbops.containers.plugins.module_utils.failover.endpoints import ENDPOINTS
 
 # Seconds a probe round may run past probe_timeout: starting a probe in an observer's container
@@ -276,8 +276,7 @@ class Failover(object):
                 % (candidate.name, '; '.join('%s (%s)' % (row['name'], row.get('why') or 'unknown') for row in unread)),
                 'durability')
         # A replica may have lost, by its own restart, a commit it alone acknowledged.
-        lost_at = primary_lost_at(primary.inspect, seen[0] if seen else None, time.time())
-        unproven = [(row['name'], restart_unproven(row.get('restart'), lost_at)) for row in positions
+        unproven = [(row['name'], restart_unproven(row.get('restart'))) for row in positions
                     if restart_policy(self.cluster.by_name[row['name']]) != 'no']
         unproven = [(name, why) for name, why in unproven if why]
         if unproven:

@@ -173,23 +173,21 @@ class FailoverDriver(SqlFailoverDriver):
         row['position'] = flavor.replica_position(session, status)
         if flavor.restart_discards_relay_log:
             # What the candidate rule needs to tell whether a restart threw away commits it acknowledged.
-            uptime_s, heartbeats = self._restart_facts(session)
-            row['restart'] = {'uptime_s': uptime_s, 'heartbeats': heartbeats, 'read_at': round(time.time(), 3)}
+            row['restart'] = {'connected_since_start': self._connected_since_start(session)}
         if status['last_sql_errno']:
             row['why'] = 'SQL thread error: %s' % status['last_sql_error']
             return
         row['healthy'] = True
 
     @staticmethod
-    def _restart_facts(session):
-        """(server uptime in seconds, heartbeats its default replication connection received since the start);
-        the heartbeat counter is in SHOW ALL SLAVES STATUS only."""
-        uptime = _status_value(rows(session, "SHOW GLOBAL STATUS LIKE 'Uptime'"), ('Uptime',))
-        heartbeats = 0
+    def _connected_since_start(session):
+        """Has the default replication connection connected to its source since the server started?
+        Master_Server_Id is 0 until it has (measured on MariaDB 11.8: 0 after a restart while the source is
+        unreachable, the source's server_id once connected); it is in SHOW ALL SLAVES STATUS."""
         for connection in rows(session, 'SHOW ALL SLAVES STATUS'):
             if not connection.get('Connection_name'):
-                heartbeats = int(float(connection.get('Slave_received_heartbeats') or 0))
-        return (int(uptime) if uptime is not None else None), heartbeats
+                return int(connection.get('Master_Server_Id') or 0) != 0
+        return True     # no default connection: not a replica, nothing of its own discarded
 
     def ensure_caught_up(self, candidate, row, max_lag, force, check_mode=False):
         """The candidate applies everything it received, within max_lag seconds, before it is promoted.

@@ -310,18 +310,18 @@ def test_an_emptied_node_forgets_its_first_start_before_it_replicates(monkeypatc
     assert 'it holds 1 table(s)' in refused.value.message and done == ['stop', 'start', 'answering']
 
 
-def test_restart_facts_read_the_default_connections_heartbeats(monkeypatch):
-    """SHOW ALL SLAVES STATUS (MariaDB 11.8, as measured: the counter is not in SHOW SLAVE STATUS) and Uptime."""
-    answers = {
-        "SHOW GLOBAL STATUS LIKE 'Uptime'": [{'Variable_name': 'Uptime', 'Value': '6'}],
-        'SHOW ALL SLAVES STATUS': [{'Connection_name': 'other', 'Slave_received_heartbeats': '9'},
-                                   {'Connection_name': '', 'Slave_received_heartbeats': '0',
-                                    'Gtid_IO_Pos': '0-1-4', 'Executed_log_entries': '1'}]}
-    monkeypatch.setattr(fmy, 'rows', lambda session, sql, params=None: answers[sql])
-    assert fmy.FailoverDriver._restart_facts(object()) == (6, 0)
-    answers['SHOW ALL SLAVES STATUS'][1]['Slave_received_heartbeats'] = '1'
-    assert fmy.FailoverDriver._restart_facts(object()) == (6, 1)
 
+def test_connected_since_start_reads_the_default_connections_source_id(monkeypatch):
+    """SHOW ALL SLAVES STATUS as MariaDB 11.8 answered it: Master_Server_Id 0 after a restart while the source
+    was unreachable, the source's server_id once connected."""
+    answers = [{'Connection_name': 'other', 'Master_Server_Id': '7'},
+               {'Connection_name': '', 'Master_Server_Id': '0', 'Gtid_IO_Pos': '0-1-4', 'Slave_IO_Running': 'Connecting'}]
+    monkeypatch.setattr(fmy, 'rows', lambda session, sql, params=None: answers)
+    assert fmy.FailoverDriver._connected_since_start(object()) is False
+    answers[1]['Master_Server_Id'] = '1'
+    assert fmy.FailoverDriver._connected_since_start(object()) is True
+    answers.pop()
+    assert fmy.FailoverDriver._connected_since_start(object()) is True
 
 def test_only_a_flavor_whose_restart_discards_the_relay_log_reports_restart_facts():
     assert flavor_named('mariadb').restart_discards_relay_log is True

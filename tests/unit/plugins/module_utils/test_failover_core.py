@@ -234,32 +234,11 @@ def test_a_round_decided_by_dockers_state_says_so():
     assert decisions.round_says_dead({'controller': False, 'docker': False})
 
 
-def test_docker_time_reads_nanoseconds_and_the_zero_time():
-    from ansible_collections.dbops.containers.plugins.module_utils.failover.decisions import docker_time
-    assert docker_time('2026-12-06T18:50:27.212345678Z') == pytest.approx(1796583027.212345, abs=1e-5)
-    assert docker_time('2026-12-06T18:50:27Z') == 1796583027
-    assert docker_time('0001-01-01T00:00:00Z') is None
-    assert docker_time('') is None and docker_time('yesterday') is None
 
-
-def test_the_primary_was_lost_when_its_container_stopped_else_when_it_last_answered():
-    from ansible_collections.dbops.containers.plugins.module_utils.failover.decisions import primary_lost_at
-    stopped = {'State': {'Running': False, 'FinishedAt': '2026-12-06T18:50:27Z'}}
-    assert primary_lost_at(stopped, 1796583000.0, 1796583100.0) == 1796583027
-    running = {'State': {'Running': True, 'FinishedAt': '2026-12-06T18:50:27Z'}}
-    assert primary_lost_at(running, 1796583000.0, 1796583100.0) == 1796583000.0
-    assert primary_lost_at(running, None, 1796583100.0) == 1796583100.0
-    # A clock skew between Docker and here never puts the loss in the future.
-    assert primary_lost_at(stopped, None, 1796583020.0) == 1796583020.0
-
-
-def test_a_restart_is_proven_by_a_heartbeat_or_by_time_run_while_the_primary_served():
-    from ansible_collections.dbops.containers.plugins.module_utils.failover.decisions import (
-        RESTART_PROOF_S, restart_unproven)
-    now = 1000.0
-    # Started 0.5 s before the primary died, read 30 s later: still unproven, however long it has run since.
-    assert 'restarted 0 s before' in restart_unproven({'uptime_s': 30, 'heartbeats': 0, 'read_at': now}, now - 29.5)
-    assert restart_unproven({'uptime_s': 30, 'heartbeats': 1, 'read_at': now}, now - 29.5) is None
-    assert restart_unproven({'uptime_s': 30 + RESTART_PROOF_S, 'heartbeats': 0, 'read_at': now}, now - 30) is None
-    assert restart_unproven(None, now) is None
-    assert restart_unproven({'uptime_s': None, 'heartbeats': 0, 'read_at': now}, now) is None
+def test_a_restart_is_proven_once_the_replica_connected_to_its_source_since():
+    from ansible_collections.dbops.containers.plugins.module_utils.failover.decisions import restart_unproven
+    assert 'has not connected to its source since it last started' in restart_unproven(
+        {'connected_since_start': False})
+    assert restart_unproven({'connected_since_start': True}) is None
+    # MySQL keeps its relay log: its driver reports nothing, and nothing is refused.
+    assert restart_unproven(None) is None
