@@ -77,7 +77,6 @@ def _describe_view(name, alive):
     return '%s %s' % (name, {True: 'reaches it', False: 'does not reach it', None: 'cannot be asked'}[alive])
 
 
-
 def restart_unproven(restart):
     """Why a replica may lack commits it acknowledged before a restart, else None. ``restart``: its driver's
     {'connected_since_start': bool} (engines whose restart discards the relay log only). Such a replica fetches
