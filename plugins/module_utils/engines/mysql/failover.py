@@ -309,9 +309,13 @@ class FailoverDriver(SqlFailoverDriver):
             baselines[server] = no_tx
         return synchronous
 
-    def repoint(self, node, new_primary, wait_while_progressing=False):
-        """Make node a replica of new_primary. wait_while_progressing: a rebuilt node replays the primary's
-        whole history, for as long as that takes while it keeps applying (configure_replica)."""
+    def repoint(self, node, new_primary, wait_while_progressing=False, catch_up=False):
+        """Make node a replica of new_primary; returns once both its threads run (it acknowledges commits from
+        then on, as PostgreSQL's re-point waits for streaming): a failover's endpoint must not wait for a
+        replica that lags (a rejoined node 778 s behind held the fault suite's failover for 60 s).
+        catch_up: until it also holds what new_primary had (rejoin, the switchover's demoted primary).
+        wait_while_progressing: a rebuilt node replays the primary's whole history, for as long as that takes
+        while it keeps applying (configure_replica)."""
         conn = self._conn(node, 5)
         try:
             names = repl.server_info(conn)['server_flavor'].semi_sync_names()
@@ -322,7 +326,8 @@ class FailoverDriver(SqlFailoverDriver):
                                    semi_sync=self.params.get('semi_sync', True),
                                    wait_timeout=self.params.get('wait_timeout') or 30,
                                    source_connect_host=new_primary.host, source_connect_port=new_primary.port,
-                                   wait_while_progressing=wait_while_progressing)
+                                   wait_while_progressing=wait_while_progressing,
+                                   catch_up=catch_up or wait_while_progressing)
         finally:
             conn.close()
 
@@ -386,7 +391,7 @@ class FailoverDriver(SqlFailoverDriver):
     def demote(self, primary, new_primary):
         """Switchover: the old primary (read-only, caught up) follows the new one, and stays read-only
         with its source-side semi-sync off after a restart (its own configuration still says primary)."""
-        self.repoint(primary, new_primary)
+        self.repoint(primary, new_primary, catch_up=True)
         self._write_fence(primary, rejoined_config(self.cluster.engine))
 
     # ------------------------------------------------------------------ rejoin
@@ -400,7 +405,7 @@ class FailoverDriver(SqlFailoverDriver):
         self._wait_answering(node, self.params.get('wait_timeout') or 60, 0.5,
                              '%s did not come back within wait_timeout')
         try:
-            self.repoint(node, primary)
+            self.repoint(node, primary, catch_up=True)
         except DbopsError as exc:
             if not diverged_history(exc.message) or not self.params.get('force'):
                 raise
@@ -445,7 +450,7 @@ class FailoverDriver(SqlFailoverDriver):
             conn.close()
         self.cluster.docker.restart(node.inspect['Id'], 30)
         self._wait_answering(node, wait_timeout, 1, '%s did not come back after it was cloned and restarted')
-        self.repoint(node, primary)
+        self.repoint(node, primary, catch_up=True)
 
     def _data_volume(self, node):
         data_dir = self.cluster.adapter.data_dir

@@ -550,10 +550,11 @@ def _replica_progress(status):
 
 
 def _wait_replicating(conn, info, wait_timeout, source_gtid=None, clock=None, sleep=None,
-                      wait_while_progressing=False):
+                      wait_while_progressing=False, catch_up=True):
     """Wait until both threads run and the replica caught up; returns the last status. The wait lasts
     ``wait_timeout`` seconds, or with ``wait_while_progressing`` ``wait_timeout`` seconds after the replica's
-    applied position last moved (ProgressDeadline: a rebuilt node replaying its source's whole history)."""
+    applied position last moved (ProgressDeadline: a rebuilt node replaying its source's whole history).
+    catch_up False: until both threads run (connected, applying), however far behind it still is."""
     clock = clock or time.time
     sleep = sleep or time.sleep
     seen = []
@@ -573,6 +574,8 @@ def _wait_replicating(conn, info, wait_timeout, source_gtid=None, clock=None, sl
             raise DbopsError('the replica SQL thread stopped: %s' % current['last_sql_error'], 'primary_host')
         seen.append(current)
         progress.seen(_replica_progress(current), clock())
+        if current['io_running'] and current['sql_running'] and not catch_up:
+            return current
         if current['io_running'] and current['sql_running'] and current['seconds_behind'] == 0:
             if not source_gtid or info['server_flavor'].gtid_reached(conn, source_gtid):
                 return current
@@ -586,6 +589,9 @@ def _wait_replicating(conn, info, wait_timeout, source_gtid=None, clock=None, sl
             break
         sleep(0.1)
     current = seen[-1]
+    if current['io_running'] and current['sql_running']:
+        raise DbopsError('the replica replicates but has not caught up with its source after %d s (lag: %s s)'
+                         % (wait_timeout, current['seconds_behind']), 'wait_timeout')
     raise DbopsError('the replica is not replicating after %d s (IO thread: %s, SQL thread: %s, '
                      'lag: %s); last IO error: %s; last SQL error: %s'
                      % (wait_timeout, current['io_state'], 'Yes' if current['sql_running'] else 'No',
@@ -595,7 +601,7 @@ def _wait_replicating(conn, info, wait_timeout, source_gtid=None, clock=None, sl
 
 def configure_replica(conn, source_host, source_port, replication_user, replication_password,
                       semi_sync=True, wait_timeout=60, source_connect_host=None, source_connect_port=None,
-                      dry_run=False, clone_seed=None, wait_while_progressing=False):
+                      dry_run=False, clone_seed=None, wait_while_progressing=False, catch_up=True):
     """Make ``conn``'s server a GTID replica of ``source_host`` -> (changed, actions).
 
     ``source_host``/``source_port`` are what the replica connects to (a Docker
@@ -615,6 +621,9 @@ def configure_replica(conn, source_host, source_port, replication_user, replicat
 
     ``wait_while_progressing``: the wait for the replica to catch up ends ``wait_timeout`` seconds after its
     applied position last moved, not after the start (a rebuilt node replaying its source's whole history).
+
+    ``catch_up`` False: it returns once both threads run, not once the replica holds what the source had
+    (a failover's re-point: the endpoint must not wait for a replica that lags).
     """
     if not source_host:
         raise DbopsError('source_host is required', 'primary_host')
@@ -711,7 +720,8 @@ def configure_replica(conn, source_host, source_port, replication_user, replicat
             actions.append('SET GLOBAL read_only = ON')
         execute(conn, flavor.start_sql())
         actions.append(flavor.start_sql())
-        _wait_replicating(conn, info, wait_timeout, source_gtid, wait_while_progressing=wait_while_progressing)
+        _wait_replicating(conn, info, wait_timeout, source_gtid, wait_while_progressing=wait_while_progressing,
+                          catch_up=catch_up)
     except DbopsError:
         _undo(conn, info, before, read_only_before, semi_undo)
         raise

@@ -554,5 +554,18 @@ def test_a_replica_replaying_for_longer_than_wait_timeout_is_waited_for(monkeypa
     monkeypatch.setattr(repl, 'replica_status', stuck)
     with pytest.raises(DbopsError) as raised:
         repl._wait_replicating(None, info, 10, clock=lambda: now[0], sleep=sleep, wait_while_progressing=True)
-    assert 'not replicating after 10 s' in raised.value.message
+    assert 'replicates but has not caught up with its source after 10 s (lag: 30 s)' in raised.value.message
+    assert raised.value.parameter == 'wait_timeout'
     assert 10 <= now[0] <= 12
+
+    # A failover's re-point (catch_up False): both threads running is enough, however far behind.
+    now[0] = 0.0
+    assert repl._wait_replicating(None, info, 10, clock=lambda: now[0], sleep=sleep, catch_up=False)['sql_running']
+    assert now[0] == 0.0
+
+    def connecting(conn, info=None):
+        return dict(status(conn), io_running=False, io_state='Connecting')
+    monkeypatch.setattr(repl, 'replica_status', connecting)
+    with pytest.raises(DbopsError) as raised:
+        repl._wait_replicating(None, info, 10, clock=lambda: now[0], sleep=sleep, catch_up=False)
+    assert 'not replicating after 10 s (IO thread: Connecting' in raised.value.message
