@@ -14,6 +14,8 @@ force of a node that holds a transaction no one else has.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import io
+import tarfile
 import threading
 import time
 import uuid
@@ -24,6 +26,8 @@ import pytest
 from conftest import (
     TEST_LABEL, engine_versions, remove_containers, free_local_ports, mysql_query, nodes_play, require_image, retry, run_module,
     run_playbook, wait_for)
+
+from ansible_collections.dbops.containers.plugins.module_utils.failover import endpoints
 
 # The status variable that counts semi-sync replicas, by flavor
 SEMI_SYNC_CLIENTS = {'mysql': 'Rpl_semi_sync_source_clients', 'mariadb': 'Rpl_semi_sync_master_clients'}
@@ -224,6 +228,23 @@ def test_cluster_failover_rejoin_switchover(docker_client, cluster):
             cursor.execute('SELECT @@hostname')
     held.close()
 
+    # A mover that died between writing haproxy.cfg and the reload, then db_failover run by hand (no record):
+    # the running HAProxy still sends writes to another node than its file names. Its runtime API says so,
+    # and the rerun reloads it.
+    haproxy = cluster.prefix + '-haproxy'
+    file_on_primary = read_haproxy_cfg(docker_client, haproxy)
+    stale = endpoints.haproxy_with_primary(
+        file_on_primary, {'name': new_primary, 'host': new_primary, 'port': 3306},
+        [{'name': name, 'host': name, 'port': 3306} for name in cluster.nodes if name != new_primary])
+    write_haproxy_cfg(docker_client, haproxy, stale)
+    docker_client.api.kill(haproxy, signal='SIGUSR2')
+    assert retry(lambda: _writer_host(writer, new_primary))[0][0] == new_primary     # running on the stale file
+    write_haproxy_cfg(docker_client, haproxy, file_on_primary)                       # ...the file right, no reload
+    rerun = cluster.failover('failover')
+    assert not rerun.failed, rerun.get('msg')
+    assert [line for line in rerun['repaired'] if 'still sends writes elsewhere' in line], rerun['repaired']
+    assert retry(lambda: _writer_host(writer, primary))[0][0] == primary
+
     # The primary commits alone (its replicas stopped receiving; semi-sync falls back after its timeout)
     # and dies: that transaction is on no other node. Fenced, it cannot rejoin without force; with force
     # it is cloned from the new primary and replicates again. Only under durability preferred does a
@@ -250,6 +271,29 @@ def test_cluster_failover_rejoin_switchover(docker_client, cluster):
     assert kept.startswith(primary + '-dbops-diverged-'), kept
     assert docker_client.volumes.get(kept).attrs['Labels']['dbops.diverged_from'] == primary
     assert _rows_in_kept_copy(docker_client, cluster.image, kept, 'SELECT COUNT(*) FROM ledger.w WHERE id = -1') == '1'
+
+
+def read_haproxy_cfg(docker_client, name):
+    stream, _stat = docker_client.api.get_archive(name, endpoints.ENDPOINTS['haproxy'].path)
+    with tarfile.open(fileobj=io.BytesIO(b''.join(stream))) as archive:
+        return archive.extractfile(archive.getmembers()[0]).read().decode('utf-8')
+
+
+def write_haproxy_cfg(docker_client, name, text):
+    """Into the running container, as the mover writes it (no reload)."""
+    data, buffer = text.encode('utf-8'), io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode='w') as archive:
+        info = tarfile.TarInfo('haproxy.cfg')
+        info.size, info.mode = len(data), 0o644
+        archive.addfile(info, io.BytesIO(data))
+    docker_client.api.put_archive(name, endpoints.ENDPOINTS['haproxy'].path.rsplit('/', 1)[0], buffer.getvalue())
+
+
+def _writer_host(writer, expected):
+    """@@hostname through the writer port; raises until it is ``expected`` (for retry)."""
+    found = query(writer[0], 'SELECT @@hostname', writer[1])
+    assert found[0][0] == expected, found
+    return found
 
 
 def _rows_in_kept_copy(docker_client, image, volume, sql):

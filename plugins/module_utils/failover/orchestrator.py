@@ -229,9 +229,14 @@ class Failover(object):
                 repaired.append('endpoint %s moved from %s to %s' % (endpoint.get('container'), writer, primary.name))
                 if not self.check_mode:
                     self._move_endpoint_now(self.plan_endpoint(primary, others))
-            elif current is not None and endpoint_unconfirmed:
-                repaired.append('endpoint %s reloaded: its file names %s, and the interrupted failover never '
-                                'recorded the proxy applying it' % (endpoint.get('container'), primary.name))
+            elif current is not None and (endpoint_unconfirmed or kind.running_as_written(
+                    self.cluster.docker, container['Id'], current.decode('utf-8')) is False):
+                # The record says the move was not finished, or the proxy itself says it still sends writes
+                # elsewhere (HAProxy's runtime API, PgBouncer's console): db_failover run by hand has no record.
+                repaired.append('endpoint %s reloaded: its file names %s, and the running proxy %s'
+                                % (endpoint.get('container'), primary.name,
+                                   'was never recorded applying it' if endpoint_unconfirmed
+                                   else 'still sends writes elsewhere'))
                 if not self.check_mode:
                     plan = self.plan_endpoint(primary, others)
                     plan['reload'] = True

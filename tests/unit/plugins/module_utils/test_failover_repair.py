@@ -159,3 +159,57 @@ def test_endpoint_unconfirmed_from_the_record(steps, finished, unconfirmed):
     record = {'kind': 'failover', 'finished': finished, 'steps': [{'step': step} for step in steps]}
     assert endpoint_unconfirmed(record) is unconfirmed
     assert endpoint_unconfirmed(None) is False
+
+
+# ------------------------------------------------------------------ asked of the running proxy (no record)
+SHOW_SERVERS_STATE = """1
+# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change
+3 primary 1 db1 172.20.0.2 2 0 1 1 2 6 3 3 6 0 0 0 db1 3306 - 0 0 - - 0
+"""
+HAPROXY_API_ON_DB2 = 'global\n    stats socket ipv4@127.0.0.1:9901 level admin\n' + HAPROXY_ON_DB2
+
+
+class AskingDocker(Docker):
+    def __init__(self, text, answer, code=0):
+        super(AskingDocker, self).__init__(text)
+        self.answer, self.code, self.asked = answer, code, []
+
+    def exec_shell(self, container_id, command, timeout=None):
+        self.asked.append(command)
+        return self.code, self.answer
+
+
+def test_the_running_haproxy_and_its_file_compared():
+    from ansible_collections.dbops.containers.plugins.module_utils.failover import endpoints
+    assert endpoints.haproxy_live_primaries(SHOW_SERVERS_STATE) == ['db1']
+    assert endpoints.haproxy_applied(HAPROXY_API_ON_DB2, SHOW_SERVERS_STATE) is False
+    assert endpoints.haproxy_applied(HAPROXY_API_ON_DB2, SHOW_SERVERS_STATE.replace(' db1 ', ' db2 ')) is True
+    assert endpoints.haproxy_applied(HAPROXY_API_ON_DB2, 'Unknown command.\n') is None
+
+
+def test_the_running_pgbouncer_and_its_file_compared():
+    from ansible_collections.dbops.containers.plugins.module_utils.failover import endpoints
+    live = 'app|db1|3306|app||20|0|0||0|0|0|0\npgbouncer||6432|pgbouncer|pgbouncer|2|0|0|statement|0|0|0|0\n'
+    assert endpoints.pgbouncer_applied(PGBOUNCER_ON_DB2, live) is False
+    assert endpoints.pgbouncer_applied(PGBOUNCER_ON_DB2, live.replace('app|db1', 'app|db2')) is True
+    assert endpoints.pgbouncer_applied(PGBOUNCER_ON_DB2, '') is None
+
+
+def test_by_hand_a_file_the_running_haproxy_never_applied_is_reloaded():
+    # db_failover run by hand after a mover died between the write and the reload: no record says so, the
+    # runtime API does (backend primary still holds db1 in the running worker).
+    db1, db2, db3 = Node('db1', running=False), Node('db2'), Node('db3')
+    made = failover([db1, db2, db3], {'db3': 'db2'}, text=HAPROXY_API_ON_DB2)
+    made.cluster.docker = AskingDocker(HAPROXY_API_ON_DB2, SHOW_SERVERS_STATE)
+    repaired = made.repair(db2)
+    assert repaired == ['endpoint lb reloaded: its file names db2, and the running proxy still sends writes elsewhere']
+    assert made.cluster.docker.signals == ['SIGUSR2'] and 'show servers state primary' in made.cluster.docker.asked[0]
+
+
+def test_by_hand_a_proxy_running_as_written_or_that_cannot_be_asked_is_left_alone():
+    db1, db2, db3 = Node('db1', running=False), Node('db2'), Node('db3')
+    for answer, code in ((SHOW_SERVERS_STATE.replace(' db1 ', ' db2 '), 0), ('', 97), ('boom', 1)):
+        made = failover([db1, db2, db3], {'db3': 'db2'}, text=HAPROXY_API_ON_DB2)
+        made.cluster.docker = AskingDocker(HAPROXY_API_ON_DB2, answer, code)
+        assert made.repair(db2) == []
+        assert made.cluster.docker.signals == []
