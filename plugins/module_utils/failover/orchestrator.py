@@ -29,6 +29,8 @@ from ansible_collections.dbops.containers.plugins.module_utils.failover.endpoint
 # Seconds a probe round may run past probe_timeout: starting a probe in an observer's container
 # (docker exec) costs a few hundred milliseconds on a loaded host.
 ROUND_GRACE_SECONDS = 2
+# How often a round waiting for its observers looks whether the watcher asked it to stop.
+OBSERVE_POLL_SECONDS = 0.05
 # Seconds between two looks at a just-promoted candidate while replicas wait to follow it: one that died
 # ends their wait (a Docker inspect each time, no login).
 CANDIDATE_CHECK_SECONDS = 0.5
@@ -68,7 +70,7 @@ class Failover(object):
                              'a writable primary): set primary', 'primary')
         return found
 
-    def observe(self, primary):
+    def observe(self, primary, interrupted=None):
         """One probe round: {observer: alive?}. The observers are asked at the same time, and the round
         ends at its deadline: an observer that has not answered by then (a session stuck on a frozen
         server) counts as not reaching the primary, so a round costs one probe_timeout, not the
@@ -79,8 +81,14 @@ class Failover(object):
         out probe_timeout on an address nobody holds any more. Still ``probes`` rounds, each looking again.
         A container Docker reports paused (frozen: its processes cannot answer anyone) is not asked either:
         {'controller': False, 'paused': False}, a round that costs nothing; the watcher still spaces such
-        rounds probe_timeout apart (what asking would have taken), so a brief pause is no failover."""
-        from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+        rounds probe_timeout apart (what asking would have taken), so a brief pause is no failover.
+
+        interrupted: a callable; when it says True while the round waits for its observers (the watcher got a
+        Docker event of the primary: it died, was killed or frozen meanwhile), the round is abandoned and None
+        returned, to be asked again at once. A round under way when the primary was killed otherwise waited
+        for its deadline (2.1 s of a PostgreSQL kill -9 in the fault suite) before the next round saw the
+        container stopped."""
+        from concurrent.futures import ThreadPoolExecutor, FIRST_COMPLETED, wait
         if container_stopped(self.cluster.refresh(primary)):
             return {'controller': False, 'docker': False}
         if primary.paused:
@@ -94,13 +102,15 @@ class Failover(object):
             futures = [('controller', pool.submit(self.driver.controller_probe, primary))]
             futures += [(node.name, pool.submit(self.cluster.tcp_probe_from, node, primary, exchange))
                         for node in observers]
-            views = {}
-            for name, future in futures:
-                try:
-                    views[name] = future.result(timeout=max(0.0, deadline - time.time()))
-                except FutureTimeout:
-                    views[name] = False
-            return views
+            pending = set(future for _name, future in futures)
+            while pending and time.time() < deadline:
+                if interrupted is not None and interrupted():
+                    return None
+                pending = wait(pending, timeout=min(OBSERVE_POLL_SECONDS, max(0.0, deadline - time.time())),
+                               return_when=FIRST_COMPLETED)[1]
+            # An observer that has not answered by the deadline does not reach the primary; one whose probe
+            # failed in itself (a Docker API error) could not be asked.
+            return dict((name, _view(future)) for name, future in futures)
         finally:
             # A probe stuck on a frozen server ends when that server dies or answers; the round does not wait.
             pool.shutdown(wait=False)
@@ -566,6 +576,14 @@ def endpoint_unconfirmed(record):
         return False
     steps = [entry.get('step') for entry in record.get('steps') or [] if isinstance(entry, dict)]
     return 'endpoint_moved' not in steps and any(step in CHANGING_STEPS for step in steps)
+
+
+def _view(future):
+    """An observer's answer in a round: its probe's result, False when it has not answered yet, None when the
+    probe itself failed."""
+    if not future.done():
+        return False
+    return None if future.exception() is not None else future.result()
 
 
 def answered_nobody(health):

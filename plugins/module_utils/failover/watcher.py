@@ -309,8 +309,14 @@ class Watcher(object):
         rediscovered = self.learn_primary(failover)
         self.carry_seen(failover)
         observed = self.clock()
-        views = failover.observe(self.primary)
+        views = failover.observe(self.primary, interrupted=self.hint.is_set)
         self.seen = (self.primary.name, getattr(failover.driver, 'synchronous_seen', None))
+        if views is None:
+            # A Docker event of the primary arrived while the round waited for its probes: that round is not
+            # counted, and the next one starts now (it sees the container as Docker reports it now).
+            self.hint.clear()
+            self.confirming = True
+            return None
         self.round_s = (self.round_s + [round(self.clock() - observed, 3)])[-(self.params.get('probes') or 3):]
         dead_now = round_says_dead(views)
         if rediscovered and not dead_now:

@@ -111,7 +111,7 @@ class FakeFailover(object):
     def current_primary(self):
         return self.driver.discover_primary()
 
-    def observe(self, primary):
+    def observe(self, primary, interrupted=None):
         views = self.rounds.pop(0)
         return views(self) if callable(views) else views
 
@@ -791,3 +791,24 @@ def test_what_was_seen_of_one_primary_is_not_carried_to_another():
     watcher.primary = fake.cluster.by_name['db1']
     watcher.carry_seen(fake)
     assert fake.driver.synchronous_seen is None
+
+
+
+def test_a_round_the_docker_event_interrupted_is_not_counted_and_redone_at_once():
+    order = []
+    watcher, events = make_watcher({'probe_interval': 1}, order)
+
+    class Interrupted(FakeFailover):
+        def observe(self, primary, interrupted=None):
+            views = self.rounds.pop(0)
+            if views == 'killed now':
+                watcher.on_docker_event('db1', 'die')      # the event thread, while the probes hang
+                order.append('abandoned' if interrupted() else 'waited')
+                return None if interrupted() else DEAD
+            order.append('dead' if views is DEAD else 'alive')
+            return views
+    fake = Interrupted([ALIVE, 'killed now', DEAD, DEAD, DEAD, ALIVE_AFTER])
+    watcher.run(lambda: fake, rounds=6)
+    assert fake.failed_over == [('db1', 3)]
+    # The interrupted round: no wait after it, not one of the three dead rounds.
+    assert order == ['alive', 1, 'abandoned', 'dead', 'dead', 'dead', 1, 'alive'], order

@@ -166,6 +166,37 @@ def test_a_round_ends_at_its_deadline():
     assert time.time() - started < 4.5
 
 
+def test_a_round_is_abandoned_when_the_watcher_hears_of_the_primary():
+    # A round under way when the primary is killed: its probes hang on the vanished server. The watcher's Docker
+    # event stops the wait at once (None: not counted), instead of its deadline (2.1 s in the fault suite).
+    failover = Failover.__new__(Failover)
+    primary = Node('db1', inspect={'State': {'Running': True, 'Paused': False}})
+    failover.driver = _SlowDriver()
+    failover.cluster = _Cluster([primary, Node('db2')])
+    failover.params = {'probe_timeout': 1}
+    heard = threading.Event()
+    threading.Timer(0.2, heard.set).start()
+    started = time.time()
+    assert failover.observe(primary, interrupted=heard.is_set) is None
+    assert time.time() - started < 0.6
+
+
+def test_a_probe_that_failed_in_itself_could_not_be_asked():
+    class Broken(_Cluster):
+        @staticmethod
+        def tcp_probe_from(observer, target, exchange):
+            raise RuntimeError('the Docker API refused the exec')
+
+    class Quick(_SlowDriver):
+        def controller_probe(self, primary):
+            return True
+    failover = Failover.__new__(Failover)
+    primary = Node('db1', inspect={'State': {'Running': True, 'Paused': False}})
+    failover.driver, failover.params = Quick(), {'probe_timeout': 1}
+    failover.cluster = Broken([primary, Node('db2')])
+    assert failover.observe(primary) == {'controller': True, 'db2': None}
+
+
 @pytest.mark.parametrize('state', [{'Running': False, 'Status': 'exited'}, {'Running': False, 'Status': 'dead'}, None])
 def test_a_primary_whose_container_docker_reports_stopped_is_not_waited_for(state):
     failover = Failover.__new__(Failover)
