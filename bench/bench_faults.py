@@ -1073,6 +1073,8 @@ class Bench(object):
         if self.ready_notes:
             record['not_ready_before'] = self.ready_notes
         try:
+            # When the fault began: the watcher's lines (ts) are read against it.
+            record['fault_at'] = round(time.time(), 3)
             record.update(FAULTS[fault](self, primary, clients) or {})
             healed = record.get('healed_at') or time.time()
             back = wait_for_ack(clients['endpoint'], healed, OBSERVE_S, record.get('not_servers') or ())
