@@ -224,11 +224,32 @@ class Failover(object):
                 gone.update((node.name, node.alias, node.host))
         gone.discard(None)
         stranded = [n for n in others if n.running and self.driver.source_of(n) in gone]
+        # Clients first: the endpoint is put right before any replica is re-pointed, and a replica that cannot
+        # follow yet does not keep it on the old primary (a 30 s re-point wait held the resumed endpoint).
+        repaired.extend(self._repair_endpoint(primary, others, endpoint_unconfirmed))
+        failed = {}
         for node in stranded:
-            repaired.append('replica %s re-pointed at %s' % (node.name, primary.name))
-            if not self.check_mode:
+            if self.check_mode:
+                repaired.append('replica %s re-pointed at %s' % (node.name, primary.name))
+                continue
+            try:
                 self.driver.repoint(node, primary)
-                self.timeline.mark('repointed', nodes=[node.name])
+            except DbopsError as exc:
+                failed[node.name] = exc.message
+                continue
+            repaired.append('replica %s re-pointed at %s' % (node.name, primary.name))
+            self.timeline.mark('repointed', nodes=[node.name])
+        if failed:
+            # Named, after the endpoint was put right; the watcher's next look (or a rerun) tries them again.
+            raise DbopsError('%s. The endpoint was put right first (%s)' % (
+                '; '.join('replica %s not re-pointed at %s: %s' % (name, primary.name, why)
+                          for name, why in sorted(failed.items())),
+                ', '.join(repaired) or 'nothing to do there'), 'nodes')
+        return repaired
+
+    def _repair_endpoint(self, primary, others, endpoint_unconfirmed):
+        """What putting the endpoint on ``primary`` takes (done unless check mode): [description] or []."""
+        repaired = []
         endpoint = self.params.get('endpoint') or {}
         kind = ENDPOINTS.get(endpoint.get('type') or 'none')
         if kind is not None:

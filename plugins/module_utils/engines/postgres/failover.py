@@ -244,6 +244,10 @@ class FailoverDriver(SqlFailoverDriver):
             conn.close()
 
     def repoint(self, node, new_primary):
+        # The standby streams through its slot on the new primary. The promotion creates the slots, but a
+        # promotion cut short (the watcher killed between pg_promote() and the slots) left none: the standby
+        # then retried "replication slot does not exist" for the whole wait (30 s in the fault suite).
+        self.ensure_slot(new_primary, slot_name_for(node.name))
         conn = self._conn(node, 5)
         try:
             point_standby(conn, new_primary.alias, new_primary.port, self._user(), slot_name_for(node.name))
@@ -251,6 +255,16 @@ class FailoverDriver(SqlFailoverDriver):
         finally:
             conn.close()
         self.enable_sync(new_primary)
+
+    def ensure_slot(self, primary, slot):
+        """The physical slot ``slot`` on ``primary``, created when missing."""
+        conn = self._conn(primary, 5)
+        try:
+            if not scalar(conn, 'SELECT count(*) FROM pg_replication_slots WHERE slot_name = %s', (slot,)):
+                sql, params = create_slot_sql(slot)
+                execute(conn, sql, params)
+        finally:
+            conn.close()
 
     def enable_sync(self, primary):
         """synchronous_standby_names on the primary: under durability required every other node (set at the

@@ -76,3 +76,24 @@ def test_the_kept_volume_is_the_collections_own_but_no_nodes_volume():
     assert labels['dbops.copied_from_volume'] == 'pa-data' and labels['dbops.engine'] == 'postgres'
     # db_container adopts (and purges with purge_data) the volumes labelled with its container.
     assert 'dbops.container' not in labels
+
+
+def test_a_repoint_first_makes_the_standbys_slot_on_the_new_primary(monkeypatch):
+    """A promotion cut short (the watcher killed between pg_promote() and the slots) left the new primary without
+    the standby's slot: the standby retried 'replication slot does not exist' for the whole wait."""
+    driver = pg_failover.FailoverDriver.__new__(pg_failover.FailoverDriver)
+    opened, executed = [], []
+
+    class Session(object):
+        def __init__(self, node):
+            self.node = node
+
+        def close(self):
+            pass
+    driver._conn = lambda node, timeout=None, query_timeout=None: opened.append(node) or Session(node)
+    existing = set(['bft_pg2'])
+    monkeypatch.setattr(pg_failover, 'scalar', lambda conn, sql, params=None: int(params[0] in existing))
+    monkeypatch.setattr(pg_failover, 'execute', lambda conn, sql, params=None: executed.append((conn.node, params)))
+    driver.ensure_slot('pg1', 'bft_pg3')
+    driver.ensure_slot('pg1', 'bft_pg2')
+    assert executed == [('pg1', ('bft_pg3',))]

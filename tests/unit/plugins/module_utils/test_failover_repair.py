@@ -6,6 +6,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.failover.orchestrator import (
     Failover, endpoint_unconfirmed)
 
@@ -80,7 +81,8 @@ def test_after_a_promotion_the_endpoint_and_the_stranded_replica_are_finished():
     made = failover([db1, db2, db3], {'db3': 'db1'})      # db2 promoted; db3 still on the dead db1
     repaired = made.repair(db2)
     assert made.driver.repointed == [('db3', 'db2')]
-    assert repaired == ['replica db3 re-pointed at db2', 'endpoint lb moved from db1 to db2']
+    # Clients first: the endpoint, then the replica.
+    assert repaired == ['endpoint lb moved from db1 to db2', 'replica db3 re-pointed at db2']
     assert 'server db2 db2:3306 check' in made.cluster.docker.written[0].split('backend replicas')[0]
     assert made.cluster.docker.signals == ['SIGUSR2']
 
@@ -213,3 +215,21 @@ def test_by_hand_a_proxy_running_as_written_or_that_cannot_be_asked_is_left_alon
         made.cluster.docker = AskingDocker(HAPROXY_API_ON_DB2, answer, code)
         assert made.repair(db2) == []
         assert made.cluster.docker.signals == []
+
+
+
+def test_a_replica_that_cannot_follow_yet_does_not_keep_the_endpoint_on_the_old_primary():
+    # The watcher killed inside a PostgreSQL promotion: the resumed repair's re-point of db3 waited 30 s (its
+    # slot missing) before the endpoint moved. Now the endpoint first, and the failure named after it.
+    db1, db2, db3 = Node('db1', running=False), Node('db2'), Node('db3')
+    made = failover([db1, db2, db3], {'db3': 'db1'})
+
+    def cannot(node, primary):
+        raise DbopsError('the standby does not stream after 30 s', 'primary_host')
+    made.driver.repoint = cannot
+    with pytest.raises(DbopsError) as raised:
+        made.repair(db2)
+    assert made.cluster.docker.signals == ['SIGUSR2']          # the endpoint was moved
+    assert raised.value.parameter == 'nodes'
+    assert 'replica db3 not re-pointed at db2: the standby does not stream after 30 s' in raised.value.message
+    assert 'endpoint lb moved from db1 to db2' in raised.value.message
