@@ -310,7 +310,6 @@ def test_an_emptied_node_forgets_its_first_start_before_it_replicates(monkeypatc
     assert 'it holds 1 table(s)' in refused.value.message and done == ['stop', 'start', 'answering']
 
 
-
 def test_connected_since_start_reads_the_default_connections_source_id(monkeypatch):
     """SHOW ALL SLAVES STATUS as MariaDB 11.8 answered it: Master_Server_Id 0 after a restart while the source
     was unreachable, the source's server_id once connected."""
@@ -322,6 +321,7 @@ def test_connected_since_start_reads_the_default_connections_source_id(monkeypat
     assert fmy.FailoverDriver._connected_since_start(object()) is True
     answers.pop()
     assert fmy.FailoverDriver._connected_since_start(object()) is True
+
 
 def test_only_a_flavor_whose_restart_discards_the_relay_log_reports_restart_facts():
     assert flavor_named('mariadb').restart_discards_relay_log is True

@@ -234,7 +234,6 @@ def test_a_round_decided_by_dockers_state_says_so():
     assert decisions.round_says_dead({'controller': False, 'docker': False})
 
 
-
 def test_a_restart_is_proven_once_the_replica_connected_to_its_source_since():
     from ansible_collections.dbops.containers.plugins.module_utils.failover.decisions import restart_unproven
     assert 'has not connected to its source since it last started' in restart_unproven(

@@ -420,7 +420,6 @@ def test_a_killed_primary_costs_no_second_reading_of_positions():
     assert names(cluster.driver.steps).count('positions') == 1
 
 
-
 # ------------------------------------------------------------------ a replica's restart (MariaDB)
 def restarted(name, connected, position=7):
     return {'name': name, 'healthy': True, 'answered': True, 'position': position, 'priority': 0,

@@ -217,7 +217,6 @@ def test_by_hand_a_proxy_running_as_written_or_that_cannot_be_asked_is_left_alon
         assert made.cluster.docker.signals == []
 
 
-
 def test_a_replica_that_cannot_follow_yet_does_not_keep_the_endpoint_on_the_old_primary():
     # The watcher killed inside a PostgreSQL promotion: the resumed repair's re-point of db3 waited 30 s (its
     # slot missing) before the endpoint moved. Now the endpoint first, and the failure named after it.

@@ -793,7 +793,6 @@ def test_what_was_seen_of_one_primary_is_not_carried_to_another():
     assert fake.driver.synchronous_seen is None
 
 
-
 def test_a_round_the_docker_event_interrupted_is_not_counted_and_redone_at_once():
     order = []
     watcher, events = make_watcher({'probe_interval': 1}, order)
