@@ -641,8 +641,9 @@ def fault_replicas_down_then_kill(bench, primary, _clients):
     # Under durability required the failover may refuse: the restarted replicas may lack commits the primary
     # alone holds. What comes next is what a crashed server's restart policy does (docker kill counts as a
     # manual stop, so Docker itself would not): the old primary starts again, unless it was failed over.
-    refused = wait_watcher_event(bench.cluster, killed_at, ('failover', 'error'), REFUSAL_WAIT_S)
-    if refused and refused.get('event') == 'error' and 'cannot prove' in (refused.get('error') or ''):
+    refused = wait_watcher_event(bench.cluster, killed_at, REFUSAL_WAIT_S, lambda event: event.get('event') == 'failover'
+                                 or 'cannot prove' in (event.get('error') or ''))
+    if refused and refused.get('event') == 'error':
         time.sleep(CRASH_RESTART_S)
         DOCKER.api.start(primary)
         notes.update({'refused': refused['error'][:300], 'primary_restarted_after_s': round(time.time() - killed_at, 2)})
@@ -650,11 +651,13 @@ def fault_replicas_down_then_kill(bench, primary, _clients):
     return notes
 
 
-def wait_watcher_event(cluster, since, names, timeout):
-    """The first watcher event named in ``names`` logged after ``since``, waited for up to timeout; or None."""
+def wait_watcher_event(cluster, since, timeout, wanted):
+    """The first watcher event logged after ``since`` for which ``wanted(event)`` holds (the failover, or
+    the durability refusal: errors of the replicas still starting come first), waited for up to timeout;
+    or None."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        found = [e for e in fo.watcher_events(cluster, since) if e.get('event') in names]
+        found = [e for e in fo.watcher_events(cluster, since) if wanted(e)]
         if found:
             return found[0]
         time.sleep(0.2)
