@@ -152,6 +152,16 @@ class _Cluster(object):
         return False
 
 
+def _observing(state, driver=None, cluster_class=_Cluster):
+    """A Failover whose primary db1's container is in ``state`` (None: gone), beside a replica db2."""
+    failover = Failover.__new__(Failover)
+    primary = Node('db1', inspect=None if state is None else {'State': state})
+    failover.driver = driver or _SlowDriver()
+    failover.cluster = cluster_class([primary, Node('db2')])
+    failover.params = {'probe_timeout': 1}
+    return failover, primary
+
+
 def test_a_round_ends_at_its_deadline():
     failover = Failover.__new__(Failover)
     # Frozen without Docker knowing (SIGSTOP, a hung disk): only the probes can tell.
@@ -169,11 +179,7 @@ def test_a_round_ends_at_its_deadline():
 def test_a_round_is_abandoned_when_the_watcher_hears_of_the_primary():
     # A round under way when the primary is killed: its probes hang on the vanished server. The watcher's Docker
     # event stops the wait at once (None: not counted), instead of its deadline (2.1 s in the fault suite).
-    failover = Failover.__new__(Failover)
-    primary = Node('db1', inspect={'State': {'Running': True, 'Paused': False}})
-    failover.driver = _SlowDriver()
-    failover.cluster = _Cluster([primary, Node('db2')])
-    failover.params = {'probe_timeout': 1}
+    failover, primary = _observing({'Running': True, 'Paused': False})
     heard = threading.Event()
     threading.Timer(0.2, heard.set).start()
     started = time.time()
@@ -190,20 +196,13 @@ def test_a_probe_that_failed_in_itself_could_not_be_asked():
     class Quick(_SlowDriver):
         def controller_probe(self, primary):
             return True
-    failover = Failover.__new__(Failover)
-    primary = Node('db1', inspect={'State': {'Running': True, 'Paused': False}})
-    failover.driver, failover.params = Quick(), {'probe_timeout': 1}
-    failover.cluster = Broken([primary, Node('db2')])
+    failover, primary = _observing({'Running': True, 'Paused': False}, Quick(), Broken)
     assert failover.observe(primary) == {'controller': True, 'db2': None}
 
 
 @pytest.mark.parametrize('state', [{'Running': False, 'Status': 'exited'}, {'Running': False, 'Status': 'dead'}, None])
 def test_a_primary_whose_container_docker_reports_stopped_is_not_waited_for(state):
-    failover = Failover.__new__(Failover)
-    primary = Node('db1', inspect=None if state is None else {'State': state})
-    failover.driver = _SlowDriver()
-    failover.cluster = _Cluster([primary, Node('db2')])
-    failover.params = {'probe_timeout': 1}
+    failover, primary = _observing(state)
     started = time.time()
     assert failover.observe(primary) == {'controller': False, 'docker': False}
     assert time.time() - started < 0.5
@@ -298,11 +297,7 @@ def test_the_fence_still_tells_a_server_that_answers(listener):
 
 
 def test_a_primary_whose_container_docker_reports_paused_is_not_asked():
-    failover = Failover.__new__(Failover)
-    primary = Node('db1', inspect={'State': {'Running': True, 'Paused': True}})
-    failover.driver = _SlowDriver()
-    failover.cluster = _Cluster([primary, Node('db2')])
-    failover.params = {'probe_timeout': 1}
+    failover, primary = _observing({'Running': True, 'Paused': True})
     started = time.time()
     assert failover.observe(primary) == {'controller': False, 'paused': False}
     assert time.time() - started < 0.5
