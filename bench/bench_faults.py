@@ -651,16 +651,15 @@ def fault_replicas_down_then_kill(bench, primary, _clients):
     return notes
 
 
-def wait_watcher_event(cluster, since, timeout, wanted):
-    """The first watcher event logged after ``since`` for which ``wanted(event)`` holds (the failover, or
-    the durability refusal: errors of the replicas still starting come first), waited for up to timeout;
-    or None."""
+def wait_watcher_event(cluster, since, timeout, wanted, poll=0.2):
+    """The first watcher event logged after ``since`` for which ``wanted(event)`` holds, looked for every
+    ``poll`` seconds up to timeout; or None."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         found = [e for e in fo.watcher_events(cluster, since) if wanted(e)]
         if found:
             return found[0]
-        time.sleep(0.2)
+        time.sleep(poll)
     return None
 
 
@@ -1019,13 +1018,9 @@ class Bench(object):
     def wait_watcher_rejoin(self, since, timeout=WATCHER_REJOIN_WAIT_S):
         """The outcome of the rejoin a restarted watcher makes of its own ('rejoined' / 'rejoin_refused'), or
         None when it logged none within timeout (nothing pending)."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            done = [e for e in fo.watcher_events(self.cluster, since) if e.get('event') in ('rejoined', 'rejoin_refused')]
-            if done:
-                return done[0]['event']
-            time.sleep(1.0)
-        return None
+        done = wait_watcher_event(self.cluster, since, timeout,
+                                  lambda event: event.get('event') in ('rejoined', 'rejoin_refused'), poll=1.0)
+        return done['event'] if done else None
 
     def ensure_ready(self):
         """The cluster healthy around its primary; when it is not, restored (or rebuilt), and what was found

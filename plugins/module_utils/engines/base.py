@@ -29,6 +29,9 @@ ROOT_PASSWORD_FILE = SECRETS_DIR + '/root_password'
 USER_PASSWORD_FILE = SECRETS_DIR + '/password'
 # MongoDB replica sets: the members' shared key (internal authentication).
 CLUSTER_KEY_FILE = SECRETS_DIR + '/cluster_key'
+# Seconds a session's query may wait for its answer unless its caller says otherwise (adapters' connect):
+# room for real work (an ALTER, a CHANGE MASTER waiting on a lock), a bound for a server that stopped answering.
+QUERY_TIMEOUT = 60
 
 # A change in an engine's settings catalog.
 #   removed:    refused from `version` on; `replacement` says what to use instead.
@@ -303,7 +306,7 @@ class EngineAdapter(AbstractBase):
     # --- audit (db_tune_report) -----------------------------------------------
     @staticmethod
     @abc.abstractmethod
-    def connect(host, port, user, password, database, timeout, purpose='admin', query_timeout=60):
+    def connect(host, port, user, password, database, timeout, purpose='admin', query_timeout=QUERY_TIMEOUT):
         """A client connection opened for its purpose: 'audit' (read-only where the engine has such a
         session) or 'admin' (read-write), within ``timeout`` seconds; its queries wait ``query_timeout``
         seconds for an answer. DbopsError naming login_host or login_password when it fails."""

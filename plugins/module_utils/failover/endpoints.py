@@ -108,50 +108,6 @@ def mysqlrouter_with_primary(text, primary, replicas):
     return '\n'.join(output) + '\n'
 
 
-def haproxy_writer(text):
-    """The host ``backend primary`` sends writes to, or None."""
-    section = None
-    for line in text.splitlines():
-        header = _HAPROXY_SECTION.match(line)
-        if header and not line.startswith('#'):
-            section = header.group(1).strip()
-        elif section == 'backend primary' and line.split()[:1] == ['server'] and len(line.split()) > 2:
-            return line.split()[2].rsplit(':', 1)[0]
-    return None
-
-
-def pgbouncer_writer(text):
-    """The host of the first [databases] entry (every entry names the primary), or None."""
-    section = None
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith('['):
-            section = stripped
-        elif section == '[databases]' and '=' in line and not stripped.startswith(';'):
-            found = re.search(r'\bhost=(\S+)', line)
-            if found:
-                return found.group(1)
-    return None
-
-
-def mysqlrouter_writer(text):
-    """The host [routing:writer] sends writes to, or None."""
-    section = None
-    for line in text.splitlines():
-        header = _INI_SECTION.match(line)
-        if header:
-            section = header.group(1).strip()
-        elif section == MYSQLROUTER_WRITER and _INI_DESTINATIONS.match(line):
-            first = line.split('=', 1)[1].strip().split(',')[0]
-            return first.rsplit(':', 1)[0].strip('[]') or None
-    return None
-
-
-# "stats socket ipv4@127.0.0.1:<port> ... level admin" in the global section: the runtime API the role's
-# haproxy.cfg opens on the container's loopback.
-_HAPROXY_ADMIN_SOCKET = re.compile(r'^\s+stats\s+socket\s+ipv4@(?:127\.0\.0\.1|localhost):(\d+)\s.*\blevel\s+admin\b')
-
-
 def _haproxy_sections(text):
     """{section header: [its lines]} of an HAProxy configuration."""
     sections, section = {}, None
@@ -165,6 +121,74 @@ def _haproxy_sections(text):
     return sections
 
 
+def _haproxy_servers(lines):
+    return [line.split()[1] for line in lines if line.split()[:1] == ['server'] and len(line.split()) > 1]
+
+
+def _ini_sections(text):
+    """{section name: [(key, value) in order]} of an ini file (comments and blank lines left out)."""
+    sections, section = {}, None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped[0] in ';#':
+            continue
+        header = _INI_SECTION.match(line)
+        if header:
+            section = header.group(1).strip()
+            sections.setdefault(section, [])
+        elif section is not None and '=' in line:
+            key, _sep, value = line.partition('=')
+            sections[section].append((key.strip(), value.strip()))
+    return sections
+
+
+def _pgbouncer_databases(text):
+    """[(database name, its connection string)] of pgbouncer.ini's [databases], a quoted name ("my db" = ...)
+    unquoted."""
+    databases = []
+    for name, value in _ini_sections(text).get('databases', []):
+        if len(name) > 1 and name[0] == name[-1] == '"':
+            name = name[1:-1].replace('""', '"')
+        databases.append((name, value))
+    return databases
+
+
+def _pgbouncer_hosts(text):
+    """{database name: the host it connects to} of pgbouncer.ini (entries without a host left out)."""
+    hosts = {}
+    for name, value in _pgbouncer_databases(text):
+        found = re.search(r'\bhost=(\S+)', value)
+        if found:
+            hosts[name] = found.group(1)
+    return hosts
+
+
+def haproxy_writer(text):
+    """The host ``backend primary`` sends writes to, or None."""
+    for line in _haproxy_sections(text).get('backend primary', []):
+        if line.split()[:1] == ['server'] and len(line.split()) > 2:
+            return line.split()[2].rsplit(':', 1)[0]
+    return None
+
+
+def pgbouncer_writer(text):
+    """The host of the first [databases] entry (every entry names the primary), or None."""
+    return next(iter(_pgbouncer_hosts(text).values()), None)
+
+
+def mysqlrouter_writer(text):
+    """The host [routing:writer] sends writes to, or None."""
+    destinations = dict(_ini_sections(text).get(MYSQLROUTER_WRITER, [])).get('destinations')
+    if destinations is None:
+        return None
+    return destinations.split(',')[0].strip().rsplit(':', 1)[0].strip('[]') or None
+
+
+# "stats socket ipv4@127.0.0.1:<port> ... level admin" in the global section: the runtime API the role's
+# haproxy.cfg opens on the container's loopback.
+_HAPROXY_ADMIN_SOCKET = re.compile(r'^\s+stats\s+socket\s+ipv4@(?:127\.0\.0\.1|localhost):(\d+)\s.*\blevel\s+admin\b')
+
+
 def haproxy_admin_port(text):
     """The loopback port of the runtime API (admin level) the global section opens, or None."""
     for line in _haproxy_sections(text).get('global', []):
@@ -172,10 +196,6 @@ def haproxy_admin_port(text):
         if found:
             return int(found.group(1))
     return None
-
-
-def _haproxy_servers(lines):
-    return [line.split()[1] for line in lines if line.split()[:1] == ['server'] and len(line.split()) > 1]
 
 
 def haproxy_sessions_to_end(current, wanted):
@@ -200,23 +220,6 @@ def haproxy_sessions_to_end(current, wanted):
     return commands
 
 
-def _ini_sections(text):
-    """{section name: [(key, value) in order]} of an ini file (comments and blank lines left out)."""
-    sections, section = {}, None
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped or stripped[0] in ';#':
-            continue
-        header = _INI_SECTION.match(line)
-        if header:
-            section = header.group(1).strip()
-            sections.setdefault(section, [])
-        elif section is not None and '=' in line:
-            key, _sep, value = line.partition('=')
-            sections[section].append((key.strip(), value.strip()))
-    return sections
-
-
 def pgbouncer_console(text):
     """(unix socket directory, port) of PgBouncer's admin console, or None when it listens on no Unix socket
     (unix_socket_dir set empty). Unset keys take PgBouncer's defaults (/tmp, 6432)."""
@@ -238,15 +241,12 @@ def pgbouncer_sessions_to_end(current, wanted):
     cannot be reached (no Unix socket) or nothing moves."""
     if pgbouncer_console(current) is None:
         return []
-    before = dict(_ini_sections(current).get('databases', []))
-    after = dict(_ini_sections(wanted).get('databases', []))
-    moved = [name for name in before if name in after and before[name] != after[name]]
+    before, after = _pgbouncer_databases(current), dict(_pgbouncer_databases(wanted))
+    moved = [name for name, value in before if name in after and after[name] != value]
     if not moved:
         return []
     commands = ['RELOAD']
     for name in moved:
-        if len(name) > 1 and name[0] == name[-1] == '"':     # a quoted name in the ini: "my db" = ...
-            name = name[1:-1].replace('""', '"')
         quoted = '"%s"' % name.replace('"', '""')
         commands += ['KILL %s' % quoted, 'RESUME %s' % quoted]
     return commands
@@ -296,11 +296,7 @@ def pgbouncer_applied(current, console_output):
         fields = line.split('|')
         if len(fields) >= 3:
             live[fields[0]] = fields[1]
-    wanted = {}
-    for name, value in _ini_sections(current).get('databases', []):
-        found = re.search(r'\bhost=(\S+)', value)
-        if found:
-            wanted[name.strip('"').replace('""', '"')] = found.group(1)
+    wanted = _pgbouncer_hosts(current)
     if not wanted or not all(name in live for name in wanted):
         return None
     return all(live[name] == host for name, host in wanted.items())

@@ -14,7 +14,7 @@ import re
 from ansible_collections.dbops.containers.plugins.module_utils.common import sizes
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mongodb import tuning as mongodb_tuning
 from ansible_collections.dbops.containers.plugins.module_utils.engines.base import (
-    CLUSTER_KEY_FILE, EngineAdapter, ROOT_PASSWORD_FILE, USER_PASSWORD_FILE, removed, renamed)
+    CLUSTER_KEY_FILE, EngineAdapter, QUERY_TIMEOUT, ROOT_PASSWORD_FILE, USER_PASSWORD_FILE, removed, renamed)
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 
 # Source: MongoDB release notes 4.2 (MMAPv1 removed, ssl -> tls) and 6.1
@@ -61,7 +61,8 @@ def _yaml_lines(tree, indent=0):
     return lines
 
 
-def mongodb_connect(host, port, user, password, database, timeout, purpose='admin', query_timeout=60):
+def mongodb_connect(host, port, user, password, database, timeout, purpose='admin',
+                    query_timeout=QUERY_TIMEOUT):
     """A pymongo client that has already answered a ping: a wrong address or
     password fails here, with the parameter to fix, not halfway through the audit.
 

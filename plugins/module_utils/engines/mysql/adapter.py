@@ -10,7 +10,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.common import siz
 from ansible_collections.dbops.containers.plugins.module_utils import tuning
 from ansible_collections.dbops.containers.plugins.module_utils.engines.mysql import tuning as mysql_tuning
 from ansible_collections.dbops.containers.plugins.module_utils.engines.base import (
-    EngineAdapter, ROOT_PASSWORD_FILE, USER_PASSWORD_FILE, introduced, removed, renamed)
+    EngineAdapter, QUERY_TIMEOUT, ROOT_PASSWORD_FILE, USER_PASSWORD_FILE, introduced, removed, renamed)
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common import login_errors
 
@@ -133,11 +133,6 @@ MYSQL_CATALOG = tuple(_MYSQL_80_CATALOG) + _MYSQL_84_CATALOG + _MYSQL_97_CATALOG
     introduced('innodb_redo_log_capacity', (8, 0, 30), 'use innodb_log_file_size on this version'),
     introduced('binlog_expire_logs_seconds', (8, 0, 1), 'use expire_logs_days on this version'),
 )
-
-
-# Seconds a session waits for a query's answer unless its caller says otherwise: room for real work (an
-# ALTER, a CHANGE MASTER waiting on a lock), a bound for a server that stopped answering.
-QUERY_TIMEOUT = 60
 
 
 def mysql_connect(host, port, user, password, database, timeout, purpose='admin', query_timeout=QUERY_TIMEOUT):

@@ -173,18 +173,18 @@ class FailoverDriver(SqlFailoverDriver):
         row['position'] = flavor.replica_position(session, status)
         if flavor.restart_discards_relay_log:
             # What the candidate rule needs to tell whether a restart threw away commits it acknowledged.
-            row['restart'] = {'connected_since_start': self._connected_since_start(session)}
+            row['restart'] = {'connected_since_start': self._connected_since_start(session, flavor)}
         if status['last_sql_errno']:
             row['why'] = 'SQL thread error: %s' % status['last_sql_error']
             return
         row['healthy'] = True
 
     @staticmethod
-    def _connected_since_start(session):
+    def _connected_since_start(session, flavor):
         """Has the default replication connection connected to its source since the server started?
         Master_Server_Id is 0 until it has (measured on MariaDB 11.8: 0 after a restart while the source is
         unreachable, the source's server_id once connected); it is in SHOW ALL SLAVES STATUS."""
-        for connection in rows(session, 'SHOW ALL SLAVES STATUS'):
+        for connection in rows(session, flavor.all_channels_status_sql()):
             if not connection.get('Connection_name'):
                 return int(connection.get('Master_Server_Id') or 0) != 0
         return True     # no default connection: not a replica, nothing of its own discarded

@@ -12,7 +12,7 @@ from ansible_collections.dbops.containers.plugins.module_utils.common import siz
 from ansible_collections.dbops.containers.plugins.module_utils import tuning
 from ansible_collections.dbops.containers.plugins.module_utils.engines.postgres import tuning as postgres_tuning
 from ansible_collections.dbops.containers.plugins.module_utils.engines.base import (
-    EngineAdapter, ROOT_PASSWORD_FILE, USER_PASSWORD_FILE, introduced, removed, renamed)
+    EngineAdapter, QUERY_TIMEOUT, ROOT_PASSWORD_FILE, USER_PASSWORD_FILE, introduced, removed, renamed)
 from ansible_collections.dbops.containers.plugins.module_utils.common.errors import DbopsError
 from ansible_collections.dbops.containers.plugins.module_utils.common import login_errors
 from ansible_collections.dbops.containers.plugins.module_utils.common.versions import at_least
@@ -65,9 +65,8 @@ SESSION_OPTIONS = {
     # by a switchover has default_transaction_read_only = on in postgresql.auto.conf.
     'admin': '-c default_transaction_read_only=off',
 }
-# Seconds a statement may run unless its caller says otherwise: the statement timeout keeps a lock wait
-# from hanging the play. (Enforced by the server: a frozen server is bounded by the caller's own deadline.)
-QUERY_TIMEOUT = 60
+# The statement timeout (QUERY_TIMEOUT unless the caller says otherwise) keeps a lock wait from hanging the
+# play. It is enforced by the server: a frozen server is bounded by the caller's own deadline.
 
 
 def session_options(purpose, query_timeout=QUERY_TIMEOUT):

@@ -83,6 +83,15 @@ def required_sync_names(node_names, promoted):
     return sync_names_for(sorted(slot_name_for(name) for name in node_names if name != promoted))
 
 
+def create_missing_slots(conn, slots):
+    """The physical slots ``slots`` on ``conn``'s server, the missing ones created."""
+    existing = set(row['slot_name'] for row in rows(conn, 'SELECT slot_name FROM pg_replication_slots'))
+    for slot in slots:
+        if slot not in existing:
+            sql, params = create_slot_sql(slot)
+            execute(conn, sql, params)
+
+
 def rewind_needed(output):
     """Pure. From pg_rewind --dry-run's output: False when the target has nothing to undo, True when it
     would rewind; None when the output says neither (the caller keeps a copy then: never guess 'nothing')."""
@@ -220,12 +229,7 @@ class FailoverDriver(SqlFailoverDriver):
                 if not scalar(conn, 'SELECT pg_promote(true, 60)'):
                     raise DbopsError('pg_promote() on %s did not finish within 60 s' % node.name, 'nodes')
             # The other nodes' slots, so a re-pointed standby (or the rejoined old primary) keeps its WAL.
-            existing = set(row['slot_name'] for row in rows(conn, 'SELECT slot_name FROM pg_replication_slots'))
-            for other in self.cluster.nodes:
-                slot = slot_name_for(other.name)
-                if other is not node and slot not in existing:
-                    sql, params = create_slot_sql(slot)
-                    execute(conn, sql, params)
+            create_missing_slots(conn, [slot_name_for(other.name) for other in self.cluster.nodes if other is not node])
             if self._durability_required():
                 # Commits wait for one of the other nodes, the fenced old primary included: with one
                 # standby, until the old primary is re-joined (it is then the synchronous standby).
@@ -260,9 +264,7 @@ class FailoverDriver(SqlFailoverDriver):
         """The physical slot ``slot`` on ``primary``, created when missing."""
         conn = self._conn(primary, 5)
         try:
-            if not scalar(conn, 'SELECT count(*) FROM pg_replication_slots WHERE slot_name = %s', (slot,)):
-                sql, params = create_slot_sql(slot)
-                execute(conn, sql, params)
+            create_missing_slots(conn, [slot])
         finally:
             conn.close()
 
@@ -501,14 +503,7 @@ class FailoverDriver(SqlFailoverDriver):
         # The standby's passfile for the replication user, in its own secrets volume.
         ensure_passfile(docker, image, node.name, '%s-secrets' % node.name,
                         passfile_line(self._user(), replication_password).encode('utf-8'), [])
-        conn = self._conn(primary, 5)
-        try:
-            existing = set(r['slot_name'] for r in rows(conn, 'SELECT slot_name FROM pg_replication_slots'))
-            if slot not in existing:
-                sql, params = create_slot_sql(slot)
-                execute(conn, sql, params)
-        finally:
-            conn.close()
+        self.ensure_slot(primary, slot)
 
     def _start_fenced(self, node):
         """After a rejoin failed on the stopped node: started again, standby.signal written first, so it is a

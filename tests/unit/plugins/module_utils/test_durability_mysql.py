@@ -316,11 +316,11 @@ def test_connected_since_start_reads_the_default_connections_source_id(monkeypat
     answers = [{'Connection_name': 'other', 'Master_Server_Id': '7'},
                {'Connection_name': '', 'Master_Server_Id': '0', 'Gtid_IO_Pos': '0-1-4', 'Slave_IO_Running': 'Connecting'}]
     monkeypatch.setattr(fmy, 'rows', lambda session, sql, params=None: answers)
-    assert fmy.FailoverDriver._connected_since_start(object()) is False
+    assert fmy.FailoverDriver._connected_since_start(object(), flavor_named('mariadb')) is False
     answers[1]['Master_Server_Id'] = '1'
-    assert fmy.FailoverDriver._connected_since_start(object()) is True
+    assert fmy.FailoverDriver._connected_since_start(object(), flavor_named('mariadb')) is True
     answers.pop()
-    assert fmy.FailoverDriver._connected_since_start(object()) is True
+    assert fmy.FailoverDriver._connected_since_start(object(), flavor_named('mariadb')) is True
 
 
 def test_only_a_flavor_whose_restart_discards_the_relay_log_reports_restart_facts():

@@ -92,7 +92,7 @@ def test_a_repoint_first_makes_the_standbys_slot_on_the_new_primary(monkeypatch)
             pass
     driver._conn = lambda node, timeout=None, query_timeout=None: opened.append(node) or Session(node)
     existing = set(['bft_pg2'])
-    monkeypatch.setattr(pg_failover, 'scalar', lambda conn, sql, params=None: int(params[0] in existing))
+    monkeypatch.setattr(pg_failover, 'rows', lambda conn, sql, params=None: [{'slot_name': n} for n in existing])
     monkeypatch.setattr(pg_failover, 'execute', lambda conn, sql, params=None: executed.append((conn.node, params)))
     driver.ensure_slot('pg1', 'bft_pg3')
     driver.ensure_slot('pg1', 'bft_pg2')
